@@ -1,0 +1,1 @@
+"""Use cases: orchestrate adapters (through ports) and domain logic; return result objects."""

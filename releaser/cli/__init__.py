@@ -1,0 +1,1 @@
+"""Command-line layer: parse options, call one use case, render, exit."""

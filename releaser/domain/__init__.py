@@ -1,0 +1,1 @@
+"""Pure domain: kit model, versions, constraints, verdicts, diffs. No I/O, no clock."""
