@@ -1,0 +1,73 @@
+"""The `releaser` command: global options, command registration, the one error handler."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from releaser.cli.commands import COMMAND_MODULES
+from releaser.cli.context import Settings
+from releaser.domain.errors import ExitCode, ReleaserError
+
+
+class ReleaserGroup(TyperGroup):
+    """Turns every expected failure into one readable message and its SPEC §8 exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except ReleaserError as err:
+            report_error(err, ctx)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def report_error(err: ReleaserError, ctx: typer.Context) -> None:
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    if settings.verbose:
+        traceback.print_exc(file=sys.stderr)
+    typer.echo(f"error: {err}", err=True)
+
+
+app = typer.Typer(
+    cls=ReleaserGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Run the release process of a Kubernetes core kit: check, compat, cut, rollout, report.",
+)
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    kit: Path | None = typer.Option(
+        None, "--kit", help="Kit checkout (default: git root of the working directory)."
+    ),
+    fleet: Path | None = typer.Option(
+        None, "--fleet", help="Fleet file (default: $RELEASER_FLEET or ./fleet.yaml)."
+    ),
+    mirrors: Path | None = typer.Option(
+        None, "--mirrors", help="Mirror map file (default: $RELEASER_MIRRORS)."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print data as JSON on stdout."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show details and tracebacks."),
+    no_color: bool = typer.Option(False, "--no-color", help="Never colour the output."),
+) -> None:
+    ctx.obj = Settings(kit, fleet, mirrors, json_output, verbose, no_color)
+
+
+for module in COMMAND_MODULES:
+    module.register(app)
+
+
+def main() -> None:
+    """Console entry point; typer maps usage errors to exit 2 and `typer.Exit` to its code."""
+    app(prog_name="releaser")

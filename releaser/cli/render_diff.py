@@ -1,0 +1,32 @@
+"""Plain-text rendering of a kit diff for the terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from releaser.domain.diff import KitDiff
+
+
+def _value(value: Any) -> str:
+    return "(absent)" if value is None else json.dumps(value, default=str)
+
+
+def render_diff(diff: KitDiff) -> str:
+    lines = [f"kit {diff.from_ref} -> {diff.to_ref}"]
+    if diff.kubernetes_from != diff.kubernetes_to:
+        lines.append(f"Kubernetes range: {diff.kubernetes_from} -> {diff.kubernetes_to}")
+    lines += [f"+ {a.section}/{a.name} {a.version}" for a in diff.added]
+    lines += [f"- {r.section}/{r.name} {r.version}" for r in diff.removed]
+    lines += [
+        f"~ {c.section}/{c.name} {c.from_version} -> {c.to_version} ({c.change})"
+        for c in diff.changed
+    ]
+    lines += [f"~ {f.name}: {f.field} {f.from_value} -> {f.to_value}" for f in diff.fields]
+    lines += [
+        f"  default {d.name}: {d.path}: {_value(d.from_value)} -> {_value(d.to_value)}"
+        for d in diff.defaults
+    ]
+    if diff.is_empty:
+        lines.append("no changes")
+    return "\n".join(lines)
