@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from releaser.domain.charts import ChartRelease
 from releaser.domain.document import Document
 
 
@@ -31,3 +32,12 @@ class KitFiles(Protocol):
 
 class YamlParser(Protocol):
     def __call__(self, text: str, file: str) -> Document: ...
+
+
+class ChartSource(Protocol):
+    """Where chart releases come from: an HTTP Helm repository or an OCI registry."""
+
+    def releases(self, repo_url: str, chart: str) -> list[ChartRelease]:
+        """Every published release of `chart` at `repo_url` (the upstream URL; mirrors are
+        applied inside). Raises `UpstreamError` (exit 4) naming the repository."""
+        ...
