@@ -55,7 +55,7 @@ def test_kit_version_parses_calver(text: str, fields: tuple[int, int, int | None
     ],
 )
 def test_kit_version_rejects_malformed_text_with_usage_error(text: str) -> None:
-    with pytest.raises(InvalidVersion, match="YYYY.N") as caught:
+    with pytest.raises(InvalidVersion, match=r"YYYY\.N") as caught:
         KitVersion.parse(text)
     assert isinstance(caught.value, UsageError)
     assert caught.value.exit_code == ExitCode.USAGE
@@ -331,7 +331,7 @@ def test_minor_helpers() -> None:
 
 @pytest.mark.parametrize("bad", ["1", "1.30.4", "x.y", ""])
 def test_parse_minor_rejects_non_minors(bad: str) -> None:
-    with pytest.raises(InvalidVersion, match="MAJOR.MINOR"):
+    with pytest.raises(InvalidVersion, match=r"MAJOR\.MINOR"):
         parse_minor(bad)
 
 
