@@ -196,9 +196,9 @@ def test_chart_version_equality_is_on_raw_text() -> None:
 
 def test_comparison_with_other_types_is_not_supported() -> None:
     with pytest.raises(TypeError):
-        _ = ChartVersion.parse("1.2.3") < "1.2.4"  # type: ignore[operator]
+        _ = ChartVersion.parse("1.2.3") < "1.2.4"
     with pytest.raises(TypeError):
-        _ = KitVersion(2024, 1) < "2024.2"  # type: ignore[operator]
+        _ = KitVersion(2024, 1) < "2024.2"
 
 
 @pytest.mark.parametrize(
