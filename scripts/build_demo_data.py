@@ -137,7 +137,10 @@ def section_defaults(kit: Path) -> dict[str, Any]:
     out = {}
     for section in ("base", "aws", "gcp", "addons"):
         values = yaml.safe_load((kit / "core" / section / "values.yaml").read_text())
-        values["components"] = {n: c.get("values", {}) for n, c in values["components"].items()}
+        values["components"] = {
+            n: {k: v for k, v in c.items() if k not in ("repoURL", "chart", "version")}
+            for n, c in values["components"].items()
+        }
         out[section] = values
     return out
 
