@@ -71,6 +71,7 @@ class DriftRow:
     change: str  # none | patch | minor | major | other | unknown
     behind_days: int | None  # newest release date minus the current release date
     error: str | None = None
+    description: str | None = None  # the chart's own description, from upstream
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ class DriftRow:
             "change": self.change,
             "behindDays": self.behind_days,
             "error": self.error,
+            "description": self.description,
         }
 
 
