@@ -25,6 +25,7 @@ import yaml
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from releaser.adapters.datasets import load_kubent_rules
 from releaser.domain.errors import UpstreamError
 
 Fetch = Callable[[str], bytes]
@@ -93,7 +94,7 @@ def http_fetcher(timeout: float = 20.0, retries: int = 2, max_bytes: int = MAX_B
                 response.raise_for_status()
                 body = response.raw.read(max_bytes + 1, decode_content=True)
         except requests.RequestException as exc:
-            reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0]
+            reason = _redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             raise UpstreamError(
                 f"could not fetch {_redact(url)}: {reason}", hint=UNCHANGED
             ) from exc
@@ -315,3 +316,19 @@ def fetch_snapshots(
             components, urls.products, snapshot=today, source=comp_source
         ),
     }
+
+
+def upstream_snapshots(
+    fetch: Fetch | None = None, urls: UpstreamUrls | None = None, today: date | None = None
+) -> Callable[[], dict[str, Doc]]:
+    """The `fetch_snapshots` callable `releaser.app.data.refresh` expects, wired to HTTP."""
+
+    def build() -> dict[str, Doc]:
+        return fetch_snapshots(
+            fetch or http_fetcher(),
+            urls or UpstreamUrls(),
+            load_kubent_rules(),
+            today or date.today(),
+        )
+
+    return build
