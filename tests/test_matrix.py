@@ -155,9 +155,12 @@ def test_bad_selectors_are_rejected(bad: str) -> None:
 
 def test_load_is_fast() -> None:
     text = COMPAT.read_text(encoding="utf-8")
-    start = time.perf_counter()
-    load_compatibility(text, "core/compatibility.yaml")
-    assert (time.perf_counter() - start) * 1000 < 20
+    timings = []
+    for _ in range(3):  # best of three: one slow scheduler tick must not fail CI
+        start = time.perf_counter()
+        load_compatibility(text, "core/compatibility.yaml")
+        timings.append((time.perf_counter() - start) * 1000)
+    assert min(timings) < 20, timings
 
 
 BROKEN = """\
