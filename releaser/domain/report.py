@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from releaser.domain.diff import KitDiff
 from releaser.domain.kit import KubernetesRange
+from releaser.domain.lifecycle import LifecycleTable
 
 Status = Literal["ok", "soon", "past", "unknown"]
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "unknown": "?"}
@@ -58,6 +59,25 @@ class LifecycleRow:
             "eks": self.eks.as_dict(),
             "gke": self.gke.as_dict(),
         }
+
+
+def lifecycle_rows(
+    table: LifecycleTable, minors: Sequence[str], today: date, warn_days: int = 90
+) -> tuple[LifecycleRow, ...]:
+    """The support ends of each minor, marked against `today`."""
+    rows = []
+    for minor in minors:
+        entry = table.get(minor)
+        ends = (
+            (entry.upstream_eol, entry.eks_end_standard, entry.gke_end_standard)
+            if entry
+            else (None, None, None)
+        )
+        upstream, eks, gke = (
+            SupportEnd(end, support_status(end, today, warn_days)) for end in ends
+        )
+        rows.append(LifecycleRow(minor, upstream, eks, gke))
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
