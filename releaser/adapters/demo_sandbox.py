@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from releaser.domain.demo import Sandbox
+
 KIT_URL = "https://git.example.com/platform/core-kit.git"
 SECTIONS = ("base", "aws", "gcp", "addons")
 
@@ -33,15 +35,6 @@ CUSTOMERS = (
         "lintu", "aws", "2026.3", "v1.36.2-eks-1a2b3c4", ("external-dns", "postgres-operator")
     ),
 )
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    root: Path
-    kit: Path
-    kit_remote: Path
-    fleet: Path
-    customers: tuple[DemoCustomer, ...]
 
 
 def history() -> dict[str, Any]:
@@ -265,9 +258,10 @@ def write_mirrors(root: Path, mirrors: dict[str, str]) -> Path:
     return path
 
 
-def build_sandbox(root: Path) -> Sandbox:
+def build_sandbox(root: Path, mirrors: dict[str, str]) -> Sandbox:
+    """Everything the demo needs under `root`; `mirrors` maps upstream URLs to local ones."""
     data = history()
     kit, remote = build_kit(root, data)
     bares = {c.name: build_customer(root, c) for c in CUSTOMERS}
     fleet = write_fleet(root, remote, bares)
-    return Sandbox(root, kit, remote, fleet, CUSTOMERS)
+    return Sandbox(root, kit, fleet, write_mirrors(root, mirrors))
