@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import http.client
@@ -377,3 +378,62 @@ def running_registry(root: Path, auth: tuple[str, str] | None = None) -> Iterato
         yield registry
     finally:
         registry.stop()
+
+
+# --------------------------------------------------------------------------- shared demo data
+
+CHANGES = """\
+- kind: added
+  description: Support for Gateway API
+  links:
+    - name: PR
+      url: https://github.com/example/demo/pull/1
+- plain change line
+"""
+# `charts/demo` on the plain registry: three SemVer versions (one with build metadata, pushed
+# as tag `1.2.4_build1`, one pre-release), a non-SemVer tag `nightly`, a cosign-style signature
+# tag and a container image tag. The basic-auth registry holds v1.2.3 only.
+DEMO: list[dict[str, Any]] = [
+    {
+        "name": "demo",
+        "version": "v1.2.3",
+        "appVersion": "1.2.3",
+        "kubeVersion": ">=1.25.0-0",
+        "description": "A demo chart",
+        "home": "https://example.com/demo",
+        "sources": ["https://github.com/example/demo"],
+        "annotations": {"artifacthub.io/changes": CHANGES},
+    },
+    {"name": "demo", "version": "1.2.4+build1", "appVersion": "1.2.4", "kubeVersion": ">=1.28.0"},
+    {"name": "demo", "version": "1.3.0-rc.1", "deprecated": True},
+    {"name": "demo", "version": "0.0.0-nightly", "description": "floating tag"},
+]
+USER, PASSWORD = "alice", "pa55-w0rd-xyz"
+
+
+@dataclass
+class DemoRegistries:
+    plain: Registry
+    basic: Registry
+
+
+_shared: dict[str, DemoRegistries] = {}
+
+
+def demo_registries(factory: pytest.TempPathFactory) -> DemoRegistries:
+    """The two demo registries, started once per test process (any module may ask), stopped
+    when the process exits."""
+    if "demo" not in _shared:
+        root = factory.mktemp("registries")
+        plain = start_registry(root / "plain")
+        atexit.register(plain.stop)
+        basic = start_registry(root / "basic", auth=(USER, PASSWORD))
+        atexit.register(basic.stop)
+        for metadata in DEMO[:3]:
+            push_chart(plain, "charts/demo", metadata)
+        push_chart(plain, "charts/demo", DEMO[3], tag="nightly", created=None)
+        push_image_manifest(plain, "charts/demo", "sha256-abc.sig")
+        push_image_manifest(plain, "charts/demo", "image-1.0.0")
+        push_chart(basic, "charts/demo", DEMO[0])
+        _shared["demo"] = DemoRegistries(plain, basic)
+    return _shared["demo"]

@@ -12,7 +12,6 @@ import os
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,69 +24,25 @@ from releaser.adapters.oci_registry import RegistryClient, is_loopback
 from releaser.domain.charts import ChartChange
 from releaser.domain.errors import UpstreamError
 from tests.registry import (
+    PASSWORD,
+    USER,
+    DemoRegistries,
     FrontProxy,
     Registry,
+    demo_registries,
     free_port,
     push_chart,
-    push_image_manifest,
     running_registry,
 )
 
-CHANGES = """\
-- kind: added
-  description: Support for Gateway API
-  links:
-    - name: PR
-      url: https://github.com/example/demo/pull/1
-- plain change line
-"""
-DEMO = [
-    {
-        "name": "demo",
-        "version": "v1.2.3",
-        "appVersion": "1.2.3",
-        "kubeVersion": ">=1.25.0-0",
-        "description": "A demo chart",
-        "home": "https://example.com/demo",
-        "sources": ["https://github.com/example/demo"],
-        "annotations": {"artifacthub.io/changes": CHANGES},
-    },
-    {"name": "demo", "version": "1.2.4+build1", "appVersion": "1.2.4", "kubeVersion": ">=1.28.0"},
-    {"name": "demo", "version": "1.3.0-rc.1", "deprecated": True},
-    {"name": "demo", "version": "0.0.0-nightly", "description": "floating tag"},
-]
-USER, PASSWORD = "alice", "pa55-w0rd-xyz"
-
-
-@dataclass
-class Registries:
-    plain: Registry
-    basic: Registry
-
-
-def _push_demo(registry: Registry) -> None:
-    for metadata in DEMO[:3]:
-        push_chart(registry, "charts/demo", metadata)
-    push_chart(registry, "charts/demo", DEMO[3], tag="nightly", created=None)
-    push_image_manifest(registry, "charts/demo", "sha256-abc.sig")
-    push_image_manifest(registry, "charts/demo", "image-1.0.0")
-
 
 @pytest.fixture(scope="session")
-def registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registries]:
-    root = tmp_path_factory.mktemp("registries")
-    plain_gen = running_registry(root / "plain")
-    basic_gen = running_registry(root / "basic", auth=(USER, PASSWORD))
-    plain, basic = next(plain_gen), next(basic_gen)
-    _push_demo(plain)
-    push_chart(basic, "charts/demo", DEMO[0])
-    yield Registries(plain, basic)
-    for gen in (plain_gen, basic_gen):
-        gen.close()
+def registries(tmp_path_factory: pytest.TempPathFactory) -> DemoRegistries:
+    return demo_registries(tmp_path_factory)
 
 
 @pytest.fixture
-def plain(registries: Registries) -> Registry:
+def plain(registries: DemoRegistries) -> Registry:
     return registries.plain
 
 
@@ -200,7 +155,7 @@ def test_token_service_gets_basic_credentials(plain: Registry, tmp_path: Path) -
     assert "WRONG-secret" not in str(err2.value) and "t0ken" not in str(err.value)
 
 
-def test_basic_auth_registry(registries: Registries, tmp_path: Path) -> None:
+def test_basic_auth_registry(registries: DemoRegistries, tmp_path: Path) -> None:
     url = f"oci://{registries.basic.host}/charts"
     good = source(tmp_path, credentials=lambda host: (USER, PASSWORD))
     assert versions(good.releases(url, "demo")) == ["v1.2.3"]
@@ -214,7 +169,7 @@ def test_basic_auth_registry(registries: Registries, tmp_path: Path) -> None:
 
 
 def test_credentials_in_the_url_are_used_and_never_shown(
-    registries: Registries, tmp_path: Path
+    registries: DemoRegistries, tmp_path: Path
 ) -> None:
     host = registries.basic.host
     good = source(tmp_path).releases(f"oci://{USER}:{PASSWORD}@{host}/charts", "demo")
