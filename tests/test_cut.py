@@ -20,7 +20,7 @@ from tests.kitrepo import (
     make_kit_repo,
     write_kit,
 )
-from tests.release_helpers import RuleGate, deps_for, refs, show, snapshot
+from tests.release_helpers import RuleGate, deps_for, refs, run_cli, show, snapshot
 
 runner = CliRunner()
 TODAY = date.today().isoformat()
@@ -165,7 +165,9 @@ def test_cut_refuses_a_kit_that_does_not_validate(kit: Path) -> None:
 def test_cut_refuses_compat_failures_unless_allowed(kit: Path) -> None:
     gate = RuleGate(failing={"ingress-nginx": "4.14.1"})
     before = snapshot(kit, remote_of(kit))
-    with pytest.raises(ProblemsFound, match=r"ingress-nginx 4\.14\.1: excluded on Kubernetes 1\.36"):
+    with pytest.raises(
+        ProblemsFound, match=r"ingress-nginx 4\.14\.1: excluded on Kubernetes 1\.36"
+    ):
         cut(CutRequest("2024.1"), deps_for(kit, gate=gate))
     assert snapshot(kit, remote_of(kit)) == before
 
@@ -251,3 +253,91 @@ def test_json_output_names_the_commits(kit: Path) -> None:
     assert data["commits"]["release/2024.1"] == git(kit, "rev-parse", "release/2024.1")
     assert data["commits"]["main"] == git(kit, "rev-parse", "main")
     assert data["changelog"].startswith("## 2024.1 — ")
+
+
+def assert_cut_complete(kit: Path, pushed: bool) -> None:
+    """The state a successful `cut 2024.1 [--push]` leaves, whatever happened before."""
+    main_log = show(kit, "main", "CHANGELOG.md")
+    assert main_log.count("## 2024.1 ") == 1
+    branch_log = show(kit, "release/2024.1", "CHANGELOG.md")
+    assert entry_text(main_log, "2024.1") == entry_text(branch_log, "2024.1")
+    assert 'version: "2024.1"' in show(kit, "release/2024.1", "core/kit.yaml")
+    assert git(kit, "rev-list", "--count", "main") == "2"  # initial + one changelog commit
+    assert (kit / "CHANGELOG.md").read_text() == main_log
+    assert git(kit, "status", "--porcelain") == ""
+    if pushed:
+        remote = refs(remote_of(kit))
+        assert remote["refs/heads/main"] == git(kit, "rev-parse", "main")
+        assert remote["refs/heads/release/2024.1"] == git(kit, "rev-parse", "release/2024.1")
+
+
+def reject_pushes(remote: Path) -> Path:
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected: pushes are frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    return hook
+
+
+def test_a_push_rejected_by_the_remote_leaves_a_state_the_rerun_completes(kit: Path) -> None:
+    remote = remote_of(kit)
+    remote_before = refs(remote)
+    hook = reject_pushes(remote)
+
+    result = cli(kit, "cut", "2024.1", "--push")
+
+    assert result.exit_code == 5
+    assert "push of release/2024.1, main to 'origin' was rejected" in result.stderr
+    assert "protected: pushes are frozen" in result.stderr
+    assert refs(remote) == remote_before  # atomic: nothing half-pushed
+    assert_cut_complete(kit, pushed=False)  # local state consistent
+
+    hook.unlink()
+    rerun = cli(kit, "cut", "2024.1", "--push")
+
+    assert rerun.exit_code == 0, rerun.stderr
+    assert "already cut" in rerun.stderr
+    assert_cut_complete(kit, pushed=True)
+
+
+def test_a_diverged_remote_main_is_never_overwritten(kit: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", remote_of(kit).as_uri(), str(other))
+    (other / "README.md").write_text("someone else\n")
+    commit_all(other, "concurrent work")
+    git(other, "push", "-q", "origin", "main")
+    theirs = git(other, "rev-parse", "HEAD")
+
+    result = cli(kit, "cut", "2024.1", "--push")
+
+    assert result.exit_code == 5
+    assert "git pull --rebase" in result.stderr
+    assert refs(remote_of(kit))["refs/heads/main"] == theirs
+    git(kit, "pull", "-q", "--rebase", "origin", "main")
+    rerun = cli(kit, "cut", "2024.1", "--push")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert git(kit, "rev-parse", "main~1") == theirs
+    assert refs(remote_of(kit))["refs/heads/main"] == git(kit, "rev-parse", "main")
+
+
+STEPS = ["objects", "release-ref", "source-ref", "worktree", "push"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_cut_killed_at_any_step_leaves_nothing_or_a_state_the_rerun_finishes(
+    kit: Path, step: str
+) -> None:
+    main_before = git(kit, "rev-parse", "main")
+    remote_before = refs(remote_of(kit))
+
+    killed = run_cli(kit, "cut", "2024.1", "--push", env={"RELEASER_TEST_KILL_AT": step})
+
+    assert killed.returncode == -9, killed.stderr  # SIGKILL: no cleanup code ran
+    has_branch = "refs/heads/release/2024.1" in refs(kit)
+    if not has_branch:  # nothing happened, visibly
+        assert git(kit, "rev-parse", "main") == main_before
+        assert refs(remote_of(kit)) == remote_before
+        assert git(kit, "status", "--porcelain") == ""
+    assert has_branch == (step != "objects")
+    rerun = run_cli(kit, "cut", "2024.1", "--push")
+    assert rerun.returncode == 0, rerun.stderr
+    assert_cut_complete(kit, pushed=True)
