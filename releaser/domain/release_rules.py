@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from releaser.domain.diff import KitDiff, VersionChange
 from releaser.domain.errors import UsageError
@@ -138,17 +138,17 @@ def _below(kit: Kit, fix: Fix) -> str | None:
 
 
 def upgrade_path(
-    version: KitVersion, fixes: Sequence[Fix], later: Sequence[Kit], main: Kit | None
+    version: KitVersion, fixes: Sequence[Fix], later: Sequence[tuple[str, Kit]], main: Kit | None
 ) -> tuple[list[str], list[str]]:
     """(problems, warnings): a later release below a fix breaks the upgrade path (customers
     moving up would lose the fix); main below a fix only means the next cut must carry it."""
     problems, warnings = [], []
     for fix in fixes:
-        for kit in later:
+        for label, kit in later:
             have = _below(kit, fix)
             if have is not None:
                 problems.append(
-                    f"{kit.ref} carries {fix.name} {have}, below the fix {fix.to_version}: "
+                    f"{label} carries {fix.name} {have}, below the fix {fix.to_version}: "
                     f"customers moving from {version} to it would go down"
                 )
         have = _below(main, fix) if main is not None else None
@@ -158,3 +158,23 @@ def upgrade_path(
                 "bump it on main too, or the next cut will refuse the downgrade"
             )
     return problems, warnings
+
+
+def with_versions(kit: Kit, versions: Mapping[str, str], version: str | None) -> Kit:
+    """`kit` with these component versions and kit version: the kit a hotfix produces."""
+    sections = tuple(
+        replace(
+            s,
+            components=tuple(
+                replace(c, version=versions.get(c.name, c.version)) for c in s.components
+            ),
+        )
+        for s in kit.sections
+    )
+    return replace(kit, sections=sections, version=version)
+
+
+def on_branch(references: Mapping[str, str], branch: str) -> list[str]:
+    """The customers whose kit reference names `branch` (bare or as refs/heads/...)."""
+    names = {branch, f"refs/heads/{branch}"}
+    return sorted(c for c, ref in references.items() if ref in names)
