@@ -129,3 +129,54 @@ def run_cli(
         text=True,
         timeout=120,
     )
+
+
+INDEX_FILES = {
+    "ingress-nginx": "ingress-nginx.index.yaml",
+    "external-dns": "external-dns.index.yaml",
+    "argo-cd": "argo.index.yaml",
+    "aws-ebs-csi-driver": "aws-ebs-csi-driver.index.yaml",
+}
+
+
+def _change(item: object) -> ChartChange:
+    if isinstance(item, dict):
+        links = tuple(
+            str(link.get("url")) for link in item.get("links") or [] if isinstance(link, dict)
+        )
+        return ChartChange(str(item.get("kind") or ""), str(item.get("description") or ""), links)
+    return ChartChange("", str(item))
+
+
+@dataclass
+class IndexChanges:
+    """`artifacthub.io/changes` read from the real Helm index files in shared/upstream-data
+    (what the check helper's sources will provide): every release after `from` up to `to`."""
+
+    helm_repos: Path
+
+    def changes(
+        self, component: Component, from_version: str, to_version: str
+    ) -> list[ChartChange]:
+        import yaml
+
+        from releaser.domain.versions import ChartVersion
+
+        file = INDEX_FILES.get(component.chart)
+        if file is None:
+            return []
+        index = yaml.load((self.helm_repos / file).read_text(), Loader=yaml.CSafeLoader)
+        low, high = ChartVersion.parse(from_version), ChartVersion.parse(to_version)
+        entries = sorted(
+            (
+                e
+                for e in index["entries"][component.chart]
+                if low < ChartVersion.parse(e["version"]) <= high
+            ),
+            key=lambda e: ChartVersion.parse(e["version"]),
+        )
+        found: list[ChartChange] = []
+        for entry in entries:
+            raw = (entry.get("annotations") or {}).get("artifacthub.io/changes")
+            found += [_change(item) for item in yaml.safe_load(raw) or []] if raw else []
+        return found
