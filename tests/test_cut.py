@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from releaser.adapters.git_repo import GitRepo
 from releaser.app.cut import CutRequest, cut
-from releaser.domain.errors import ProblemsFound
+from releaser.domain.errors import GitError, ProblemsFound, UpstreamError
 from releaser.domain.release_files import entry_text
 from tests.kitrepo import (
     DEFAULT_COMPONENTS,
@@ -341,3 +343,67 @@ def test_a_cut_killed_at_any_step_leaves_nothing_or_a_state_the_rerun_finishes(
     rerun = run_cli(kit, "cut", "2024.1", "--push")
     assert rerun.returncode == 0, rerun.stderr
     assert_cut_complete(kit, pushed=True)
+
+
+def test_an_unreachable_remote_blocks_a_push_but_not_a_local_cut(kit: Path, tmp_path: Path) -> None:
+    git(kit, "remote", "set-url", "origin", (tmp_path / "gone.git").as_uri())
+    before = snapshot(kit)
+    pushed = cli(kit, "cut", "2024.1", "--push")
+    assert pushed.exit_code == 5
+    assert "cannot reach the remote 'origin'" in pushed.stderr
+    assert snapshot(kit) == before
+    local = cli(kit, "cut", "2024.1")
+    assert local.exit_code == 0, local.stderr
+    assert "checked the remote-tracking branches instead" in local.stderr
+
+
+def test_an_unknown_from_ref_is_a_usage_error(kit: Path) -> None:
+    result = cli(kit, "cut", "2024.1", "--from", "no-such-ref")
+    assert result.exit_code == 2
+    assert "unknown git ref 'no-such-ref'" in result.stderr
+
+
+def test_failing_upstream_notes_cost_the_notes_not_the_cut(kit: Path) -> None:
+    class Offline:
+        def changes(self, component: object, from_version: str, to_version: str) -> list[object]:
+            raise UpstreamError("https://charts.jetstack.io: connection refused")
+
+    assert cli(kit, "cut", "2024.1").exit_code == 0
+    write_kit(kit, components=components_with(**{"cert-manager": "v1.21.1"}))
+    commit_all(kit, "bump")
+    deps = replace(deps_for(kit), changes=Offline())
+    result = cut(CutRequest("2024.2"), deps)
+    assert result.written is not None
+    assert result.warnings == (
+        "upstream notes of cert-manager unavailable: https://charts.jetstack.io: connection refused",
+    )
+    assert "- cert-manager v1.20.2 → v1.21.1 (minor)" in result.entry
+
+
+def test_refs_move_only_from_the_expected_value(kit: Path) -> None:
+    repo = GitRepo(kit)
+    main = git(kit, "rev-parse", "main")
+    other = repo.write_commit(main, {"x.txt": "x\n"}, "x\n")
+    with pytest.raises(GitError, match="moved while releaser was working"):
+        repo.move_branch("main", other, other)  # main is not at `other`
+    with pytest.raises(GitError, match="exists already"):
+        repo.create_branch("main", other)
+    assert git(kit, "rev-parse", "main") == main
+    assert git(kit, "status", "--porcelain") == ""  # write_commit never touches the checkout
+
+
+def test_git_repo_outside_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="not a git repository"):
+        GitRepo(tmp_path)
+
+
+def test_previous_release_only_on_the_remote_needs_a_fetch(kit: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", remote_of(kit).as_uri(), str(other))
+    assert cli(other, "cut", "2024.1", "--push").exit_code == 0
+    result = cli(kit, "cut", "2024.2")
+    assert result.exit_code == 5
+    assert "release/2024.1 exists on the remote but not in this clone" in result.stderr
+    git(kit, "fetch", "-q", "origin")
+    git(kit, "merge", "-q", "--ff-only", "origin/main")
+    assert cli(kit, "cut", "2024.2").exit_code == 0

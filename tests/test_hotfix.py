@@ -219,3 +219,30 @@ def test_a_rejected_hotfix_push_is_completed_by_a_rerun(kit: Path) -> None:
     assert rerun.exit_code == 0, rerun.stderr
     assert "already on release/2024.1" in rerun.stderr
     assert_hotfix_complete(kit)
+
+
+def test_hotfix_warns_when_mains_kit_does_not_load(kit: Path) -> None:
+    (kit / "core/kit.yaml").write_text("name: broken\n")
+    commit_all(kit, "main is mid-rework")
+    result = cli(kit, "hotfix", "2024.1", "--set", "cert-manager=v1.20.3")
+    assert result.exit_code == 0, result.stderr
+    assert "main's kit does not load, not compared" in result.stderr
+
+
+def test_hotfix_refuses_a_branch_carrying_another_releases_version(kit: Path) -> None:
+    git(kit, "checkout", "-q", "release/2024.1")
+    path = kit / "core/kit.yaml"
+    path.write_text(path.read_text().replace('"2024.1"', '"2024.2"'))
+    commit_all(kit, "wrong version")
+    git(kit, "checkout", "-q", "main")
+    result = cli(kit, "hotfix", "2024.1", "--set", "cert-manager=v1.20.3")
+    assert result.exit_code == 2
+    assert "release/2024.1 carries kit version 2024.2, not 2024.1.x" in result.stderr
+
+
+def test_hotfix_json_output(kit: Path) -> None:
+    result = cli(kit, "--json", "hotfix", "2024.1", "--set", "cert-manager=v1.20.3")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["version"] == "2024.1.1" and data["customers"] is None
+    assert data["commits"]["release/2024.1"] == git(kit, "rev-parse", "release/2024.1")

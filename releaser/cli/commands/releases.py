@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from releaser.app.cut import CutRequest, cut
-from releaser.app.hotfix import HotfixRequest, hotfix
+from releaser.app.cut import CutRequest, CutResult, cut
+from releaser.app.hotfix import HotfixRequest, HotfixResult, hotfix
 from releaser.app.releases import list_releases
 from releaser.cli.context import settings
 from releaser.cli.output import emit_json, info, table
 from releaser.cli.render_release import render_dry_run, render_written
 from releaser.cli.wiring import yaml_parser
 from releaser.cli.wiring_releases import customer_versions, release_deps, release_repo
+
+
+def _written_json(result: CutResult | HotfixResult) -> dict[str, Any]:
+    written = result.written
+    return {
+        "version": result.version,
+        "branch": result.branch,
+        "dryRun": written is None,
+        "resumed": result.resumed,
+        "commits": written.commits if written else {},
+        "pushed": list(written.pushed) if written else [],
+        "changelog": result.entry,
+    }
+
+
+def _written_text(result: CutResult | HotfixResult, remote: str) -> str:
+    if result.written is None:
+        return render_dry_run(result.plan, remote)
+    return render_written(result.plan, result.written, remote)
 
 
 def cut_command(
@@ -32,22 +53,9 @@ def cut_command(
     for warning in result.warnings:
         info(f"warning: {warning}")
     if opts.json:
-        emit_json(
-            {
-                "version": result.version,
-                "branch": result.branch,
-                "source": result.source_branch,
-                "dryRun": dry_run,
-                "resumed": result.resumed,
-                "commits": result.written.commits if result.written else {},
-                "pushed": list(result.written.pushed) if result.written else [],
-                "changelog": result.entry,
-            }
-        )
-    elif result.written is None:
-        typer.echo(render_dry_run(result.plan, deps.repo.remote))
+        emit_json({**_written_json(result), "source": result.source_branch})
     else:
-        typer.echo(render_written(result.plan, result.written, deps.repo.remote))
+        typer.echo(_written_text(result, deps.repo.remote))
 
 
 def hotfix_command(
@@ -69,23 +77,9 @@ def hotfix_command(
         info(f"warning: {warning}")
     customers = list(result.customers) if result.customers is not None else None
     if opts.json:
-        emit_json(
-            {
-                "version": result.version,
-                "branch": result.branch,
-                "dryRun": dry_run,
-                "resumed": result.resumed,
-                "commits": result.written.commits if result.written else {},
-                "pushed": list(result.written.pushed) if result.written else [],
-                "customers": customers,
-                "changelog": result.entry,
-            }
-        )
+        emit_json({**_written_json(result), "customers": customers})
         return
-    if result.written is None:
-        typer.echo(render_dry_run(result.plan, deps.repo.remote))
-    else:
-        typer.echo(render_written(result.plan, result.written, deps.repo.remote))
+    typer.echo(_written_text(result, deps.repo.remote))
     typer.echo(_receivers(result.branch, customers, dry_run))
 
 
