@@ -109,7 +109,7 @@ def test_hotfix_warns_when_main_lacks_the_fix(kit: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "main carries cert-manager v1.20.2, below the fix v1.20.3" in result.stderr
     assert (
-        "customers on release/2024.1 receive it without a rollout (no fleet file given)"
+        "customers on release/2024.1 receive it without a rollout (customers are listed once a fleet is read)"
         in result.stdout
     )
 

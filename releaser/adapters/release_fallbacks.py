@@ -1,5 +1,5 @@
-"""Stand-ins used by the CLI until the real compatibility engine, upstream notes and fleet
-reader are wired (see releaser/cli/wiring_releases.py): they report nothing."""
+"""Stand-ins used by the CLI until the real compatibility engine and upstream notes are wired
+(see releaser/cli/wiring_releases.py): they report nothing."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ class NoChanges:
         self, component: Component, from_version: str, to_version: str
     ) -> list[ChartChange]:
         return []
-
-
-class NoCustomers:
-    def versions(self) -> dict[str, str]:
-        return {}
 
 
 class SystemClock:

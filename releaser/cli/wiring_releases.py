@@ -9,7 +9,7 @@ stand-ins report no failures, no notes and no customers; replace `compat_gate`,
 from __future__ import annotations
 
 from releaser.adapters.git_repo import GitRepo
-from releaser.adapters.release_fallbacks import NoChanges, NoCompatGate, NoCustomers, SystemClock
+from releaser.adapters.release_fallbacks import NoChanges, NoCompatGate, SystemClock
 from releaser.adapters.templates import ChangelogTemplate
 from releaser.adapters.test_hook import kill_checkpoint
 from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
@@ -31,10 +31,14 @@ def changes_lookup(settings: Settings) -> ChangesLookup:
 
 
 def customer_versions(settings: Settings) -> CustomerVersions | None:
-    """Customer -> kit branch, read from the fleet; None when no fleet file is given."""
-    if settings.fleet_path is None:
-        return None
-    return NoCustomers()
+    """Customer -> kit branch, read from the fleet; None when customers are unknown.
+
+    To wire: when `settings.fleet_path` is set, return an adapter over the rollout helper's
+    fleet/customer reader whose `versions()` maps each customer to the `targetRevision` its
+    repository references. Until then None, so `releases` marks nothing to retire and
+    `hotfix` does not claim that nobody receives the fix.
+    """
+    return None
 
 
 def release_deps(settings: Settings) -> ReleaseDeps:

@@ -85,7 +85,10 @@ def hotfix_command(
 
 def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:
     if customers is None:
-        return f"customers on {branch} receive it without a rollout (no fleet file given)"
+        return (
+            f"customers on {branch} receive it without a rollout "
+            "(customers are listed once a fleet is read)"
+        )
     verb = "would receive" if dry_run else "receive"
     if not customers:
         return f"no customer references {branch}"
