@@ -407,3 +407,14 @@ def test_previous_release_only_on_the_remote_needs_a_fetch(kit: Path, tmp_path: 
     git(kit, "fetch", "-q", "origin")
     git(kit, "merge", "-q", "--ff-only", "origin/main")
     assert cli(kit, "cut", "2024.2").exit_code == 0
+
+
+def test_cut_from_a_release_branch_records_the_entry_on_main_not_on_that_branch(kit: Path) -> None:
+    assert cli(kit, "cut", "2024.1").exit_code == 0
+    old_release = git(kit, "rev-parse", "release/2024.1")
+    result = cli(kit, "cut", "2024.2", "--from", "release/2024.1")
+    assert result.exit_code == 0, result.stderr
+    assert git(kit, "rev-parse", "release/2024.1") == old_release
+    assert git(kit, "rev-parse", "release/2024.2~1") == old_release
+    assert 'version: "2024.2"' in show(kit, "release/2024.2", "core/kit.yaml")
+    assert "## 2024.2 " in show(kit, "main", "CHANGELOG.md")

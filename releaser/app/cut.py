@@ -85,9 +85,10 @@ def cut(request: CutRequest, deps: ReleaseDeps) -> CutResult:
 
 
 def source_branch(deps: ReleaseDeps, from_ref: str) -> str:
-    """The branch whose changelog records the release: REF when it is a local branch."""
+    """The branch whose changelog records the release: REF when it is a local branch other
+    than a release branch (an older release must not carry a newer one's entry), else main."""
     branch = from_ref.removeprefix("refs/heads/")
-    if deps.repo.local_branch(branch) is not None:
+    if not branch.startswith("release/") and deps.repo.local_branch(branch) is not None:
         return branch
     if deps.repo.local_branch(MAIN) is None:
         raise UsageError(f"'{from_ref}' is not a local branch and there is no local {MAIN}")
