@@ -88,7 +88,7 @@ def test_releases_text_is_a_table(kit: Path) -> None:
     result = runner.invoke(app, ["--kit", str(kit), "releases"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS"]
+    assert lines[0].split() == ["VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS", "NOTE"]
     assert lines[2].split()[:5] == [
         "2024.2",
         "release/2024.2",

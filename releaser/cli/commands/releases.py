@@ -114,7 +114,7 @@ def releases_command(ctx: typer.Context) -> None:
         )
         for i in items
     ]
-    headers = ("VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS", "")
+    headers = ("VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS", "NOTE")
     typer.echo(table(headers, rows) if rows else "no release branches")
 
 
