@@ -3,6 +3,6 @@ order of `releaser --help`."""
 
 from types import ModuleType
 
-from releaser.cli.commands import bump, demo, kit
+from releaser.cli.commands import bump, demo, kit, releases
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit, bump, demo)
+COMMAND_MODULES: tuple[ModuleType, ...] = (kit, bump, releases, demo)
