@@ -183,3 +183,24 @@ def test_cache_round_trip_and_invalidation(tmp_path: Path, upstream: Path) -> No
     for path in (tmp_path / "indexes").rglob("*.json"):
         path.write_text("{broken")
     assert cache.meta("http://h/x/index.yaml") is None  # corrupt entry = miss
+
+
+TRICKY_ENTRIES = [
+    "  - version: 1.0.0\n    description: a plain\n      folded line\n",
+    "  - version: '1.0'\n    name: 'it''s'\n    home: \"https://x/#a\"\n",
+    "  - annotations:\n      a: |\n        line one\n\n        line three\n      b: |-\n        kept\n    version: 1.0.0\n",
+    "  - version: 1.0.0 # a comment\n",
+    "  - version: \"esc\\u00e9\"\n",
+    "  - description: >\n      folded\n      block\n    version: 1.0.0\n",
+    "  - sources:\n    - https://a\n    - 'https://b'\n    urls:\n      - https://c\n    version: 2.0.0\n",
+    "  - {version: 1.0.0, name: flow}\n",
+    "  - version: 1.0.0\n    maintainers:\n    - name: x\n      email: y\n    keywords: [a, b]\n",
+    "  - description: \"a\n      b\"\n    version: 1.0.0\n",
+    "  - version: 1.0.0\n    description:\n",
+]
+
+
+@pytest.mark.parametrize("entry", TRICKY_ENTRIES)
+def test_line_scanner_agrees_with_libyaml(entry: str) -> None:
+    raw = f"apiVersion: v1\nentries:\n  c:\n{entry}  - version: 9.9.9\ngenerated: x\n".encode()
+    assert _fields(chart_entries(raw, "c") or []) == _fields(_full(raw)["c"])
