@@ -185,3 +185,12 @@ def test_credentials_never_appear_in_any_output(tmp_path: Path, server: FileServ
 )
 def test_redact(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+def test_table_output_reports_the_failure_and_the_rest(kit: Path, tmp_path: Path, server: FileServer) -> None:
+    server.fault(PATH, Fault(status=404))
+    result = run_check(kit, write_mirrors(tmp_path / "m.yaml", server), json_output=False)
+    assert result.exit_code == 4
+    assert f"error: sealed-secrets: repository {SEALED}: HTTP 404 Not Found" in result.stdout
+    assert "1.21.1" in result.stdout  # external-dns still reported
+    assert "1 of 2 components could not be checked (errors above)" in result.stderr
