@@ -22,45 +22,59 @@ class Unsupported(Exception):
 def parse_entry(lines: list[str]) -> dict[str, Any]:
     """One entry: its first line starts with `  - `, the others are indented deeper."""
     body = ["    " + lines[0][4:], *lines[1:]]
-    return _mapping(_trim(body), 4)
+    return _Entry(body).mapping(0, _end(body, len(body)), 4)
+
+
+def _end(lines: list[str], hi: int) -> int:
+    """`hi` moved back over trailing blank lines."""
+    while hi and not lines[hi - 1].strip():
+        hi -= 1
+    return hi
+
+
+class _Entry:
+    """The lines of one entry with their indentation computed once (-1: blank line)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.ind = [len(t) - len(t.lstrip(" ")) if t.strip() else -1 for t in lines]
+
+    def mapping(self, lo: int, hi: int, indent: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lines, ind = self.lines, self.ind
+        i = lo
+        while i < hi:
+            if ind[i] < 0:
+                i += 1
+                continue
+            if ind[i] != indent:
+                raise Unsupported
+            key, rest = _split_key(lines[i][indent:])
+            j = i + 1
+            while j < hi and (ind[j] < 0 or ind[j] > indent or lines[j].startswith("- ", indent)):
+                j += 1
+            out[key] = self.value(rest, i + 1, _end(lines, j), indent)
+            i = j
+        return out
+
+    def value(self, rest: str, lo: int, hi: int, indent: int) -> Any:
+        lines = self.lines
+        if rest in ("|", "|-"):
+            return _literal(lines[lo:hi], indent, keep_last_newline=rest == "|")
+        if not rest:
+            first = next((k for k in range(lo, hi) if self.ind[k] >= 0), None)
+            if first is None:
+                return ""
+            if lines[first].startswith("- ", self.ind[first]):
+                return _list(lines[lo:hi])
+            return self.mapping(lo, hi, self.ind[first])
+        if hi > lo:
+            return _folded_plain(rest, lines[lo:hi])
+        return scalar(rest)
 
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
-
-
-def _trim(lines: list[str]) -> list[str]:
-    end = len(lines)
-    while end and not lines[end - 1].strip():
-        end -= 1
-    return lines[:end]
-
-
-def _mapping(lines: list[str], indent: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    i, n = 0, len(lines)
-    while i < n:
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        if _indent(line) != indent:
-            raise Unsupported
-        key, rest = _split_key(line[indent:])
-        j = i + 1
-        while j < n and _child(lines[j], indent):
-            j += 1
-        out[key] = _value(rest, _trim(lines[i + 1 : j]), indent)
-        i = j
-    return out
-
-
-def _child(line: str, indent: int) -> bool:
-    """Whether `line` belongs to the value of a key at `indent` (Helm lists sit at `indent`)."""
-    if not line.strip():
-        return True
-    ind = _indent(line)
-    return ind > indent or (ind == indent and line[indent:].startswith("- "))
 
 
 def _split_key(text: str) -> tuple[str, str]:
@@ -78,28 +92,13 @@ def _split_key(text: str) -> tuple[str, str]:
     return key, rest
 
 
-def _value(rest: str, child: list[str], indent: int) -> Any:
-    if rest in ("|", "|-"):
-        return _literal(child, indent, keep_last_newline=rest == "|")
-    if not rest:
-        if not child:
-            return ""
-        first = next(line for line in child if line.strip())
-        if first.lstrip(" ").startswith("- "):
-            return _list(child)
-        return _mapping(child, _indent(first))
-    if child:
-        return _folded_plain(rest, child)
-    return scalar(rest)
-
-
 def _list(lines: list[str]) -> list[str]:
     indent = _indent(lines[0])
     items = []
     for line in lines:
         if not line.strip():
             continue
-        if _indent(line) != indent or not line[indent:].startswith("- "):
+        if _indent(line) != indent or not line.startswith("- ", indent):
             raise Unsupported  # nested mappings or multi-line items
         item = line[indent + 2 :].strip()
         if item[:2] == "- " or (": " in item and item[:1] not in "\"'") or item.endswith(":"):
@@ -110,8 +109,6 @@ def _list(lines: list[str]) -> list[str]:
 
 def _literal(lines: list[str], indent: int, keep_last_newline: bool) -> str:
     """`|` / `|-` block scalar: indentation of the first line removed, newlines kept."""
-    if not lines:
-        return ""
     first = next((line for line in lines if line.strip()), None)
     if first is None:
         return ""
