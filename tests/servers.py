@@ -179,6 +179,7 @@ class _QuietServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server_state: FileServer
     protocol_version = "HTTP/1.1"
+    _request: tuple[str, dict[str, str]]
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         return
@@ -200,8 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
             state._record(Request(self.command, path, headers, None))
             self._reset()
             return
-        status = self._answer(path, headers, fault, head)
-        state._record(Request(self.command, path, headers, status))
+        self._request = (path, headers)
+        self._answer(path, headers, fault, head)
 
     def _answer(self, path: str, headers: dict[str, str], fault: Fault | None, head: bool) -> int:
         extra = fault.headers if fault else {}
@@ -253,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
         truncate: int | None = None,
         no_length: bool = False,
     ) -> int:
+        # Recorded before answering: a client that has its answer must find it in the log.
+        path, request_headers = self._request
+        self.server_state._record(Request(self.command, path, request_headers, status))
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
