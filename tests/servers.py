@@ -77,6 +77,8 @@ class FileServer:
         self._faults: dict[str, Fault] = {}
         self._fault_hits: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._files: dict[tuple[str, int, int], bytes] = {}
+        self._etags: dict[int, tuple[bytes, str]] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -162,7 +164,24 @@ class FileServer:
                 target = candidate
         if target is None or not target.is_file():
             return None
-        return target.read_bytes(), target.stat().st_mtime
+        # Files are cached by (mtime, size): benchmarks must not measure the server's disk.
+        stat = target.stat()
+        key = (str(target), stat.st_mtime_ns, stat.st_size)
+        data = self._files.get(key)
+        if data is None:
+            data = self._files[key] = target.read_bytes()
+        return data, stat.st_mtime
+
+    def _etag(self, data: bytes) -> str:
+        """sha256-based, memoised per bytes object (same cached file, same tag)."""
+        with self._lock:
+            known = self._etags.get(id(data))
+            if known is not None and known[0] is data:
+                return known[1]
+        tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        with self._lock:
+            self._etags[id(data)] = (data, tag)
+        return tag
 
     def _record(self, request: Request) -> None:
         with self._lock:
@@ -227,7 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _validators(self, data: bytes, mtime: float | None) -> dict[str, str]:
         out: dict[str, str] = {}
         if self.server_state.etag:
-            out["ETag"] = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+            out["ETag"] = self.server_state._etag(data)
         if self.server_state.last_modified and mtime is not None:
             out["Last-Modified"] = email.utils.formatdate(mtime, usegmt=True)
         return out
