@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,10 @@ from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
 from releaser.domain.versions import ChartVersion
+from tests.helmrepos import serve_repos, write_mirrors
 from tests.kitrepo import git, make_kit_repo
 from tests.registry import DemoRegistries, demo_registries, free_port
+from tests.servers import FileServer
 
 runner = CliRunner()
 
@@ -250,20 +252,30 @@ def test_nearest_versions() -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_prints_the_change_with_file_and_line(kit: Path) -> None:
-    result = runner.invoke(app, ["--kit", str(kit), "bump", "cert-manager", "--to", "v1.21.1"])
+@pytest.fixture
+def mirrors(tmp_path: Path, upstream: Path) -> Iterator[Path]:
+    """The real index files on 127.0.0.1, and a mirrors file pointing the kit's URLs there."""
+    with FileServer(tmp_path / "www") as server:
+        serve_repos(server, upstream / "helm-repos")
+        yield write_mirrors(tmp_path / "mirrors.yaml", server)
+
+
+def test_cli_prints_the_change_with_file_and_line(kit: Path, mirrors: Path) -> None:
+    args = ["--kit", str(kit), "--mirrors", str(mirrors), "bump", "cert-manager", "--to", "v1.21.1"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stderr
     assert (
         result.stdout
         == f"cert-manager: v1.20.2 -> v1.21.1 (core/base/values.yaml:{CERT_MANAGER_LINE})\n"
     )
-    assert "not checked upstream" in result.stderr  # no HTTP source wired in this build yet
+    assert "not checked upstream" not in result.stderr  # the real index says v1.21.1 exists
     assert git(kit, "diff", "--numstat") == "1\t1\tcore/base/values.yaml"
 
 
-def test_cli_json(kit: Path) -> None:
+def test_cli_json(kit: Path, mirrors: Path) -> None:
     result = runner.invoke(
-        app, ["--kit", str(kit), "--json", "bump", "ingress-nginx", "--to", "4.15.0"]
+        app,
+        ["--kit", str(kit), "--mirrors", str(mirrors), "--json", "bump", "ingress-nginx", "--to", "4.15.0"],
     )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -286,8 +298,8 @@ def test_cli_json(kit: Path) -> None:
         (["bump", "cert-manager", "--to", "v1.0.0"], "--allow-downgrade"),
     ],
 )
-def test_cli_usage_errors_exit_2(kit: Path, args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["--kit", str(kit), *args])
+def test_cli_usage_errors_exit_2(kit: Path, mirrors: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["--kit", str(kit), "--mirrors", str(mirrors), *args])
     assert result.exit_code == 2
     assert message in result.stderr
     assert values(kit) == BASE_VALUES

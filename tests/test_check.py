@@ -20,6 +20,7 @@ from tests.helmrepos import (
     write_mirrors,
 )
 from tests.kitrepo import make_kit_repo
+from tests.registry import demo_registries
 from tests.servers import FileServer
 
 JETSTACK = "https://charts.jetstack.io"
@@ -212,19 +213,23 @@ def test_unknown_chart_is_an_error_with_suggestions(tmp_path: Path, mirrors: Pat
     assert "chart 'promtial' not found" in error and "promtail" in error
 
 
-def test_oci_repository_is_reported_not_crashed(tmp_path: Path, mirrors: Path) -> None:
+def test_oci_repository_through_a_real_registry(
+    tmp_path: Path, mirrors: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    registry = demo_registries(tmp_path_factory).plain
     kit = make_kit_repo(tmp_path / "k", components=kit_components(base={
         "sealed-secrets": component(SEALED, "sealed-secrets", "2.10.0"),
-        "podinfo": component("oci://127.0.0.1:9/charts", "podinfo", "6.0.0"),
+        "demo": component(f"oci://{registry.host}/charts", "demo", "v1.2.3"),
+        "gone": component("oci://127.0.0.1:9/charts", "gone", "6.0.0"),
     }))
     result = run_check(kit, mirrors)
     got = _by_name(result.stdout)
     assert got["sealed-secrets"]["error"] is None
-    try:
-        import releaser.adapters.oci  # noqa: F401
-    except ImportError:
-        assert "OCI not supported yet" in got["podinfo"]["error"]
-    assert got["podinfo"]["error"] and result.exit_code == 4
+    assert got["demo"]["error"] is None
+    assert got["demo"]["latest"]["patch"]["version"] == "1.2.4+build1"
+    assert got["demo"]["latest"]["patch"]["kubeVersion"] == ">=1.28.0"
+    assert got["gone"]["error"] and "127.0.0.1:9" in got["gone"]["error"]
+    assert result.exit_code == 4
 
 
 def test_damaged_cache_is_refetched(tmp_path: Path, mirrors: Path, server: FileServer) -> None:

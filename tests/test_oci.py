@@ -19,7 +19,7 @@ import pytest
 import requests
 import yaml
 
-from releaser.adapters.oci import OciChartSource, OciRef, parse_changes, tag_to_version
+from releaser.adapters.oci import OciChartSource, OciRef, tag_to_version
 from releaser.adapters.oci_registry import RegistryClient, is_loopback
 from releaser.domain.charts import ChartChange
 from releaser.domain.errors import UpstreamError
@@ -300,11 +300,3 @@ def test_oci_ref_parsing() -> None:
     assert OciRef.parse("oci://registry-1.docker.io", "nginx").repository == "nginx"
     with pytest.raises(UpstreamError, match="not an oci://"):
         OciRef.parse("https://charts.example.com", "x")
-
-
-def test_malformed_changes_annotation_is_ignored() -> None:
-    assert parse_changes("- [unclosed") == ()
-    assert parse_changes("just text") == ()
-    assert parse_changes("- kind: fixed\n  description: x\n  links: nope\n") == (
-        ChartChange("fixed", "x"),
-    )

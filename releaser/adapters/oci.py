@@ -24,10 +24,10 @@ from typing import Any
 
 import platformdirs
 import requests
-import yaml
 
+from releaser.adapters.helm_index import parse_changes
 from releaser.adapters.oci_registry import RegistryClient
-from releaser.domain.charts import ChartChange, ChartRelease
+from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -225,25 +225,6 @@ def _created(annotations: dict[str, str]) -> datetime | None:
         return datetime.fromisoformat(raw)
     except ValueError:
         return None
-
-
-def parse_changes(text: str | None) -> tuple[ChartChange, ...]:
-    """The `artifacthub.io/changes` annotation: a YAML list of strings or {kind, description,
-    links: [{name, url}]}; anything malformed is dropped rather than failing the lookup."""
-    try:
-        items = yaml.safe_load(text) if text else None
-    except yaml.YAMLError:
-        return ()
-    out = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, str):
-            out.append(ChartChange("", item))
-        elif isinstance(item, dict) and item.get("description"):
-            links = item.get("links")
-            links = links if isinstance(links, list) else []
-            urls = tuple(str(x["url"]) for x in links if isinstance(x, dict) and x.get("url"))
-            out.append(ChartChange(str(item.get("kind") or ""), str(item["description"]), urls))
-    return tuple(out)
 
 
 def _release(chart: str, version: str, entry: _Entry) -> ChartRelease:

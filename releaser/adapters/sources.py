@@ -1,13 +1,11 @@
 """One `ChartSource` for every repository kind, chosen by the URL's scheme.
 
 http(s):// goes to the Helm index source; oci:// to `releaser.adapters.oci.OciChartSource`,
-imported on first use (it is built separately; until it is present, OCI repositories get a
-clear per-component error instead of a crash).
+imported on first use.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -60,10 +58,6 @@ class SchemeSource:
 def _load_oci(
     session_factory: Callable[[], requests.Session], mirrors: Mirrors, repo_url: str
 ) -> ChartSource:
-    try:
-        module = importlib.import_module("releaser.adapters.oci")
-        factory = module.OciChartSource
-    except (ImportError, AttributeError):
-        raise UpstreamError(redact(f"repository {repo_url}: OCI not supported yet")) from None
-    source: ChartSource = factory(session_factory, mirrors)
-    return source
+    from releaser.adapters.oci import OciChartSource  # only runs that meet an oci:// pay for it
+
+    return OciChartSource(session=session_factory(), rewrite=mirrors.apply)

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.oci import OciChartSource
 from releaser.adapters.values_editor import ExactTextFiles, set_scalar
 from releaser.app.bump import BumpPorts
-from releaser.app.ports import ChartSource
 from releaser.app.ports_bump import CompatibleVersionPicker, SourceFor
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
+from releaser.cli.wiring_sources import chart_source
 
 
 def chart_sources(settings: Settings) -> SourceFor:
-    """The source for a repository URL: OCI registries now; HTTP Helm repositories once the
-    HTTP source is wired here (None until then). Mirrors (`settings.mirrors_path`) are to be
-    applied through `OciChartSource(rewrite=...)` when the mirror map lands."""
-
-    @cache
-    def oci() -> ChartSource:
-        return OciChartSource()
-
-    def source_for(repo_url: str) -> ChartSource | None:
-        return oci() if repo_url.startswith("oci://") else None
-
-    return source_for
+    """One mirrored, cached source for every repository kind (http(s) and oci)."""
+    source = chart_source(settings)
+    return lambda repo_url: source
 
 
 def compatible_picker(settings: Settings) -> CompatibleVersionPicker | None:

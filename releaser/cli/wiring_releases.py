@@ -9,13 +9,15 @@ stand-ins report no failures, no notes and no customers; replace `compat_gate`,
 from __future__ import annotations
 
 from releaser.adapters.git_repo import GitRepo
-from releaser.adapters.release_fallbacks import NoChanges, NoCompatGate, SystemClock
+from releaser.adapters.release_fallbacks import NoCompatGate, SystemClock
 from releaser.adapters.templates import ChangelogTemplate
 from releaser.adapters.test_hook import kill_checkpoint
+from releaser.app.changes import UpstreamChanges
 from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
 from releaser.app.release_context import ReleaseDeps
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
+from releaser.cli.wiring_sources import chart_source
 
 
 def release_repo(settings: Settings) -> GitRepo:
@@ -27,7 +29,7 @@ def compat_gate(settings: Settings) -> CompatGate:
 
 
 def changes_lookup(settings: Settings) -> ChangesLookup:
-    return NoChanges()
+    return UpstreamChanges(chart_source(settings))
 
 
 def customer_versions(settings: Settings) -> CustomerVersions | None:
