@@ -3,10 +3,24 @@ git repository, published as a bare remote over file://."""
 
 from __future__ import annotations
 
+import copy
+import json
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tests.kitrepo import commit_all, git, init_repo
+import yaml
+
+from tests.kitrepo import (
+    DEFAULT_COMPONENTS,
+    commit_all,
+    git,
+    init_repo,
+    make_bare_remote,
+    make_kit_repo,
+    write_kit,
+)
 
 KIT_URL = "https://github.com/example/core-kit.git"
 
@@ -149,3 +163,100 @@ def show(bare: Path, ref: str, path: str) -> bytes:
         ["git", "show", f"{ref}:{path}"], cwd=bare, check=True, capture_output=True
     )
     return result.stdout
+
+
+# --------------------------------------------------------------------------- a whole fleet
+
+
+TOKEN = "s3cr3t-argocd-token-value"
+
+
+def _renamed_components() -> dict[str, dict[str, dict[str, Any]]]:
+    """2024.4: ingress-nginx's controller.replicaCount renamed, external-dns dropped."""
+    components = copy.deepcopy(DEFAULT_COMPONENTS)
+    components["base"]["ingress-nginx"]["values"] = {"controller": {"replicas": 2}}
+    components["addons"] = {
+        "sealed-secrets": {
+            "repoURL": "https://bitnami-labs.github.io/sealed-secrets",
+            "chart": "sealed-secrets",
+            "version": "2.17.0",
+            "namespace": "kube-system",
+        }
+    }
+    return components
+
+
+def _bumped_components() -> dict[str, dict[str, dict[str, Any]]]:
+    components = copy.deepcopy(DEFAULT_COMPONENTS)
+    components["base"]["cert-manager"]["version"] = "v1.21.0"
+    return components
+
+
+RELEASES: dict[str, dict[str, Any]] = {
+    "2024.1": {"kubernetes": ("1.28", "1.30")},
+    "2024.2": {"kubernetes": ("1.29", "1.31")},
+    "2024.3": {"kubernetes": ("1.30", "1.32"), "components": _bumped_components()},
+    "2024.4": {"kubernetes": ("1.30", "1.32"), "components": _renamed_components()},
+}
+
+
+def make_kit_remote(base: Path, releases: dict[str, dict[str, Any]] | None = None) -> Path:
+    """A kit repository with `release/*` branches, published as a bare remote."""
+    work = make_kit_repo(base / "kit")
+    for version, spec in (releases or RELEASES).items():
+        git(work, "checkout", "-q", "-b", f"release/{version}", "main")
+        write_kit(work, version=version, **spec)
+        commit_all(work, f"Release {version}")
+    git(work, "checkout", "-q", "main")
+    return make_bare_remote(base / "kit.git", work)
+
+
+@dataclass
+class FleetBed:
+    """A fleet file, its kit remote and one bare remote per customer, under one directory."""
+
+    root: Path
+    kit_remote: Path
+    fleet: Path
+    remotes: dict[str, Path] = field(default_factory=dict)
+
+    def log(self) -> list[dict[str, Any]]:
+        path = self.fleet.parent / ".releaser/rollouts.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def make_fleet(
+    base: Path,
+    customers: list[dict[str, Any]],
+    argocd_url: str | None = None,
+    kit_remote: Path | None = None,
+    notify: str | None = None,
+) -> FleetBed:
+    """Each customer: {name, version, kubernetes, [addons], [quote]}; remotes under base."""
+    kit = kit_remote or make_kit_remote(base)
+    bed = FleetBed(base, kit, base / "ops/fleet.yaml")
+    entries = []
+    for spec in customers:
+        extra = {k: spec[k] for k in ("addons", "quote") if k in spec}
+        bare = make_customer_remote(base, spec["name"], spec["version"], **extra)
+        bed.remotes[spec["name"]] = bare
+        entry: dict[str, Any] = {
+            "name": spec["name"], "repo": bare.as_uri(), "branch": "main", "path": "argocd",
+            "provider": "aws", "kubernetes": spec["kubernetes"],
+        }  # fmt: skip
+        if argocd_url:
+            entry["argocd"] = {
+                "url": argocd_url,
+                "tokenEnv": f"{spec['name'].upper()}_ARGOCD_TOKEN",
+                "apps": ["core-base", "core-aws", "core-addons"],
+            }
+        entries.append(entry)
+    fleet: dict[str, Any] = {"kit": {"repoURL": KIT_URL, "remote": kit.as_uri()}}
+    if notify:
+        fleet["notify"] = notify
+    fleet["customers"] = entries
+    bed.fleet.parent.mkdir(parents=True, exist_ok=True)
+    bed.fleet.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
+    return bed

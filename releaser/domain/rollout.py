@@ -12,7 +12,7 @@ from typing import Any
 
 from releaser.domain.customer import CustomerState
 from releaser.domain.document import KeyPath, dotted
-from releaser.domain.errors import UsageError
+from releaser.domain.errors import UpstreamError, UsageError
 from releaser.domain.kit import ADDONS, Kit
 from releaser.domain.versions import KitVersion, KubeVersion, parse_minor
 
@@ -299,3 +299,11 @@ def parse_duration(text: str) -> float:
 
 def blocking(blocks: Sequence[Block]) -> list[Block]:
     return [b for b in blocks if not b.waived]
+
+
+class GateUnreachable(UpstreamError):
+    """Argo CD did not answer usefully; `permanent` when retrying cannot help (401, 404)."""
+
+    def __init__(self, message: str, *, permanent: bool, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.permanent = permanent

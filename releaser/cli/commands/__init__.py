@@ -2,6 +2,6 @@
 
 from types import ModuleType
 
-from releaser.cli.commands import kit
+from releaser.cli.commands import kit, rollout
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (kit, rollout)
