@@ -260,3 +260,36 @@ def make_fleet(
     bed.fleet.parent.mkdir(parents=True, exist_ok=True)
     bed.fleet.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
     return bed
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def cli(bed: FleetBed, *args: str, env: dict[str, str] | None = None) -> CliResult:
+    """`releaser --fleet <bed> ARGS` in-process."""
+    from typer.testing import CliRunner
+
+    from releaser.cli.main import app
+
+    result = CliRunner().invoke(app, ["--fleet", str(bed.fleet), *args], env=env)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def git_files(bare: Path, ref: str) -> dict[str, bytes]:
+    names = git(bare, "ls-tree", "-r", "--name-only", ref).splitlines()
+    return {name: show(bare, ref, name) for name in names}
+
+
+def has_ref(bare: Path, ref: str) -> bool:
+    done = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=bare, capture_output=True)
+    return done.returncode == 0
