@@ -201,11 +201,7 @@ def check(
     target_kit = ports.kit.load(target)
     scan = overrides_of(view, req.customer, ports.parse_values)
     notes += scan.notes
-    before = {}
-    for version in view.state.versions:
-        kit = ports.kit.load(version) if version.release != target.release else None
-        if kit is not None:
-            before[version] = kit
+    before = {v: kit for v in view.state.versions if (kit := ports.kit.load(v)) is not None}
     failures: list[str] = []
     if target_kit is not None:
         components = enabled_components(view.state, scan.overrides, target_kit)
