@@ -291,5 +291,7 @@ def git_files(bare: Path, ref: str) -> dict[str, bytes]:
 
 
 def has_ref(bare: Path, ref: str) -> bool:
-    done = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=bare, capture_output=True)
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "-q", ref], cwd=bare, capture_output=True
+    )
     return done.returncode == 0

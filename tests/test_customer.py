@@ -56,14 +56,21 @@ def test_path_case_is_kept_and_file_urls_compare_by_path() -> None:
 
 
 def test_redact_url_hides_credentials() -> None:
-    assert redact_url("https://bot:s3cr3t@git.example.com/x.git") == "https://***@git.example.com/x.git"
+    assert (
+        redact_url("https://bot:s3cr3t@git.example.com/x.git")
+        == "https://***@git.example.com/x.git"
+    )
     assert redact_url("git@github.com:a/b.git") == "git@github.com:a/b.git"
 
 
 def docs_for(version: str = "2024.2", quote: str = "", name: str = "kuvaq"):  # type: ignore[no-untyped-def]
     apps = APPS.format(name=name, version=version, q=quote, repo=CUSTOMER_REPO)
     addons = ADDONS.format(name=name, version=version, addons="external-dns")
-    return apps, addons, parse_manifests(apps, "argocd/apps.yaml") + parse_manifests(addons, "argocd/addons.yml")
+    return (
+        apps,
+        addons,
+        parse_manifests(apps, "argocd/apps.yaml") + parse_manifests(addons, "argocd/addons.yml"),
+    )
 
 
 def test_finds_every_kit_source_in_apps_multi_source_and_application_sets() -> None:
@@ -108,7 +115,9 @@ def test_unusable_revisions_are_problems_with_location(revision: str, problem: s
     text = addons.replace("targetRevision: release/2024.2", f"targetRevision: {revision}")
     state = find_kit_sources(parse_manifests(text, "b.yaml"), KIT_URL)
     assert len(state.problems) == 1
-    assert state.problems[0].startswith("b.yaml:17 (ApplicationSet core-addons, spec.template.spec.source)")
+    assert state.problems[0].startswith(
+        "b.yaml:17 (ApplicationSet core-addons, spec.template.spec.source)"
+    )
     assert problem in state.problems[0]
 
 
@@ -146,7 +155,9 @@ def test_splice_changes_only_the_revision_scalars_and_keeps_quotes(quote: str) -
     # the non-kit Application keeps its release/2024.2
     assert "    targetRevision: release/2024.2\n    path: .\n" in new
     changed = {(s.doc_index, (*s.path, "targetRevision")) for s in state.sources}
-    assert rewrite_problems(docs, parse_manifests(new, "apps.yaml"), changed, "release/2024.3") == []
+    assert (
+        rewrite_problems(docs, parse_manifests(new, "apps.yaml"), changed, "release/2024.3") == []
+    )
 
 
 def test_splice_keeps_crlf_and_non_ascii_text() -> None:
@@ -164,7 +175,9 @@ def test_rewrite_problems_catch_any_other_change() -> None:
     changed = {(s.doc_index, (*s.path, "targetRevision")) for s in state.sources}
     tampered = splice(apps, [(s.span, "release/2024.3") for s in state.sources if s.span])
     tampered = tampered.replace("namespace: argocd}", "namespace: kube-system}")
-    problems = rewrite_problems(docs[:3], parse_manifests(tampered, "argocd/apps.yaml"), changed, "release/2024.3")
+    problems = rewrite_problems(
+        docs[:3], parse_manifests(tampered, "argocd/apps.yaml"), changed, "release/2024.3"
+    )
     assert problems == ["argocd/apps.yaml: document 1 changed beyond targetRevision"]
 
 

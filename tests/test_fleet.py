@@ -59,16 +59,56 @@ def test_unknown_customer_is_a_usage_error_with_suggestion() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("    kubernetes: v1.30.4-eks-a737599", "    kubernetes: one-thirty", "fleet.yaml:11: customers[0].kubernetes: invalid Kubernetes version"),
-        ("    provider: aws", "    provider: awz", "fleet.yaml:10: customers[0].provider: unknown provider 'awz'; did you mean 'aws'?"),
-        ("      tokenEnv: KUVAQ_ARGOCD_TOKEN", "      tokenEnv: $KUVAQ", "fleet.yaml:14: customers[0].argocd.tokenEnv: expected the name of an environment variable"),
-        ("      apps: [core-base, core-aws, core-addons]", "      apps: []", "fleet.yaml:15: customers[0].argocd.apps: expected a non-empty list"),
-        ("  - name: menetekel", "  - name: kuvaq", "fleet.yaml:16: customers[1].name: duplicate customer 'kuvaq'"),
-        ("  - name: menetekel", "  - name: Mene_tekel", "fleet.yaml:16: customers[1].name: invalid name"),
-        ("    branch: main", "    brnach: main", "fleet.yaml:8: customers[0].brnach: unknown key; did you mean 'branch'?"),
-        ("  repoURL: https://github.com/example/core-kit.git\n", "", "fleet.yaml:1: kit.repoURL: missing required value"),
-        ("notify: https://hooks.example.com/T000/B000", "notify: hooks", "fleet.yaml:4: notify: expected an http(s):// webhook URL"),
-        ("      url: https://argocd.kuvaq.example.com/", "      url: argocd.kuvaq", "fleet.yaml:13: customers[0].argocd.url: expected an http(s):// URL"),
+        (
+            "    kubernetes: v1.30.4-eks-a737599",
+            "    kubernetes: one-thirty",
+            "fleet.yaml:11: customers[0].kubernetes: invalid Kubernetes version",
+        ),
+        (
+            "    provider: aws",
+            "    provider: awz",
+            "fleet.yaml:10: customers[0].provider: unknown provider 'awz'; did you mean 'aws'?",
+        ),
+        (
+            "      tokenEnv: KUVAQ_ARGOCD_TOKEN",
+            "      tokenEnv: $KUVAQ",
+            "fleet.yaml:14: customers[0].argocd.tokenEnv: expected the name of an environment variable",
+        ),
+        (
+            "      apps: [core-base, core-aws, core-addons]",
+            "      apps: []",
+            "fleet.yaml:15: customers[0].argocd.apps: expected a non-empty list",
+        ),
+        (
+            "  - name: menetekel",
+            "  - name: kuvaq",
+            "fleet.yaml:16: customers[1].name: duplicate customer 'kuvaq'",
+        ),
+        (
+            "  - name: menetekel",
+            "  - name: Mene_tekel",
+            "fleet.yaml:16: customers[1].name: invalid name",
+        ),
+        (
+            "    branch: main",
+            "    brnach: main",
+            "fleet.yaml:8: customers[0].brnach: unknown key; did you mean 'branch'?",
+        ),
+        (
+            "  repoURL: https://github.com/example/core-kit.git\n",
+            "",
+            "fleet.yaml:1: kit.repoURL: missing required value",
+        ),
+        (
+            "notify: https://hooks.example.com/T000/B000",
+            "notify: hooks",
+            "fleet.yaml:4: notify: expected an http(s):// webhook URL",
+        ),
+        (
+            "      url: https://argocd.kuvaq.example.com/",
+            "      url: argocd.kuvaq",
+            "fleet.yaml:13: customers[0].argocd.url: expected an http(s):// URL",
+        ),
     ],
 )
 def test_each_problem_names_file_line_and_path(old: str, new: str, expected: str) -> None:
