@@ -1,9 +1,10 @@
 """Parse customer manifests (multi-document YAML) keeping the exact span of every scalar.
 
 The span (`start_mark.index` .. `end_mark.index` of the composed node) is what lets a rollout
-rewrite a `targetRevision` value and leave every other character of the file alone. The pure
-Python loader is used on purpose: its marks count characters of the decoded text, which is
-what we splice (libyaml's marks are not documented to do so for non-ASCII text).
+rewrite a `targetRevision` value and leave every other character of the file alone. Both
+PyYAML's pure loader and libyaml count marks in characters of the decoded text, which is what
+we splice (tests/test_customer.py checks it on non-ASCII text); libyaml is ~10x faster, which
+`rollout --status` over hundreds of customers needs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from releaser.domain.document import KeyPath
 from releaser.domain.errors import InvalidFileError, Problem
 
 _STYLES = {None: None, "'": "'", '"': '"'}
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
 
 
 class _Walker:
@@ -52,7 +58,7 @@ class _Walker:
 def parse_manifests(text: str, file: str) -> list[ManifestDoc]:
     """Every document of `text`; raises `InvalidFileError` (exit 3) on a syntax error."""
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
@@ -66,7 +72,7 @@ def parse_manifests(text: str, file: str) -> list[ManifestDoc]:
 def load_values(text: str, file: str) -> Any:
     """A Helm values document (inline `helm.values` or a value file) as plain data."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
