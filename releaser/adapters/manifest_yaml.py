@@ -17,7 +17,7 @@ from releaser.domain.customer import ManifestDoc, Span
 from releaser.domain.document import KeyPath
 from releaser.domain.errors import InvalidFileError, Problem
 
-_STYLES = {None: None, "'": "'", '"': '"'}
+_STYLES = {None: None, "": None, "'": "'", '"': '"'}  # libyaml says '' for plain
 
 try:
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -46,7 +46,7 @@ class _Walker:
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
         raw_style = getattr(node, "style", None)
-        style = raw_style if raw_style in _STYLES else "block"
+        style = _STYLES.get(raw_style, "block")
         self.spans[path] = Span(node.start_mark.index, node.end_mark.index, style)
         return self._ctor.construct_object(node, deep=True)
 
