@@ -214,3 +214,33 @@ def test_rerun_after_a_kill_finishes_without_a_second_commit(
     assert commit_count(bare, WORK) == 2
     record = bed.log()[-1]
     assert (record["outcome"], record["commit"], record["created"]) == ("healthy", commit, False)
+
+
+def test_reads_packed_objects_after_a_repack(bed: FleetBed) -> None:
+    assert cli(bed, "--json", "rollout", "--status").json["customers"][0]["version"] == "2024.2"
+    (clone,) = (Path(os.environ["XDG_CACHE_HOME"]) / "releaser/customers").iterdir()
+    git(clone, "repack", "-adq")
+    git(clone, "prune-packed")
+    assert not any(p.name != "pack" and p.name != "info" for p in (clone / "objects").iterdir())
+    assert cli(bed, "--json", "rollout", "--status").json["customers"][0]["version"] == "2024.2"
+    customer = Customer(
+        "kuvaq", bed.remotes["kuvaq"].as_uri(), "main", "argocd", None, KubeVersion.parse("1.30")
+    )
+    snapshot = (
+        GitCustomerRepos(Path(os.environ["XDG_CACHE_HOME"]) / "releaser").open(customer).base()
+    )
+    assert snapshot.files("argocd") == ["argocd/addons.yml", "argocd/apps.yaml"]
+    assert snapshot.files("nowhere") == []
+    assert snapshot.read(["README.md", "missing.txt"]) == {"README.md": b"# kuvaq gitops\n"}
+    assert snapshot.parent is None
+
+
+def test_credentials_in_repository_urls_never_reach_output(bed: FleetBed) -> None:
+    text = bed.fleet.read_text().replace(
+        bed.remotes["kuvaq"].as_uri(), "https://bot:hunter2@127.0.0.1:9/kuvaq.git"
+    )
+    bed.fleet.write_text(text)
+    result = cli(bed, "--json", "rollout", "--status")
+    assert result.code == 5
+    assert "hunter2" not in result.out + result.err
+    assert "https://***@127.0.0.1:9/kuvaq.git" in result.err

@@ -24,20 +24,17 @@ from releaser.app.ports_rollout import (
     RolloutLog,
     ValuesParser,
 )
+from releaser.app.rollout_gate import GateSettings, wait_healthy
 from releaser.app.rollout_read import CustomerView, overrides_of, read_customer
 from releaser.domain.customer import rewrite_problems, splice
 from releaser.domain.errors import ProblemsFound, ReleaserError, UsageError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.rollout import (
-    AppState,
     Block,
-    Gate,
-    GateUnreachable,
     Outcome,
     PreflightInput,
     blocking,
     enabled_components,
-    gate_step,
     preflight,
 )
 from releaser.domain.versions import KitVersion
@@ -186,7 +183,9 @@ def _run(
         result.outcome = Outcome.PUSHED
     if token is not None and req.customer.argocd is not None:
         expected = frozenset({commit, ports.kit.versions().get(target.release, commit)})
-        outcome, reasons = gate(req, ports, token, expected)
+        client = ports.argocd(req.customer.argocd.url, token)
+        settings = GateSettings(req.customer.argocd.apps, req.timeout, req.poll)
+        outcome, reasons = wait_healthy(client, settings, expected, ports.clock, ports.progress)
         result.outcome, result.gate = outcome, reasons
 
 
@@ -285,43 +284,6 @@ def publish(
     if remote is None or remote.commit != commit:
         repo.push(commit, branch)
     return branch
-
-
-def gate(
-    req: RolloutRequest, ports: RolloutPorts, token: str, expected: frozenset[str]
-) -> tuple[Outcome, list[str]]:
-    """Poll Argo CD until every app is done, one degrades or fails, or time runs out."""
-    argocd = req.customer.argocd
-    assert argocd is not None
-    client = ports.argocd(argocd.url, token)
-    deadline = ports.clock.monotonic() + req.timeout
-    last: list[str] = []
-    while True:
-        states: list[AppState] = []
-        for app in argocd.apps:
-            try:
-                states.append(client.state(app))
-            except GateUnreachable as err:
-                if err.permanent:
-                    return Outcome.FAILED, [err.message]
-                states.append(AppState(app, message=err.message))
-        status, reasons = gate_step(states, expected)
-        if reasons != last:
-            for line in reasons:
-                ports.progress(f"  waiting: {line}")
-            last = reasons
-        if status is not Gate.WAITING:
-            return _GATE_OUTCOMES[status], reasons
-        if ports.clock.monotonic() >= deadline:
-            return Outcome.TIMEOUT, [f"not done after {req.timeout:g}s", *reasons]
-        ports.clock.sleep(req.poll)
-
-
-_GATE_OUTCOMES = {
-    Gate.DONE: Outcome.HEALTHY,
-    Gate.DEGRADED: Outcome.DEGRADED,
-    Gate.FAILED: Outcome.FAILED,
-}
 
 
 def _record(ports: RolloutPorts, result: RolloutResult, started: str) -> None:
