@@ -245,3 +245,28 @@ def test_log_is_append_only_and_survives_a_torn_last_line(tmp_path: Path) -> Non
     log.path.write_text('{"customer": "a"}\nnot json\n{"customer": "b"}\n')
     with pytest.raises(InvalidFileError, match=r"rollouts\.jsonl:2: not a JSON record"):
         log.records()
+
+
+def test_kit_remote_defaults_to_the_kit_checkouts_origin(kit_remote: Path, tmp_path: Path) -> None:
+    bed = make_fleet(tmp_path, CUSTOMERS[:1], kit_remote=kit_remote)
+    bed.fleet.write_text(bed.fleet.read_text().replace(f"  remote: {kit_remote.as_uri()}\n", ""))
+    checkout = kit_remote.parent / "kit"  # make_kit_remote wired it as this checkout's origin
+    result = cli(
+        bed, "--kit", str(checkout), "rollout", "--customer", "kuvaq", "--to", "2024.3", "--dry-run"
+    )
+    assert result.code == 0, result.err
+    assert "dry run, preflight passed" in result.out
+    lonely = tmp_path / "lonely"
+    git(tmp_path, "init", "-q", str(lonely))
+    result = cli(bed, "--kit", str(lonely), "rollout", "--customer", "kuvaq", "--dry-run")
+    assert result.code == 2 and "has no 'origin' remote" in result.err
+
+
+def test_unreachable_kit_remote_is_a_git_error(kit_remote: Path, tmp_path: Path) -> None:
+    bed = make_fleet(tmp_path, CUSTOMERS[:1], kit_remote=kit_remote)
+    bed.fleet.write_text(
+        bed.fleet.read_text().replace(kit_remote.as_uri(), (tmp_path / "nope.git").as_uri())
+    )
+    result = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3")
+    assert result.code == 5
+    assert "cannot list the kit's release branches" in result.err

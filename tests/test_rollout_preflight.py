@@ -89,7 +89,7 @@ def test_missing_add_on_and_dropped_keys_block_with_their_paths(
     assert reasons[0] == "- add-ons: enabled add-on 'external-dns' is not in the target"
     assert any(
         r.startswith("- dropped-key: base: components.ingress-nginx.values.controller.replicaCount")
-        and "argocd/apps.yaml" in r
+        and "argocd/apps.yaml:15 (Application core-base helm.valuesObject)" in r
         and "renamed to 'replicas'?" in r
         and r.endswith("(pass --accept-dropped-keys to accept)")
         for r in reasons

@@ -75,16 +75,14 @@ def overrides_of(view: CustomerView, customer: Customer, parse: ValuesParser) ->
         if source.section is None:
             continue
         helm = source.helm
-        where = source.where
         if isinstance(helm.get("valuesObject"), dict):
-            scan.overrides.append(
-                Overrides(source.section, f"{where} helm.valuesObject", helm["valuesObject"])
-            )
+            origin = source.origin("valuesObject")
+            scan.overrides.append(Overrides(source.section, origin, helm["valuesObject"]))
         inline = helm.get("values")
         if isinstance(inline, str):
             inline = parse(inline, f"{source.file} ({source.app} helm.values)")
         if isinstance(inline, dict):
-            scan.overrides.append(Overrides(source.section, f"{where} helm.values", inline))
+            scan.overrides.append(Overrides(source.section, source.origin("values"), inline))
         for entry in helm.get("valueFiles") or []:
             _value_file(scan, view, source.section, str(entry), source.refs, own, parse)
     return scan

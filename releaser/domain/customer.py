@@ -87,10 +87,17 @@ class KitSource:
     span: Span | None
     helm: Mapping[str, Any]
     refs: Mapping[str, str]  # `ref:` name of a sibling source -> its repoURL
+    helm_lines: Mapping[str, int] = field(default_factory=dict)  # valuesObject -> its line
 
     @property
     def version(self) -> KitVersion | None:
         return KitVersion.from_branch(self.revision) if self.revision else None
+
+    def origin(self, helm_key: str) -> str:
+        """`argocd/apps.yaml:15 (Application core-base helm.valuesObject)`."""
+        line = self.helm_lines.get(helm_key)
+        at = f"{self.file}:{line}" if line else self.file
+        return f"{at} ({self.kind} {self.app} helm.{helm_key})"
 
     @property
     def where(self) -> str:
@@ -219,6 +226,11 @@ def _kit_source(
         span=doc.spans.get(rev_path),
         helm=helm if isinstance(helm, dict) else {},
         refs=refs,
+        helm_lines={
+            key: line
+            for key in ("valuesObject", "values", "valueFiles")
+            if (line := doc.lines.get((*path, "helm", key))) is not None
+        },
     )
 
 
