@@ -184,3 +184,33 @@ def test_rewrite_problems_catch_any_other_change() -> None:
 def test_manifest_syntax_error_names_file_and_line() -> None:
     with pytest.raises(InvalidFileError, match=r"argocd/bad.yaml:4: YAML syntax error"):
         parse_manifests("a: 1\nb: [1,\nc: {\n", "argocd/bad.yaml")
+
+
+def test_application_set_with_multiple_sources() -> None:
+    text = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: core}
+spec:
+  generators: [{list: {elements: []}}]
+  template:
+    metadata: {name: 'core-{{name}}'}
+    spec:
+      sources:
+        - repoURL: https://github.com/example/core-kit
+          path: core/gcp
+          targetRevision: release/2024.2   # gcp
+          helm:
+            valueFiles: [$vals/gcp.yaml]
+        - repoURL: git@github.com:example/customer.git
+          targetRevision: main
+          ref: vals
+"""
+    docs = parse_manifests(text, "set.yaml")
+    (source,) = find_kit_sources(docs, KIT_URL).sources
+    assert (source.kind, source.section, source.line) == ("ApplicationSet", "gcp", 12)
+    assert source.refs == {"vals": "git@github.com:example/customer.git"}
+    assert source.origin("valueFiles") == "set.yaml:14 (ApplicationSet core helm.valueFiles)"
+    assert source.span is not None
+    new = splice(text, [(source.span, "release/2024.3")])
+    assert new == text.replace("release/2024.2   # gcp", "release/2024.3   # gcp")
