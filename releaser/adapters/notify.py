@@ -26,8 +26,3 @@ class WebhookNotifier:
             return
         if response.status_code >= 300:
             self.warn(f"warning: notification to {host} failed: HTTP {response.status_code}")
-
-
-class NoNotifier:
-    def send(self, text: str) -> None:
-        return None

@@ -10,12 +10,10 @@ from pathlib import Path
 
 import platformdirs
 
-from releaser.adapters.argocd import ArgoCdClient
 from releaser.adapters.customer_repo import GitCustomerRepos, run_git
 from releaser.adapters.fleet_file import load_fleet
 from releaser.adapters.kit_remote import KitRemote
 from releaser.adapters.manifest_yaml import load_values, parse_manifests
-from releaser.adapters.notify import NoNotifier, WebhookNotifier
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
 from releaser.adapters.yaml_doc import parse_document
 from releaser.app.kit import load_kit
@@ -91,6 +89,11 @@ class RangeOnlyVerdicts:
         return []
 
 
+class NoNotifier:
+    def send(self, text: str) -> None:
+        return None
+
+
 class SystemClock:
     def now(self) -> str:
         return datetime.now(UTC).isoformat(timespec="seconds")
@@ -102,13 +105,23 @@ class SystemClock:
         time.sleep(seconds)
 
 
+# requests is imported only when Argo CD or a webhook is used: it is a third of the startup
+# time of `rollout --status`, which never needs it.
+
+
 def argocd_client(url: str, token: str) -> ArgoCd:
+    from releaser.adapters.argocd import ArgoCdClient
+
     return ArgoCdClient(url, token)
 
 
 def notifier(fleet: Fleet, url: str | None) -> Notifier:
     target = url or fleet.notify
-    return WebhookNotifier(target, info) if target else NoNotifier()
+    if not target:
+        return NoNotifier()
+    from releaser.adapters.notify import WebhookNotifier
+
+    return WebhookNotifier(target, info)
 
 
 def rollout_ports(
