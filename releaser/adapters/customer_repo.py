@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from releaser.domain.customer import redact_url
 from releaser.domain.errors import GitError
 from releaser.domain.fleet import Customer
 
+LOCAL_REFS = "refs/releaser"
 # What GitPython's object database raises for a missing, odd or unreadable object.
 _DB_ERRORS = (BadObject, OSError, ValueError, KeyError, IndexError, AssertionError)
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "LC_ALL": "C"}
@@ -196,7 +198,7 @@ class GitCustomerRepo:
             return None
 
     def base(self) -> GitSnapshot:
-        commit = self._resolve(f"refs/remotes/origin/{self.customer.branch}")
+        commit = self._resolve(f"refs/heads/{self.customer.branch}")
         if commit is None:
             raise GitError(f"branch '{self.customer.branch}' not found in {self.label}")
         return GitSnapshot(self.root, commit)
@@ -204,13 +206,13 @@ class GitCustomerRepo:
     def remote_work(self) -> GitSnapshot | None:
         if not self.work_branch:
             return None
-        commit = self._resolve(f"refs/remotes/origin/{self.work_branch}")
+        commit = self._resolve(f"refs/heads/{self.work_branch}")
         return GitSnapshot(self.root, commit) if commit else None
 
     def local_work(self) -> GitSnapshot | None:
         if not self.work_branch:
             return None
-        commit = self._resolve(f"refs/heads/{self.work_branch}")
+        commit = self._resolve(f"{LOCAL_REFS}/{self.work_branch}")
         return GitSnapshot(self.root, commit) if commit else None
 
     @property
@@ -230,7 +232,7 @@ class GitCustomerRepo:
         commit = run_git(self.root, "commit-tree", tree, "-p", base, "-m", message)
         sha = commit.decode().strip()
         if self.work_branch:
-            run_git(self.root, "update-ref", f"refs/heads/{self.work_branch}", sha)
+            run_git(self.root, "update-ref", f"{LOCAL_REFS}/{self.work_branch}", sha)
         return sha
 
     def push(self, commit: str, branch: str) -> None:
@@ -251,7 +253,10 @@ class GitCustomerRepo:
 
 
 class GitCustomerRepos:
-    """Clones live under `<cache>/customers/<name>-<hash of URL>`."""
+    """Clones live under `<cache>/customers/<name>-<hash of URL>`.
+
+    Each is a bare mirror of the branches it needs: `refs/heads/*` are the remote's branches
+    as last fetched; commits made here live under `refs/releaser/*` until pushed."""
 
     def __init__(self, cache: Path) -> None:
         self.cache = cache / "customers"
@@ -262,17 +267,16 @@ class GitCustomerRepos:
 
     def open(self, customer: Customer, work_branch: str | None = None) -> GitCustomerRepo:
         root = self.clone_dir(customer)
-        fresh = not (root / "HEAD").is_file()
-        if fresh:
-            root.mkdir(parents=True, exist_ok=True)
-            run_git(root, "init", "--quiet", "--bare")
-        specs = [f"+refs/heads/{customer.branch}:refs/remotes/origin/{customer.branch}"]
-        if work_branch:
-            specs.append(f"+refs/heads/{work_branch}*:refs/remotes/origin/{work_branch}*")
-        # Shallow on the first clone; later fetches only bring the new commits.
-        depth = ["--depth", "1"] if fresh and not _is_plain_path(customer.repo) else []
         try:
-            run_git(root, "fetch", "--quiet", "--prune", "--no-tags", *depth, customer.repo, *specs)
+            if not (root / "HEAD").is_file():
+                self._clone(root, customer)
+                specs = []
+            else:
+                specs = [f"+refs/heads/{customer.branch}:refs/heads/{customer.branch}"]
+            if work_branch:
+                specs.append(f"+refs/heads/{work_branch}*:refs/heads/{work_branch}*")
+            if specs:
+                run_git(root, "fetch", "--quiet", "--prune", "--no-tags", customer.repo, *specs)
         except GitError as err:
             raise GitError(
                 f"cannot fetch {customer.name}'s repository {redact_url(customer.repo)} "
@@ -280,6 +284,15 @@ class GitCustomerRepos:
                 hint=err.message,
             ) from None
         return GitCustomerRepo(root, customer, work_branch)
+
+    def _clone(self, root: Path, customer: Customer) -> None:
+        """A bare, single-branch, shallow clone: one git process for the first read."""
+        if root.exists():
+            shutil.rmtree(root)  # a clone that died half-way; the cache is ours to redo
+        root.parent.mkdir(parents=True, exist_ok=True)
+        depth = [] if _is_plain_path(customer.repo) else ["--depth", "1"]
+        args = ["clone", "--quiet", "--bare", "--no-tags", "--single-branch", *depth]
+        run_git(root.parent, *args, "--branch", customer.branch, customer.repo, str(root))
 
 
 def _is_plain_path(url: str) -> bool:
