@@ -1,0 +1,338 @@
+"""Roll one customer to a kit version: preflight, rewrite, commit, push, health gate, log.
+
+Every step can be interrupted and the same command run again: an earlier commit that already
+carries the target (on the remote rollout branch, or committed locally on top of the current
+tip) is reused, so a re-run never makes a second commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from releaser.app.ports_rollout import (
+    ArgoCdFactory,
+    Clock,
+    ComponentVerdicts,
+    CustomerRepo,
+    CustomerRepos,
+    KitReleases,
+    ManifestParser,
+    Notifier,
+    RepoSnapshot,
+    RolloutLog,
+    ValuesParser,
+)
+from releaser.app.rollout_gate import GateSettings, wait_healthy
+from releaser.app.rollout_read import CustomerView, overrides_of, read_customer
+from releaser.domain.customer import rewrite_problems, splice
+from releaser.domain.errors import ProblemsFound, ReleaserError, UsageError
+from releaser.domain.fleet import Customer, Fleet
+from releaser.domain.rollout import (
+    Block,
+    Outcome,
+    PreflightInput,
+    blocking,
+    enabled_components,
+    preflight,
+)
+from releaser.domain.versions import KitVersion
+
+# Outcomes after which --next may move on without --force.
+SETTLED = (Outcome.HEALTHY.value, Outcome.BLOCKED.value)
+
+
+@dataclass(frozen=True)
+class RolloutPorts:
+    repos: CustomerRepos
+    kit: KitReleases
+    parse_manifests: ManifestParser
+    parse_values: ValuesParser
+    verdicts: ComponentVerdicts
+    log: RolloutLog
+    notifier: Notifier
+    clock: Clock
+    argocd: ArgoCdFactory
+    env: Mapping[str, str]
+    progress: Callable[[str], None] = lambda _: None
+
+
+@dataclass(frozen=True)
+class RolloutRequest:
+    customer: Customer
+    kit_repo_url: str
+    target: KitVersion | None = None
+    push: bool = False
+    direct: bool = False
+    dry_run: bool = False
+    wait: bool = False
+    timeout: float = 900.0
+    poll: float = 5.0
+    allow_downgrade: bool = False
+    accept_dropped_keys: bool = False
+
+
+@dataclass
+class RolloutResult:
+    customer: str
+    from_version: str
+    to_version: str
+    outcome: Outcome | None = None  # None for a dry run
+    blocks: list[Block] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    commit: str | None = None
+    created: bool = False
+    pushed: str | None = None
+    gate: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (None, Outcome.COMMITTED, Outcome.PUSHED, Outcome.HEALTHY)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "from": self.from_version,
+            "to": self.to_version,
+            "outcome": self.outcome.value if self.outcome else "dry-run",
+            "blocks": [
+                {"rule": b.rule, "message": b.message, "waived": b.waived} for b in self.blocks
+            ],
+            "notes": self.notes,
+            "files": self.files,
+            "commit": self.commit,
+            "created": self.created,
+            "pushed": self.pushed,
+            "gate": self.gate,
+        }
+
+
+def newest_release(kit: KitReleases) -> KitVersion:
+    versions = kit.versions()
+    if not versions:
+        raise UsageError("the kit remote has no release branches (release/YYYY.N)")
+    return max(versions)
+
+
+def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
+    """Run one rollout and log its outcome (a dry run is not logged)."""
+    started = ports.clock.now()
+    target = req.target or newest_release(ports.kit)
+    token = _gate_token(req, ports.env)
+    repo = ports.repos.open(req.customer, req.customer.work_branch(str(target)))
+    base = repo.base()
+    view = read_customer(base, req.customer, req.kit_repo_url, ports.parse_manifests)
+    result = RolloutResult(req.customer.name, view.state.describe(), str(target))
+    try:
+        _run(req, ports, repo, view, target, token, result)
+    except KeyboardInterrupt:
+        result.outcome = Outcome.INTERRUPTED
+        raise
+    except ReleaserError as err:
+        result.outcome = Outcome.ERROR
+        result.gate.append(err.message)
+        raise
+    finally:
+        if result.outcome is not None:
+            _record(ports, result, started)
+    return result
+
+
+def _gate_token(req: RolloutRequest, env: Mapping[str, str]) -> str | None:
+    if not req.wait:
+        return None
+    if not req.push and not req.dry_run:
+        raise UsageError("--wait needs --push: Argo CD only sees pushed commits")
+    argocd = req.customer.argocd
+    if argocd is None:
+        raise UsageError(
+            f"customer {req.customer.name} has no argocd settings; the health gate needs them",
+            hint="add argocd: {url, tokenEnv, apps} to the customer in the fleet file",
+        )
+    token = env.get(argocd.token_env)
+    if not token:
+        raise UsageError(f"the Argo CD token variable {argocd.token_env} is not set")
+    return token
+
+
+def _run(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    repo: CustomerRepo,
+    view: CustomerView,
+    target: KitVersion,
+    token: str | None,
+    result: RolloutResult,
+) -> None:
+    result.blocks = check(req, ports, view, target, result.notes)
+    if blocking(result.blocks):
+        result.outcome = Outcome.BLOCKED
+        return
+    files = rewritten(view, target, ports.parse_manifests)
+    result.files = sorted(files)
+    if req.dry_run:
+        return
+    message = commit_message(req.customer, view, target)
+    commit, created = find_or_commit(req, ports, repo, view.snapshot, files, target, message)
+    result.commit, result.created = commit, created
+    result.outcome = Outcome.COMMITTED
+    if req.push:
+        result.pushed = publish(req, repo, view.snapshot, commit, target)
+        result.outcome = Outcome.PUSHED
+    if token is not None and req.customer.argocd is not None:
+        expected = frozenset({commit, ports.kit.versions().get(target.release, commit)})
+        client = ports.argocd(req.customer.argocd.url, token)
+        settings = GateSettings(req.customer.argocd.apps, req.timeout, req.poll)
+        outcome, reasons = wait_healthy(client, settings, expected, ports.clock, ports.progress)
+        result.outcome, result.gate = outcome, reasons
+
+
+def check(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    view: CustomerView,
+    target: KitVersion,
+    notes: list[str],
+) -> list[Block]:
+    """The preflight of SPEC §5 with every input read."""
+    target_kit = ports.kit.load(target)
+    scan = overrides_of(view, req.customer, ports.parse_values)
+    notes += scan.notes
+    before = {v: kit for v in view.state.versions if (kit := ports.kit.load(v)) is not None}
+    failures: list[str] = []
+    if target_kit is not None:
+        components = enabled_components(view.state, scan.overrides, target_kit)
+        cluster = str(req.customer.kubernetes)
+        failures = ports.verdicts.failures(target_kit, components, cluster)
+    given = PreflightInput(
+        view.state,
+        req.customer.kubernetes,
+        target,
+        target_kit,
+        before,
+        scan.overrides,
+        failures,
+        req.allow_downgrade,
+        req.accept_dropped_keys,
+    )
+    return preflight(given)
+
+
+def rewritten(view: CustomerView, target: KitVersion, parse: ManifestParser) -> dict[str, bytes]:
+    """New content of each file whose kit targetRevision values differ from the target."""
+    value = target.release.branch
+    out: dict[str, bytes] = {}
+    for path, text in view.texts.items():
+        sources = [s for s in view.state.sources if s.file == path and s.revision != value]
+        edits = [(s.span, value) for s in sources if s.span is not None]
+        if not edits:
+            continue
+        new = splice(text, edits)
+        changed = {(s.doc_index, (*s.path, "targetRevision")) for s in sources}
+        problems = rewrite_problems(view.docs[path], parse(new, path), changed, value)
+        if problems:  # a bug, never a user error: refuse rather than write it
+            raise ReleaserError("refusing to write: " + "; ".join(problems))
+        out[path] = new.encode("utf-8")
+    return out
+
+
+def commit_message(customer: Customer, view: CustomerView, target: KitVersion) -> str:
+    return (
+        f"Roll {customer.name} to core kit {target} (from {view.state.describe()})\n\n"
+        f"Sets every kit targetRevision to {target.release.branch}.\n"
+        "Committed by `releaser rollout`."
+    )
+
+
+def _on_target(
+    snapshot: RepoSnapshot, req: RolloutRequest, ports: RolloutPorts, target: KitVersion
+) -> bool:
+    view = read_customer(snapshot, req.customer, req.kit_repo_url, ports.parse_manifests)
+    return bool(view.state.sources) and view.state.version == target.release
+
+
+def find_or_commit(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    repo: CustomerRepo,
+    base: RepoSnapshot,
+    files: Mapping[str, bytes],
+    target: KitVersion,
+    message: str,
+) -> tuple[str, bool]:
+    """The commit carrying the target: the tip itself, an earlier run's, or a new one."""
+    if not files:
+        return base.commit, False
+    remote = None if req.direct else repo.remote_work()
+    if remote is not None and _on_target(remote, req, ports, target):
+        return remote.commit, False
+    local = repo.local_work()
+    if local is not None and local.parent == base.commit and _on_target(local, req, ports, target):
+        return local.commit, False
+    return repo.commit(base.commit, files, message), True
+
+
+def publish(
+    req: RolloutRequest, repo: CustomerRepo, base: RepoSnapshot, commit: str, target: KitVersion
+) -> str:
+    branch = req.customer.branch if req.direct else req.customer.work_branch(str(target))
+    if commit == base.commit:
+        return req.customer.branch  # already there: nothing to push
+    remote = None if req.direct else repo.remote_work()
+    if remote is None or remote.commit != commit:
+        repo.push(commit, branch)
+    return branch
+
+
+def _record(ports: RolloutPorts, result: RolloutResult, started: str) -> None:
+    record = {
+        "customer": result.customer,
+        "from": result.from_version,
+        "to": result.to_version,
+        "outcome": result.outcome.value if result.outcome else None,
+        "commit": result.commit,
+        "created": result.created,
+        "pushed": result.pushed,
+        "reasons": [str(b) for b in blocking(result.blocks)] + result.gate,
+        "started": started,
+        "finished": ports.clock.now(),
+    }
+    ports.log.append(record)
+    ports.notifier.send(notification(result))
+
+
+def notification(result: RolloutResult) -> str:
+    outcome = result.outcome.value if result.outcome else "dry-run"
+    text = f"releaser: {result.customer} {result.from_version} → {result.to_version}: {outcome}"
+    if result.commit:
+        text += f" (commit {result.commit[:12]}" + (
+            f" on {result.pushed})" if result.pushed else ")"
+        )
+    reasons = [str(b) for b in blocking(result.blocks)] + result.gate
+    return text + "".join(f"\n• {r}" for r in reasons[:10])
+
+
+# --------------------------------------------------------------------------- --next
+
+
+def pick_next(
+    fleet: Fleet, ports: RolloutPorts, target: KitVersion | None, force: bool
+) -> tuple[Customer | None, KitVersion]:
+    """The first customer in fleet order behind `target`; refuses after an unsettled rollout."""
+    records = ports.log.records()
+    if records and not force and records[-1].get("outcome") not in SETTLED:
+        last = records[-1]
+        raise ProblemsFound(
+            f"the last rollout ({last.get('customer')} to {last.get('to')}) is "
+            f"{last.get('outcome')}, not confirmed healthy",
+            hint="confirm it with `rollout --customer NAME --push --wait`, or pass --force",
+        )
+    version = target or newest_release(ports.kit)
+    for customer in fleet.customers:
+        snapshot = ports.repos.open(customer).base()
+        state = read_customer(snapshot, customer, fleet.kit_repo_url, ports.parse_manifests).state
+        if state.version is None or state.version.release < version.release:
+            return customer, version
+    return None, version

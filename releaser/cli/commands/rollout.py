@@ -1,0 +1,117 @@
+"""`rollout`: move one customer (or the next one) to a kit version; `--status` of the fleet."""
+
+from __future__ import annotations
+
+import typer
+
+from releaser.app.rollout import RolloutRequest, RolloutResult, pick_next, roll_out
+from releaser.app.rollout_read import StatusRow, fleet_status
+from releaser.cli.context import Settings, settings
+from releaser.cli.output import emit_json, info, table
+from releaser.cli.wiring_rollout import read_fleet, rollout_ports
+from releaser.domain.customer import redact_url
+from releaser.domain.errors import ExitCode, GitError, UsageError
+from releaser.domain.rollout import parse_duration
+from releaser.domain.versions import KitVersion
+
+
+def rollout(
+    ctx: typer.Context,
+    customer: str | None = typer.Option(None, "--customer", help="The customer to move."),
+    next_: bool = typer.Option(False, "--next", help="The next customer behind the target."),
+    status: bool = typer.Option(
+        False, "--status", help="Every customer's version and last rollout."
+    ),
+    to: str | None = typer.Option(None, "--to", help="Kit version (default: newest release)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the change only."),
+    push: bool = typer.Option(False, "--push", help="Push the commit (else it stays local)."),
+    direct: bool = typer.Option(False, "--direct", help="Push to the customer's branch itself."),
+    wait: bool = typer.Option(False, "--wait", help="Wait until Argo CD reports healthy."),
+    timeout: str = typer.Option("15m", "--timeout", help="Health gate timeout (15m, 90s)."),
+    poll: str = typer.Option("5s", "--poll-interval", help="Argo CD polling interval."),
+    allow_downgrade: bool = typer.Option(False, "--allow-downgrade"),
+    accept_dropped_keys: bool = typer.Option(False, "--accept-dropped-keys"),
+    force: bool = typer.Option(False, "--force", help="--next: go on after an unsettled rollout."),
+    notify: str | None = typer.Option(None, "--notify", help="Slack-compatible webhook URL."),
+) -> None:
+    """Move a customer to a kit version, checked before and confirmed healthy after."""
+    opts = settings(ctx)
+    if sum((customer is not None, next_, status)) != 1:
+        raise UsageError("pass exactly one of --customer NAME, --next or --status")
+    fleet, fleet_file = read_fleet(opts)
+    ports = rollout_ports(opts, fleet, fleet_file, notify)
+    if status:
+        rows = fleet_status(fleet, ports.repos, ports.parse_manifests, ports.log)
+        render_status(opts, rows)
+        return
+    target = KitVersion.parse(to) if to else None
+    if next_:
+        chosen, version = pick_next(fleet, ports, target, force)
+        if chosen is None:
+            info(f"every customer is on {version} or newer")
+            return
+        info(f"next: {chosen.name}")
+        customer, target = chosen.name, version
+    assert customer is not None
+    request = RolloutRequest(
+        fleet.customer(customer), fleet.kit_repo_url, target, push, direct, dry_run, wait,
+        parse_duration(timeout), parse_duration(poll), allow_downgrade, accept_dropped_keys,
+    )  # fmt: skip
+    result = roll_out(request, ports)
+    render_result(opts, result, request)
+    if not result.ok:
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
+
+
+def render_result(opts: Settings, result: RolloutResult, request: RolloutRequest) -> None:
+    if opts.json:
+        emit_json(result.as_dict())
+    head = f"{result.customer}: {result.from_version} → {result.to_version}"
+    lines = [f"  - {b}" for b in result.blocks] + [f"  note: {n}" for n in result.notes]
+    if result.outcome is None:
+        where = "the customer's branch" if request.direct else f"releaser/{result.customer}-…"
+        lines.append(f"  would rewrite: {', '.join(result.files) or 'nothing (already there)'}")
+        lines.append(
+            f"  would commit and {'push to ' + where if request.push else 'keep it local'}"
+        )
+        _say(opts, f"{head}: dry run, preflight passed", lines)
+        return
+    if result.commit:
+        made = "new commit" if result.created else "existing commit"
+        lines.append(
+            f"  {made} {result.commit[:12]}"
+            + (f", on {result.pushed}" if result.pushed else ", not pushed (pass --push)")
+        )
+    lines += [f"  gate: {g}" for g in result.gate]
+    _say(opts, f"{head}: {result.outcome.value}", lines)
+
+
+def _say(opts: Settings, head: str, lines: list[str]) -> None:
+    emit = info if opts.json else typer.echo
+    for line in [head, *lines]:
+        emit(line)
+
+
+def render_status(opts: Settings, rows: list[StatusRow]) -> None:
+    if opts.json:
+        emit_json({"customers": [r.as_dict() for r in rows]})
+    else:
+        data = [_status_cells(r) for r in rows]
+        typer.echo(table(("CUSTOMER", "VERSION", "KUBERNETES", "LAST", "OUTCOME", "AT"), data))
+    failed = [r for r in rows if r.error]
+    for row in failed:
+        info(f"error: {row.customer.name} ({redact_url(row.customer.repo)}): {row.error}")
+    if failed:
+        raise GitError(f"{len(failed)} customer repository(ies) could not be read")
+
+
+def _status_cells(row: StatusRow) -> tuple[str, ...]:
+    data = row.as_dict()
+    last = data["last"] or {}
+    version = data["version"] or data["detail"] or "?"
+    return (row.customer.name, version, data["kubernetes"], last.get("to") or "-",
+            last.get("outcome") or "-", last.get("at") or "-")  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(rollout)

@@ -1,0 +1,143 @@
+"""Wiring for `rollout`: concrete adapters behind the rollout ports."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+
+from releaser.adapters.customer_repo import GitCustomerRepos, run_git
+from releaser.adapters.fleet_file import load_fleet
+from releaser.adapters.kit_remote import KitRemote
+from releaser.adapters.manifest_yaml import load_values, parse_manifests
+from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
+from releaser.adapters.yaml_doc import parse_document
+from releaser.app.kit import load_kit
+from releaser.app.ports_rollout import ArgoCd, Notifier
+from releaser.app.rollout import RolloutPorts
+from releaser.cli.context import Settings
+from releaser.cli.output import info
+from releaser.cli.wiring import kit_root
+from releaser.domain.errors import GitError, UsageError
+from releaser.domain.fleet import Fleet
+from releaser.domain.kit import Kit
+from releaser.domain.versions import KitVersion
+
+
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("releaser"))
+
+
+def read_fleet(settings: Settings) -> tuple[Fleet, Path]:
+    path = settings.fleet_path
+    fleet = load_fleet(path)
+    assert path is not None  # load_fleet refuses None
+    return fleet, path
+
+
+def kit_remote_url(settings: Settings, fleet: Fleet) -> str:
+    """The fleet's `kit.remote`, else the kit checkout's `origin`."""
+    if fleet.kit_remote:
+        return fleet.kit_remote
+    root = kit_root(settings)
+    try:
+        return run_git(root, "remote", "get-url", "origin").decode().strip()
+    except GitError:
+        raise UsageError(
+            f"the kit checkout {root} has no 'origin' remote to read release branches from",
+            hint="set kit.remote in the fleet file",
+        ) from None
+
+
+class KitReleaseBranches:
+    """KitReleases over the kit remote; each release is loaded and validated once."""
+
+    def __init__(self, url: Callable[[], str], cache: Path) -> None:
+        self._url = url
+        self._cache = cache
+        self._remote: KitRemote | None = None
+        self._kits: dict[KitVersion, Kit | None] = {}
+
+    @property
+    def remote(self) -> KitRemote:
+        """Resolved on first use: `rollout --status` never needs the kit."""
+        if self._remote is None:
+            self._remote = KitRemote(self._url(), self._cache)
+        return self._remote
+
+    def versions(self) -> dict[KitVersion, str]:
+        return self.remote.versions()
+
+    def load(self, version: KitVersion) -> Kit | None:
+        key = version.release
+        if key not in self._kits:
+            files = self.remote.files(key)
+            self._kits[key] = None if files is None else load_kit(files, parse_document)
+        return self._kits[key]
+
+
+class RangeOnlyVerdicts:
+    """Placeholder until the compatibility engine (SPEC §6) is merged: the preflight checks
+    the kit's Kubernetes range itself, so this reports no component failures.
+    Wire the engine here: `ComponentVerdicts.failures(kit, components, cluster_version)`."""
+
+    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
+        return []
+
+
+class NoNotifier:
+    def send(self, text: str) -> None:
+        return None
+
+
+class SystemClock:
+    def now(self) -> str:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+# requests is imported only when Argo CD or a webhook is used: it is a third of the startup
+# time of `rollout --status`, which never needs it.
+
+
+def argocd_client(url: str, token: str) -> ArgoCd:
+    from releaser.adapters.argocd import ArgoCdClient
+
+    return ArgoCdClient(url, token)
+
+
+def notifier(fleet: Fleet, url: str | None) -> Notifier:
+    target = url or fleet.notify
+    if not target:
+        return NoNotifier()
+    from releaser.adapters.notify import WebhookNotifier
+
+    return WebhookNotifier(target, info)
+
+
+def rollout_ports(
+    settings: Settings, fleet: Fleet, fleet_file: Path, notify_url: str | None = None
+) -> RolloutPorts:
+    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), cache_dir())
+    return RolloutPorts(
+        repos=GitCustomerRepos(cache_dir()),
+        kit=kit,
+        parse_manifests=parse_manifests,
+        parse_values=load_values,
+        verdicts=RangeOnlyVerdicts(),
+        log=JsonlRolloutLog(log_path(fleet_file)),
+        notifier=notifier(fleet, notify_url),
+        clock=SystemClock(),
+        argocd=argocd_client,
+        env=dict(os.environ),
+        progress=info,
+    )

@@ -1,0 +1,167 @@
+"""The fleet: the customers a kit is rolled out to, in rollout order (SPEC §4).
+
+Validated at the edge into frozen objects; every problem names the fleet file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from releaser.domain.document import Document, KeyPath
+from releaser.domain.errors import InvalidFileError, UsageError
+from releaser.domain.kit_schema import (
+    KNOWN_PROVIDERS,
+    NAME_RE,
+    Problems,
+    as_mapping,
+    check_keys,
+    did_you_mean,
+    text_at,
+)
+from releaser.domain.versions import InvalidVersion, KubeVersion
+
+FLEET_KEYS = ("kit", "customers", "notify")
+KIT_KEYS = ("repoURL", "remote")
+CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd")
+ARGOCD_KEYS = ("url", "tokenEnv", "apps")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HTTP_RE = re.compile(r"^https?://[^\s/]+")
+
+
+@dataclass(frozen=True)
+class ArgoCdTarget:
+    """Where a customer's Argo CD answers, which env var holds its token, which apps to watch."""
+
+    url: str
+    token_env: str
+    apps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    repo: str
+    branch: str
+    path: str
+    provider: str | None
+    kubernetes: KubeVersion
+    argocd: ArgoCdTarget | None = None
+
+    def work_branch(self, version: str) -> str:
+        """The branch a rollout commit goes to unless `--direct`."""
+        return f"releaser/{self.name}-{version}"
+
+
+@dataclass(frozen=True)
+class Fleet:
+    file: str
+    kit_repo_url: str
+    kit_remote: str | None
+    customers: tuple[Customer, ...]
+    notify: str | None = None
+
+    def customer(self, name: str) -> Customer:
+        for customer in self.customers:
+            if customer.name == name:
+                return customer
+        names = tuple(c.name for c in self.customers)
+        raise UsageError(
+            f"unknown customer '{name}' in {self.file}", hint=did_you_mean(name, names).lstrip("; ")
+        )
+
+
+def read_fleet(doc: Document) -> Fleet:
+    """The fleet in `doc`; raises `InvalidFileError` (exit 3) listing every problem."""
+    problems = Problems(doc)
+    data = as_mapping(problems, doc.data, ())
+    check_keys(problems, data, (), FLEET_KEYS)
+    kit = as_mapping(problems, data.get("kit"), ("kit",))
+    check_keys(problems, kit, ("kit",), KIT_KEYS)
+    repo_url = text_at(problems, kit, ("kit", "repoURL"))
+    remote = _optional_text(problems, kit, ("kit", "remote"))
+    notify = _optional_text(problems, data, ("notify",))
+    if notify and not _HTTP_RE.match(notify):
+        problems.add(("notify",), "expected an http(s):// webhook URL")
+    customers = _read_customers(problems, data.get("customers"))
+    if problems.found or repo_url is None:
+        raise InvalidFileError(problems.found, hint="fix the fleet file (SPEC §4 shows its shape)")
+    return Fleet(doc.file, repo_url, remote, customers, notify)
+
+
+def _optional_text(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> str | None:
+    if data.get(str(path[-1])) is None:
+        return None
+    return text_at(problems, data, path)
+
+
+def _read_customers(problems: Problems, value: Any) -> tuple[Customer, ...]:
+    if not isinstance(value, list) or not value:
+        problems.add(("customers",), "expected a non-empty list of customers")
+        return ()
+    customers: list[Customer] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        customer = _read_customer(problems, ("customers", index), item)
+        if customer is None:
+            continue
+        if customer.name in seen:
+            problems.add(("customers", index, "name"), f"duplicate customer '{customer.name}'")
+        seen.add(customer.name)
+        customers.append(customer)
+    return tuple(customers)
+
+
+def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | None:
+    data = as_mapping(problems, value, path)
+    if not data:
+        return None
+    check_keys(problems, data, path, CUSTOMER_KEYS)
+    name = text_at(problems, data, (*path, "name"))
+    if name is not None and (not NAME_RE.match(name) or len(name) > 63):
+        problems.add((*path, "name"), "invalid name: use lower-case letters, digits and '-'")
+    repo = text_at(problems, data, (*path, "repo"))
+    branch = _optional_text(problems, data, (*path, "branch")) or "main"
+    sub = (_optional_text(problems, data, (*path, "path")) or "").strip("/")
+    provider = _optional_text(problems, data, (*path, "provider"))
+    if provider is not None and provider not in KNOWN_PROVIDERS:
+        hint = did_you_mean(provider, KNOWN_PROVIDERS)
+        problems.add((*path, "provider"), f"unknown provider '{provider}'{hint}")
+    kube = _read_kube(problems, data, (*path, "kubernetes"))
+    argocd = _read_argocd(problems, data.get("argocd"), (*path, "argocd"))
+    if name is None or repo is None or kube is None:
+        return None
+    return Customer(name, repo, branch, sub, provider, kube, argocd)
+
+
+def _read_kube(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KubeVersion | None:
+    text = text_at(problems, data, path)
+    if text is None:
+        return None
+    try:
+        return KubeVersion.parse(text)
+    except InvalidVersion as err:
+        problems.add(path, err.message)
+        return None
+
+
+def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget | None:
+    if value is None:
+        return None
+    data = as_mapping(problems, value, path)
+    check_keys(problems, data, path, ARGOCD_KEYS)
+    url = text_at(problems, data, (*path, "url"))
+    if url is not None and not _HTTP_RE.match(url):
+        problems.add((*path, "url"), "expected an http(s):// URL of the Argo CD server")
+    token_env = text_at(problems, data, (*path, "tokenEnv"))
+    if token_env is not None and not _ENV_NAME_RE.match(token_env):
+        problems.add((*path, "tokenEnv"), "expected the name of an environment variable")
+    apps = data.get("apps")
+    if not isinstance(apps, list) or not apps or not all(isinstance(a, str) for a in apps):
+        problems.add((*path, "apps"), "expected a non-empty list of Argo CD application names")
+        apps = []
+    if url is None or token_env is None or not apps:
+        return None
+    return ArgoCdTarget(url.rstrip("/"), token_env, tuple(apps))

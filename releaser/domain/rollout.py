@@ -1,0 +1,309 @@
+"""Rollout rules: the preflight that says exactly why a customer is blocked, the health gate's
+verdict on Argo CD application states, and the outcomes written to the rollout log."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from releaser.domain.customer import CustomerState
+from releaser.domain.document import KeyPath, dotted
+from releaser.domain.errors import UpstreamError, UsageError
+from releaser.domain.kit import ADDONS, Kit
+from releaser.domain.versions import KitVersion, KubeVersion, parse_minor
+
+
+class Outcome(StrEnum):
+    BLOCKED = "blocked"  # preflight refused; nothing changed
+    COMMITTED = "committed"  # committed in the local clone, not pushed
+    PUSHED = "pushed"  # pushed, health not confirmed (no --wait)
+    HEALTHY = "healthy"  # pushed and every app confirmed healthy on the new revision
+    DEGRADED = "degraded"  # an app went Degraded
+    FAILED = "failed"  # an Argo CD operation failed or the API refused
+    TIMEOUT = "timeout"  # the gate ran out of time
+    ERROR = "error"  # git or another failure stopped the rollout
+    INTERRUPTED = "interrupted"
+
+    @property
+    def confirmed(self) -> bool:
+        return self is Outcome.HEALTHY
+
+
+@dataclass(frozen=True)
+class Block:
+    """One reason a customer cannot move to the target: a rule name and the exact why."""
+
+    rule: str
+    message: str
+    waiver: str | None = None  # the option that accepts it
+    waived: bool = False  # accepted by that option: reported, not blocking
+
+    def __str__(self) -> str:
+        if self.waived:
+            return f"{self.rule}: {self.message} (accepted by {self.waiver})"
+        waiver = f" (pass {self.waiver} to accept)" if self.waiver else ""
+        return f"{self.rule}: {self.message}{waiver}"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Values a customer sets for one kit section, and where they come from."""
+
+    section: str
+    origin: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PreflightInput:
+    state: CustomerState
+    cluster: KubeVersion
+    target_version: KitVersion
+    target: Kit | None
+    before: Mapping[KitVersion, Kit] = field(default_factory=dict)
+    overrides: Sequence[Overrides] = ()
+    verdict_failures: Sequence[str] = ()
+    allow_downgrade: bool = False
+    accept_dropped_keys: bool = False
+
+
+def preflight(given: PreflightInput) -> list[Block]:
+    """Every reason the customer cannot move to the target (waived ones included, marked)."""
+    if given.target is None:
+        missing = f"release/{given.target_version} does not exist on the kit remote"
+        return [Block("release", missing)]
+    blocks = reference_blocks(given.state)
+    blocks += direction_blocks(given.state, given.target_version, given.allow_downgrade)
+    blocks += range_blocks(given.target, given.cluster)
+    blocks += section_blocks(given.state, given.target)
+    blocks += [Block("compatibility", f) for f in given.verdict_failures]
+    blocks += addon_blocks(enabled_addons(given.overrides), given.target)
+    blocks += dropped_key_blocks(given, given.target)
+    return blocks
+
+
+def reference_blocks(state: CustomerState) -> list[Block]:
+    if not state.sources:
+        return [Block("references", "no Argo CD Application or ApplicationSet references the kit")]
+    return [Block("references", p) for p in state.problems]
+
+
+def direction_blocks(state: CustomerState, target: KitVersion, allowed: bool) -> list[Block]:
+    newer = sorted(v for v in state.versions if v.release > target.release)
+    if not newer:
+        return []
+    runs = ", ".join(map(str, newer))
+    message = f"runs {runs}, newer than the target {target}"
+    return [Block("downgrade", message, "--allow-downgrade", allowed)]
+
+
+def range_blocks(target: Kit, cluster: KubeVersion) -> list[Block]:
+    low, high = parse_minor(target.kubernetes.min), parse_minor(target.kubernetes.max)
+    if low <= cluster.minor_tuple <= high:
+        return []
+    return [
+        Block(
+            "kubernetes",
+            f"cluster runs {cluster} (minor {cluster.minor_str}), outside the target's "
+            f"supported range {target.kubernetes}",
+        )
+    ]
+
+
+def section_blocks(state: CustomerState, target: Kit) -> list[Block]:
+    used = sorted({s.section for s in state.sources if s.section})
+    return [
+        Block("sections", f"section '{name}' does not exist in the target")
+        for name in used
+        if target.section(name) is None
+    ]
+
+
+def enabled_addons(overrides: Sequence[Overrides]) -> list[str]:
+    names: list[str] = []
+    for item in overrides:
+        value = item.values.get("appEnabled") if item.section == ADDONS else None
+        if isinstance(value, list):
+            names += [str(v) for v in value if str(v) not in names]
+    return names
+
+
+def addon_blocks(addons: Sequence[str], target: Kit) -> list[Block]:
+    section = target.section(ADDONS)
+    known = tuple(c.name for c in section.components) if section else ()
+    return [
+        Block("add-ons", f"enabled add-on '{name}' is not in the target{_close(name, known)}")
+        for name in addons
+        if name not in known
+    ]
+
+
+def enabled_components(state: CustomerState, overrides: Sequence[Overrides], kit: Kit) -> list[str]:
+    """The target's components this customer runs: its sections, add-ons only when enabled."""
+    addons = set(enabled_addons(overrides))
+    if (section := kit.section(ADDONS)) is not None:
+        addons |= set(section.app_enabled)
+    used = {s.section for s in state.sources}
+    return [c.name for c in kit if c.section in used and (c.section != ADDONS or c.name in addons)]
+
+
+def dropped_key_blocks(given: PreflightInput, target: Kit) -> list[Block]:
+    blocks: list[Block] = []
+    for item in given.overrides:
+        after = target.section(item.section)
+        if after is None:
+            continue
+        befores = [k.section(item.section) for k in given.before.values()]
+        before = [s.values for s in befores if s is not None] or None
+        for path, hint in dropped_keys(item.values, before, after.values):
+            blocks.append(
+                Block(
+                    "dropped-key",
+                    f"{item.section}: {dotted(path)} (set in {item.origin}) is not in the "
+                    f"target's defaults{hint}",
+                    "--accept-dropped-keys",
+                    given.accept_dropped_keys,
+                )
+            )
+    return blocks
+
+
+def dropped_keys(
+    overrides: Mapping[str, Any],
+    before: Sequence[Mapping[str, Any]] | None,
+    after: Mapping[str, Any],
+) -> list[tuple[KeyPath, str]]:
+    """Override paths that the current release's defaults had and the target's lack.
+
+    Without `before` (the current release cannot be read) every path missing from the
+    target counts. The hint names a close sibling key in the target (a likely rename)."""
+    found: list[tuple[KeyPath, str]] = []
+    for path in leaf_paths(overrides):
+        if _has(after, path):
+            continue
+        if before is not None and not any(_has(b, path) for b in before):
+            continue
+        found.append((path, _rename_hint(after, path)))
+    return found
+
+
+def leaf_paths(values: Mapping[str, Any], at: KeyPath = ()) -> list[KeyPath]:
+    out: list[KeyPath] = []
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            out += leaf_paths(value, (*at, str(key)))
+        else:
+            out.append((*at, str(key)))
+    return out
+
+
+def _has(data: Any, path: KeyPath) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _rename_hint(after: Mapping[str, Any], path: KeyPath) -> str:
+    node: Any = after
+    for depth, part in enumerate(path):
+        if not isinstance(node, dict) or part not in node:
+            if not isinstance(node, dict):
+                return ""
+            hint = _close(str(part), tuple(str(k) for k in node))
+            if depth == len(path) - 1:
+                return hint
+            return f" ({dotted(path[: depth + 1])} is gone{hint})"
+        node = node[part]
+    return ""
+
+
+def _close(name: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"; renamed to '{close[0]}'?" if close else ""
+
+
+# --------------------------------------------------------------------------- health gate
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What Argo CD reports for one application (documented `/api/v1/applications/{name}`)."""
+
+    name: str
+    sync: str | None = None
+    revision: str | None = None
+    revisions: tuple[str, ...] = ()
+    health: str | None = None
+    phase: str | None = None
+    message: str | None = None
+
+    def on_revision(self, expected: frozenset[str]) -> bool:
+        wanted = {e.lower() for e in expected}
+        seen = [r.lower() for r in (*self.revisions, self.revision or "") if r]
+        return any(r in wanted for r in seen)
+
+    def describe(self) -> str:
+        rev = self.revision or ",".join(self.revisions) or "?"
+        return (
+            f"{self.name}: sync {self.sync or '?'} at {rev[:12]}, health {self.health or '?'}, "
+            f"operation {self.phase or '?'}" + (f" ({self.message})" if self.message else "")
+        )
+
+
+class Gate(StrEnum):
+    DONE = "done"
+    WAITING = "waiting"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+
+
+def gate_step(states: Sequence[AppState], expected: frozenset[str]) -> tuple[Gate, list[str]]:
+    """DONE when every app is Synced+Succeeded+Healthy on an expected revision; DEGRADED or
+    FAILED at once when one app is; WAITING otherwise. Reasons name each app not done."""
+    degraded = [s.describe() for s in states if s.health == "Degraded"]
+    if degraded:
+        return Gate.DEGRADED, degraded
+    failed = [s.describe() for s in states if s.phase in ("Failed", "Error")]
+    if failed:
+        return Gate.FAILED, failed
+    pending = [s.describe() for s in states if not _done(s, expected)]
+    return (Gate.WAITING, pending) if pending else (Gate.DONE, [])
+
+
+def _done(state: AppState, expected: frozenset[str]) -> bool:
+    return (
+        state.on_revision(expected)
+        and state.sync == "Synced"
+        and state.phase == "Succeeded"
+        and state.health == "Healthy"
+    )
+
+
+_DURATION_RE = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?")
+
+
+def parse_duration(text: str) -> float:
+    """`15m`, `90s`, `1h30m`, `45` (seconds) -> seconds."""
+    match = _DURATION_RE.fullmatch(text.strip())
+    if not text.strip() or match is None or not any(match.groupdict().values()):
+        raise UsageError(f"invalid duration {text!r}", hint="use for example 15m, 90s or 1h30m")
+    hours, minutes, seconds = (float(match[k] or 0) for k in ("h", "m", "s"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def blocking(blocks: Sequence[Block]) -> list[Block]:
+    return [b for b in blocks if not b.waived]
+
+
+class GateUnreachable(UpstreamError):
+    """Argo CD did not answer usefully; `permanent` when retrying cannot help (401, 404)."""
+
+    def __init__(self, message: str, *, permanent: bool, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.permanent = permanent

@@ -1,0 +1,157 @@
+"""Pure rollout rules: the gate's verdict on app states, durations, dropped keys, ranges."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from releaser.app.rollout import RolloutRequest, roll_out
+from releaser.cli.context import Settings
+from releaser.cli.wiring_rollout import read_fleet, rollout_ports
+from releaser.domain.customer import CustomerState
+from releaser.domain.errors import UsageError
+from releaser.domain.kit import Kit, KubernetesRange
+from releaser.domain.rollout import (
+    AppState,
+    Gate,
+    Outcome,
+    direction_blocks,
+    dropped_keys,
+    gate_step,
+    parse_duration,
+    range_blocks,
+)
+from releaser.domain.versions import KitVersion, KubeVersion
+from tests.argocd_server import app_json, running_argocd
+from tests.customerrepo import TOKEN, has_ref, make_fleet, remote_head
+
+NEW = frozenset({"abc123"})
+
+
+def app(**kw: object) -> AppState:
+    base: dict[str, object] = {
+        "name": "core-base", "sync": "Synced", "revision": "abc123",
+        "health": "Healthy", "phase": "Succeeded",
+    }  # fmt: skip
+    return AppState(**{**base, **kw})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("state", "gate"),
+    [
+        (app(), Gate.DONE),
+        (app(revision="old999"), Gate.WAITING),  # healthy, but not on the new revision
+        (app(revision=None, revisions=("kit000", "abc123")), Gate.DONE),  # multi-source
+        (app(revision=None, revisions=("kit000", "old999")), Gate.WAITING),
+        (app(sync="OutOfSync"), Gate.WAITING),
+        (app(phase="Running"), Gate.WAITING),
+        (app(phase=None), Gate.WAITING),
+        (app(health="Progressing"), Gate.WAITING),
+        (app(health="Missing"), Gate.WAITING),
+        (app(health="Degraded"), Gate.DEGRADED),
+        (app(health="Degraded", revision="old999"), Gate.DEGRADED),
+        (app(phase="Failed"), Gate.FAILED),
+        (app(phase="Error"), Gate.FAILED),
+        (app(revision="ABC123"), Gate.DONE),
+    ],
+)
+def test_gate_step(state: AppState, gate: Gate) -> None:
+    assert gate_step([state], NEW)[0] is gate
+
+
+def test_gate_needs_every_app_and_names_the_ones_pending() -> None:
+    status, reasons = gate_step([app(), app(name="core-aws", revision="old999")], NEW)
+    assert status is Gate.WAITING
+    assert reasons == ["core-aws: sync Synced at old999, health Healthy, operation Succeeded"]
+    assert gate_step([], NEW) == (Gate.DONE, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15m", 900), ("90s", 90), ("1h30m", 5400), ("45", 45), ("0.05s", 0.05)]
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "15x", "m"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_duration(text)
+
+
+def test_dropped_keys_only_counts_keys_the_current_release_had() -> None:
+    overrides = {
+        "global": {"domain": "x"},
+        "components": {"a": {"values": {"old": 1, "chartOnly": 2}}},
+    }
+    before = [{"global": {"domain": ""}, "components": {"a": {"values": {"old": 0}}}}]
+    after = {"global": {"domain": ""}, "components": {"a": {"values": {"olde": 0}}}}
+    assert dropped_keys(overrides, before, after) == [
+        (("components", "a", "values", "old"), "; renamed to 'olde'?")
+    ]
+    # without the current release, every key the target lacks counts
+    assert [p for p, _ in dropped_keys(overrides, None, after)] == [
+        ("components", "a", "values", "old"),
+        ("components", "a", "values", "chartOnly"),
+    ]
+
+
+def kit(low: str, high: str) -> Kit:
+    return Kit("k", "2024.3", KubernetesRange(low, high), (), ())
+
+
+@pytest.mark.parametrize(
+    ("cluster", "blocked"),
+    [("1.30", False), ("v1.32.9-eks-1", False), ("1.29.9", True), ("v1.33.0+k3s1", True)],
+)
+def test_range_uses_the_cluster_minor(cluster: str, blocked: bool) -> None:
+    assert bool(range_blocks(kit("1.30", "1.32"), KubeVersion.parse(cluster))) is blocked
+
+
+def test_same_release_is_not_a_downgrade() -> None:
+    assert direction_blocks(CustomerState(()), KitVersion.parse("2024.3.1"), False) == []
+
+
+class InterruptingClock:
+    """Ctrl-C while the gate waits."""
+
+    def now(self) -> str:
+        return "2024-09-01T00:00:00+00:00"
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    def sleep(self, seconds: float) -> None:
+        raise KeyboardInterrupt
+
+
+def test_interrupted_gate_is_logged_and_the_push_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_argocd(TOKEN) as argocd:
+        for name in ("core-base", "core-aws", "core-addons"):
+            argocd.script(name, app_json(name, "old"))
+        customers = [{"name": "kuvaq", "version": "2024.2", "kubernetes": "1.30"}]
+        bed = make_fleet(tmp_path, customers, argocd_url=argocd.url)
+        fleet, path = read_fleet(Settings(fleet=bed.fleet))
+        monkeypatch.setenv("KUVAQ_ARGOCD_TOKEN", TOKEN)
+        ports = dataclasses.replace(
+            rollout_ports(Settings(fleet=bed.fleet), fleet, path),
+            clock=InterruptingClock(),
+            env={"KUVAQ_ARGOCD_TOKEN": TOKEN},
+        )
+        request = RolloutRequest(
+            fleet.customer("kuvaq"),
+            fleet.kit_repo_url,
+            KitVersion.parse("2024.3"),
+            push=True,
+            wait=True,
+        )
+        with pytest.raises(KeyboardInterrupt):
+            roll_out(request, ports)
+    record = bed.log()[-1]
+    assert record["outcome"] == Outcome.INTERRUPTED.value
+    assert record["commit"] == remote_head(bed.remotes["kuvaq"], "releaser/kuvaq-2024.3")
+    assert has_ref(bed.remotes["kuvaq"], "refs/heads/releaser/kuvaq-2024.3")
