@@ -1,9 +1,7 @@
 """Adapters for `cut`, `hotfix` and `releases`.
 
-Not wired yet (other branches build them): the compatibility engine (`CompatGate`), upstream
-release notes (`ChangesLookup`) and the fleet reader (`CustomerVersions`). Until then the
-stand-ins report no failures, no notes and no customers; replace `compat_gate`,
-`changes_lookup` and `customer_versions` below when those land.
+Upstream notes come from the chart source, customers from the fleet file. Not wired yet:
+the compatibility engine (`CompatGate`), a stand-in reports no failures until it lands.
 """
 
 from __future__ import annotations
@@ -15,8 +13,10 @@ from releaser.adapters.test_hook import kill_checkpoint
 from releaser.app.changes import UpstreamChanges
 from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
 from releaser.app.release_context import ReleaseDeps
+from releaser.app.rollout_read import fleet_status
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
+from releaser.cli.wiring_rollout import read_fleet, rollout_ports
 from releaser.cli.wiring_sources import chart_source
 
 
@@ -32,15 +32,27 @@ def changes_lookup(settings: Settings) -> ChangesLookup:
     return UpstreamChanges(chart_source(settings))
 
 
-def customer_versions(settings: Settings) -> CustomerVersions | None:
-    """Customer -> kit branch, read from the fleet; None when customers are unknown.
+class FleetVersions:
+    """Customer -> the kit branch its repository references, read from each customer's repo."""
 
-    To wire: when `settings.fleet_path` is set, return an adapter over the rollout helper's
-    fleet/customer reader whose `versions()` maps each customer to the `targetRevision` its
-    repository references. Until then None, so `releases` marks nothing to retire and
-    `hotfix` does not claim that nobody receives the fix.
-    """
-    return None
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def versions(self) -> dict[str, str]:
+        fleet, fleet_file = read_fleet(self.settings)
+        ports = rollout_ports(self.settings, fleet, fleet_file)
+        rows = fleet_status(fleet, ports.repos, ports.parse_manifests, ports.log)
+        return {
+            row.customer.name: row.state.version.branch
+            for row in rows
+            if row.state is not None and row.state.version is not None
+        }
+
+
+def customer_versions(settings: Settings) -> CustomerVersions | None:
+    """None without a fleet file: then `releases` marks nothing to retire and `hotfix` does
+    not claim that nobody receives the fix."""
+    return FleetVersions(settings) if settings.fleet_path else None
 
 
 def release_deps(settings: Settings) -> ReleaseDeps:
