@@ -1,0 +1,243 @@
+"""`releaser data` / `releaser data refresh` against a real HTTP server on 127.0.0.1.
+
+The server answers the endoflife.date API v1 paths and pluto's versions.yaml from
+tests/data/refresh (v1 answers rebuilt from the shared 2026-08-22 snapshot values).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from releaser.adapters import datasets
+from releaser.adapters.data_refresh import UpstreamUrls, http_fetcher, upstream_snapshots
+from releaser.adapters.datasets import (
+    DataStore,
+    load_component_lifecycles,
+    load_deprecations,
+    load_lifecycle,
+    write_snapshots,
+)
+from releaser.app.data import RefreshResult, data_status, refresh
+from releaser.domain.errors import InvalidFileError, UpstreamError
+
+FIXTURES = Path(__file__).resolve().parent / "data" / "refresh"
+TODAY = date(2026, 11, 22)
+
+
+@dataclass
+class Upstream:
+    """What the fake upstream serves; tests break parts of it."""
+
+    port: int = 0
+    requests: list[str] = field(default_factory=list)
+    broken: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> UpstreamUrls:
+        base = f"http://127.0.0.1:{self.port}"
+        return UpstreamUrls(endoflife=f"{base}/api/v1", pluto=f"{base}/pluto/versions.yaml")
+
+
+def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            upstream.requests.append(self.path)
+            status, body = upstream.broken.get(self.path) or self._file()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _file(self) -> tuple[int, bytes]:
+            if self.path == "/pluto/versions.yaml":
+                return 200, (FIXTURES / "versions.yaml").read_bytes()
+            prefix = "/api/v1/products/"
+            name = self.path.removeprefix(prefix)
+            path = FIXTURES / "products" / f"{name}.json"
+            if self.path.startswith(prefix) and "/" not in name and path.exists():
+                return 200, path.read_bytes()
+            return 404, b'{"message": "not found"}'
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    state = Upstream()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "user-data"
+    monkeypatch.setenv("RELEASER_DATA_DIR", str(path))
+    return path
+
+
+def run_refresh(upstream: Upstream, user_dir: Path, retries: int = 0) -> RefreshResult:
+    source = upstream_snapshots(http_fetcher(timeout=5, retries=retries), upstream.urls, TODAY)
+    return refresh(source, DataStore(user_dir))
+
+
+def test_status_lists_the_packaged_snapshots(user_dir: Path) -> None:
+    infos = {i.name: i for i in data_status(DataStore(user_dir))}
+    assert set(infos) == {"kubernetes-lifecycle", "deprecated-apis", "component-lifecycles"}
+    assert all(i.date == date(2026, 8, 22) for i in infos.values())
+    assert infos["kubernetes-lifecycle"].newest_minor == "1.36"
+    assert infos["deprecated-apis"].newest_minor == "1.36"  # newest removal pluto knows
+    assert infos["kubernetes-lifecycle"].path.endswith("releaser/data/kubernetes-lifecycle.json")
+    assert "a70eca337600" in infos["kubernetes-lifecycle"].source
+
+
+def test_refresh_rebuilds_the_same_tables_dated_today(upstream: Upstream, user_dir: Path) -> None:
+    packaged = (load_lifecycle(), load_deprecations(), load_component_lifecycles())
+    result = run_refresh(upstream, user_dir)
+    assert sorted(Path(p).name for p in result.written) == [
+        "component-lifecycles.json",
+        "deprecated-apis.json",
+        "kubernetes-lifecycle.json",
+    ]
+    assert all(Path(p).parent == user_dir for p in result.written)
+    lifecycle, deprecations, components = (
+        load_lifecycle(),
+        load_deprecations(),
+        load_component_lifecycles(),
+    )
+    assert lifecycle.date == deprecations.date == components.date == TODAY
+    assert "fetched 2026-11-22" in lifecycle.source
+    assert lifecycle.minors == packaged[0].minors
+    assert deprecations.entries == packaged[1].entries
+    assert components.products == packaged[2].products
+    assert [i.date for i in result.before] == [date(2026, 8, 22)] * 3
+    assert [i.date for i in result.after] == [TODAY] * 3
+    assert "/api/v1/products/amazon-eks" in upstream.requests
+    assert "/pluto/versions.yaml" in upstream.requests
+    assert not list(user_dir.glob(".*.tmp"))
+
+
+def test_unreachable_upstream_names_the_url_and_writes_nothing(user_dir: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = Upstream(port=port)
+    with pytest.raises(UpstreamError) as caught:
+        run_refresh(closed, user_dir)
+    message = str(caught.value)
+    assert f"http://127.0.0.1:{port}/api/v1/products/kubernetes" in message
+    assert "snapshot is unchanged" in message
+    assert caught.value.exit_code == 4
+    assert not user_dir.exists() or not any(user_dir.iterdir())
+
+
+def test_one_failing_product_leaves_previous_refresh_untouched(
+    upstream: Upstream, user_dir: Path
+) -> None:
+    run_refresh(upstream, user_dir)
+    before = {p.name: p.read_bytes() for p in user_dir.iterdir()}
+    upstream.broken["/api/v1/products/cert-manager"] = (503, b"busy")
+    with pytest.raises(UpstreamError, match="products/cert-manager"):
+        run_refresh(upstream, user_dir, retries=1)
+    assert upstream.requests.count("/api/v1/products/cert-manager") == 1 + 2  # 1 ok + retried
+    assert {p.name: p.read_bytes() for p in user_dir.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        ("/api/v1/products/kubernetes", b"<html>maintenance</html>", "no result.releases"),
+        (
+            "/api/v1/products/kubernetes",
+            b'{"result": {"releases": [{"label": "x"}]}}',
+            "not a list of named releases",
+        ),
+        (
+            "/api/v1/products/amazon-eks",
+            b'{"result": {"releases": [{"name": "1.30", "eolFrom": "soon"}]}}',
+            "eolFrom is not a YYYY-MM-DD date",
+        ),
+        ("/pluto/versions.yaml", b"target-versions: {}\n", "no deprecated-versions"),
+    ],
+)
+def test_unexpected_answers_are_upstream_errors(
+    upstream: Upstream, user_dir: Path, path: str, body: bytes, expected: str
+) -> None:
+    upstream.broken[path] = (200, body)
+    with pytest.raises(UpstreamError, match=expected):
+        run_refresh(upstream, user_dir)
+    assert not user_dir.exists()
+
+
+def test_empty_release_list_is_refused(upstream: Upstream, user_dir: Path) -> None:
+    upstream.broken["/api/v1/products/kubernetes"] = (200, b'{"result": {"releases": []}}')
+    with pytest.raises(UpstreamError, match="no minors for kubernetes-lifecycle"):
+        run_refresh(upstream, user_dir)
+
+
+def test_oversized_answer_is_refused(upstream: Upstream) -> None:
+    fetch = http_fetcher(timeout=5, retries=0, max_bytes=1000)
+    with pytest.raises(UpstreamError, match="more than 1000 bytes"):
+        fetch(upstream.urls.product("kubernetes"))
+
+
+def test_credentials_in_urls_are_redacted(upstream: Upstream) -> None:
+    fetch = http_fetcher(timeout=5, retries=0)
+    url = f"http://user:s3cret@127.0.0.1:{upstream.port}/nothing-here"
+    with pytest.raises(UpstreamError) as caught:
+        fetch(url)
+    assert "s3cret" not in str(caught.value)
+
+
+def _doc(name: str, day: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((datasets.PACKAGED_DIR / f"{name}.json").read_text())
+    doc["date"] = day
+    doc["source"] = {"description": f"copy dated {day}"}
+    return doc
+
+
+def test_an_older_user_copy_loses_to_the_packaged_one(user_dir: Path) -> None:
+    write_snapshots({"kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-01-01")}, user_dir)
+    assert load_lifecycle().date == date(2026, 8, 22)
+    write_snapshots({"kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-09-01")}, user_dir)
+    table = load_lifecycle()
+    assert table.date == date(2026, 9, 1) and table.source == "copy dated 2026-09-01"
+
+
+def test_a_corrupt_user_copy_is_a_clear_error(user_dir: Path) -> None:
+    user_dir.mkdir(parents=True)
+    (user_dir / "deprecated-apis.json").write_text("{not json")
+    with pytest.raises(InvalidFileError) as caught:
+        load_deprecations()
+    assert "deprecated-apis.json" in str(caught.value)
+    assert "releaser data refresh" in str(caught.value)
+
+
+def test_a_failed_write_changes_nothing(user_dir: Path) -> None:
+    write_snapshots({"kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-09-01")}, user_dir)
+    before = (user_dir / "kubernetes-lifecycle.json").read_bytes()
+    documents: dict[str, dict[str, Any]] = {
+        "kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-10-01"),
+        "deprecated-apis": {"date": "2026-10-01", "entries": [object()]},  # not JSON
+    }
+    with pytest.raises(TypeError):
+        write_snapshots(documents, user_dir)
+    assert (user_dir / "kubernetes-lifecycle.json").read_bytes() == before
+    assert sorted(p.name for p in user_dir.iterdir()) == ["kubernetes-lifecycle.json"]
