@@ -304,3 +304,35 @@ def _lookup(values: Mapping[str, Any], path: list[str]) -> Any:
 
 def _truthy(value: Any) -> bool:
     return bool(value) if value is not None else False
+
+
+# -- results the archive adapter caches, and helm's rendered output --
+
+
+@dataclass(frozen=True)
+class ChartScan:
+    """The parsed form of one chart archive: what `compat` needs, cached by digest."""
+
+    chart: str
+    version: str
+    digest: str
+    choices: tuple[ApiChoice, ...]
+    archive: str | None = None  # local path of the cached .tgz, for rendering
+
+
+_SOURCE_RE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
+
+
+def scan_rendered(text: str, scanned: tuple[ApiChoice, ...]) -> list[ApiChoice]:
+    """Documents of `helm template` output. A rendered apiVersion that the templates only
+    pick by cluster capability keeps that mark: `helm template` answers `.Capabilities`
+    from its own built-in API list, not from the target cluster."""
+    picked = {(c.kind, a) for c in scanned if c.by_cluster for a in c.candidates}
+    found = []
+    for doc in re.split(r"(?m)^---[ \t]*$", text):
+        source = _SOURCE_RE.search(doc)
+        file = source.group(1).strip() if source else "rendered"
+        for choice in scan_template(file, doc, {}, {}):
+            flag = any((choice.kind, a) in picked for a in choice.candidates)
+            found.append(ApiChoice(file, choice.kind, choice.candidates, flag))
+    return found
