@@ -2,6 +2,6 @@
 
 from types import ModuleType
 
-from releaser.cli.commands import kit
+from releaser.cli.commands import bump, check, kit
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump)

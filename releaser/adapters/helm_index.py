@@ -1,0 +1,238 @@
+"""Reading one chart's releases out of a Helm repository `index.yaml`, fast.
+
+Real indexes are megabytes (prometheus-community 5.4 MB) and a whole-file YAML parse costs
+seconds, so we parse only what a check needs:
+1. find the chart's block by scanning the raw bytes: chart names are keys indented by two
+   spaces under the top-level `entries:` key (the layout Helm and PyYAML both write);
+2. drop the entry keys nobody reads (dependencies, maintainers, keywords, icon …), which are
+   most of the bytes, with one regular expression that only removes whole key blocks;
+3. parse the remaining slice with libyaml's base loader (every scalar stays a string, as Go
+   reads it: `version: 0.10` stays "0.10", not the float 0.1).
+An index in any other layout (flow style, JSON, other indentation) falls back to a full parse.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+from releaser.domain.charts import ChartChange, ChartRelease
+
+try:
+    _Loader: Any = yaml.CBaseLoader
+    _ChangesLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.BaseLoader
+    _ChangesLoader = yaml.SafeLoader
+
+CHANGES_ANNOTATION = "artifacthub.io/changes"
+_ENTRIES = re.compile(rb"^entries:[ \t]*(?:#[^\n]*)?\r?\n", re.M)
+_TOP_LEVEL = re.compile(rb"^[^ \t\r\n#-]", re.M)  # next top-level key ends `entries:`
+_CHART_KEY = re.compile(
+    rb"^  (?:\"([^\"\n]+)\"|'([^'\n]+)'|([^ \t\n\"'#-][^:\n]*)):[ \t]*\r?$", re.M
+)
+_BLOCK_END = re.compile(rb"^ {0,2}[^ \t\r\n-]", re.M)  # a line at indent <= 2, not a list item
+# Entry keys (Helm layout: "  - key:" opens an entry, "    key:" continues it) whose whole
+# block can go: continuation lines are deeper, Helm-style list items "    - ", or blank.
+_UNUSED = rb"dependencies|maintainers|keywords|icon|apiVersion|type|tillerVersion|engine"
+_DROP = re.compile(
+    rb"^(  - |    )(?:" + _UNUSED + rb"):[^\n]*\n(?:(?: {5,}| {4}- |[ \t]*\r?\n)[^\n]*\n?)*", re.M
+)
+_ZERO_TIME = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+class IndexFormatError(ValueError):
+    """The index (or the chart's part of it) is not a readable Helm index. One line."""
+
+
+def chart_names(raw: bytes) -> list[str] | None:
+    """Names of every chart in the index, or None when the layout is not recognised."""
+    region = _entries_region(raw)
+    if region is None:
+        return None
+    start, end = region
+    return [_key(m) for m in _CHART_KEY.finditer(raw, start, end)]
+
+
+def chart_entries(raw: bytes, chart: str) -> list[dict[str, Any]] | None:
+    """The raw entries (string-valued dicts) of `chart`, or None when it is not in the index."""
+    located = _locate(raw, chart)
+    if located is None:
+        if chart_names(raw) is not None:
+            return None
+        return _full_parse(raw).get(chart)  # unknown layout: parse everything
+    start, end = located
+    block = _DROP.sub(_keep_entry_start, raw[start:end])
+    line = raw.count(b"\n", 0, start)
+    data = _load(b"entries:\n" + block, line_offset=line - 1)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict) or not isinstance(entries.get(chart), list):
+        raise IndexFormatError(f"malformed index.yaml: entries.{chart} is not a list")
+    return _checked(entries[chart], chart)
+
+
+def releases_from_entries(entries: list[dict[str, Any]], chart: str) -> list[ChartRelease]:
+    return [release_from_entry(e, chart) for e in entries]
+
+
+def release_from_entry(entry: dict[str, Any], chart: str) -> ChartRelease:
+    annotations = entry.get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}
+    return ChartRelease(
+        name=_text(entry.get("name")) or chart,
+        version=_text(entry.get("version")) or "",
+        app_version=_text(entry.get("appVersion")),
+        kube_version=_text(entry.get("kubeVersion")),
+        created=parse_created(_text(entry.get("created"))),
+        deprecated=_text(entry.get("deprecated")) in {"true", "True", "TRUE"},
+        description=_text(entry.get("description")),
+        home=_text(entry.get("home")),
+        sources=_texts(entry.get("sources")),
+        changes=parse_changes(_text(annotations.get(CHANGES_ANNOTATION))),
+        urls=_texts(entry.get("urls")),
+        digest=_text(entry.get("digest")),
+        annotations=tuple(
+            (str(k), v)
+            for k, v in annotations.items()
+            if isinstance(v, str) and k != CHANGES_ANNOTATION
+        ),
+    )
+
+
+def parse_created(text: str | None) -> datetime | None:
+    """RFC 3339 with nanoseconds or offsets; Go's zero time and garbage give None."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if value.tzinfo is None or value == _ZERO_TIME or value.year <= 1:
+        return None
+    return value
+
+
+def parse_changes(text: str | None) -> tuple[ChartChange, ...]:
+    """`artifacthub.io/changes`: a YAML list of {kind, description, links} or of strings.
+
+    Real annotations are sometimes not valid YAML (`- **bold**`); then each `- ` line is
+    one untyped change, which is what a reader would take them for.
+    """
+    if not text or not text.strip():
+        return ()
+    try:
+        data = yaml.load(text, Loader=_ChangesLoader)
+    except yaml.YAMLError:
+        return _changes_from_lines(text)
+    if not isinstance(data, list):
+        return _changes_from_lines(text) if isinstance(data, str) else ()
+    return tuple(c for c in (_change(item) for item in data) if c is not None)
+
+
+def _change(item: Any) -> ChartChange | None:
+    if isinstance(item, str | int | float):
+        return ChartChange("", str(item).strip())
+    if not isinstance(item, dict):
+        return None
+    description = item.get("description")
+    if not isinstance(description, str | int | float):
+        return None
+    links = item.get("links")
+    urls = tuple(
+        str(link["url"])
+        for link in (links if isinstance(links, list) else [])
+        if isinstance(link, dict) and isinstance(link.get("url"), str)
+    )
+    kind = item.get("kind")
+    return ChartChange(str(kind) if isinstance(kind, str) else "", str(description).strip(), urls)
+
+
+def _changes_from_lines(text: str) -> tuple[ChartChange, ...]:
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("- "):
+            out.append(ChartChange("", stripped[2:].strip()))
+        elif stripped and out and line.startswith((" ", "\t")):
+            last = out[-1]
+            out[-1] = ChartChange(last.kind, f"{last.description} {stripped}", last.links)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _entries_region(raw: bytes) -> tuple[int, int] | None:
+    match = _ENTRIES.search(raw)
+    if match is None:
+        return None
+    end = _TOP_LEVEL.search(raw, match.end())
+    return match.end(), end.start() if end else len(raw)
+
+
+def _key(match: re.Match[bytes]) -> str:
+    name = match.group(1) or match.group(2) or match.group(3)
+    return name.decode("utf-8", "replace").rstrip()
+
+
+def _locate(raw: bytes, chart: str) -> tuple[int, int] | None:
+    region = _entries_region(raw)
+    if region is None:
+        return None
+    start, end = region
+    for match in _CHART_KEY.finditer(raw, start, end):
+        if _key(match) == chart:
+            block_end = _BLOCK_END.search(raw, match.end() + 1, end)
+            return match.start(), block_end.start() if block_end else end
+    return None
+
+
+def _keep_entry_start(match: re.Match[bytes]) -> bytes:
+    # A dropped key that opened an entry ("  - icon: …") leaves the entry's dash behind.
+    return b"  - _dropped: ''\n" if match.group(1) == b"  - " else b""
+
+
+def _load(data: bytes, line_offset: int = 0) -> Any:
+    try:
+        return yaml.load(data, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1 + line_offset}" if mark else ""
+        raise IndexFormatError(
+            f"malformed index.yaml{where}: {err.problem or err.context}"
+        ) from None
+    except yaml.YAMLError as err:
+        raise IndexFormatError(f"malformed index.yaml: {str(err).splitlines()[0]}") from None
+
+
+def _full_parse(raw: bytes) -> dict[str, Any]:
+    data = _load(raw)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise IndexFormatError("not a Helm repository index: no `entries` mapping")
+    return {str(k): _checked(v, str(k)) for k, v in entries.items() if isinstance(v, list)}
+
+
+def _checked(items: list[Any], chart: str) -> list[dict[str, Any]]:
+    if not all(isinstance(e, dict) for e in items):
+        raise IndexFormatError(f"malformed index.yaml: an entry of {chart} is not a mapping")
+    return items
+
+
+def _text(value: Any) -> str | None:
+    if value is None or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    return None if text in _NULLS else text
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        return ()
+    return tuple(t for t in (_text(v) for v in value) if t)

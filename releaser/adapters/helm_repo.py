@@ -1,0 +1,142 @@
+"""`ChartSource` for HTTP(S) Helm repositories (`<repo>/index.yaml`), mirrored and cached.
+
+One index is fetched at most once per run, however many components share the repository
+(a per-URL lock; concurrent callers for the same repository wait for the first fetch). With a
+cache entry the fetch is conditional (If-None-Match / If-Modified-Since) so an unchanged index
+costs one 304. Offline, only the cache is read. Every error names the upstream repository,
+never the mirror, and never credentials.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+
+from releaser.adapters.cache import IndexCache, IndexMeta
+from releaser.adapters.helm_index import (
+    IndexFormatError,
+    chart_entries,
+    chart_names,
+    releases_from_entries,
+)
+from releaser.adapters.http import FetchError, fetch, redact
+from releaser.adapters.mirrors import Mirrors
+from releaser.domain.charts import ChartRelease
+from releaser.domain.errors import UpstreamError
+
+
+def index_url(repo_url: str) -> str:
+    return repo_url.rstrip("/") + "/index.yaml"
+
+
+@dataclass
+class _Index:
+    """What this run knows about one index: its bytes (lazily) or why it failed."""
+
+    meta: IndexMeta | None = None
+    raw: bytes | None = None
+    error: UpstreamError | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class HelmRepoSource:
+    def __init__(
+        self,
+        session_factory: Callable[[], requests.Session],
+        cache: IndexCache,
+        mirrors: Mirrors | None = None,
+        offline: bool = False,
+    ) -> None:
+        self._session_factory = session_factory
+        self._cache = cache
+        self._mirrors = mirrors or Mirrors()
+        self._offline = offline
+        self._local = threading.local()
+        self._indexes: dict[str, _Index] = {}
+        self._guard = threading.Lock()
+
+    def releases(self, repo_url: str, chart: str) -> list[ChartRelease]:
+        url = index_url(self._mirrors.apply(repo_url))
+        state = self._load(url, repo_url)
+        assert state.meta is not None
+        cached = self._cache.releases(url, state.meta.sha256, chart)
+        if cached is not None:
+            return cached
+        raw = state.raw if state.raw is not None else self._cache.raw(url, state.meta)
+        if raw is None:
+            raise _error(repo_url, "cached index is unreadable; run again without --offline")
+        try:
+            entries = chart_entries(raw, chart)
+        except IndexFormatError as err:
+            raise _error(repo_url, str(err)) from None
+        if entries is None:
+            raise _error(repo_url, _not_found(raw, chart))
+        found = releases_from_entries(entries, chart)
+        self._cache.store_releases(url, state.meta.sha256, chart, found)
+        return found
+
+    # ------------------------------------------------------------------ fetching
+    def _load(self, url: str, repo_url: str) -> _Index:
+        with self._guard:
+            state = self._indexes.setdefault(url, _Index())
+        with state.lock:
+            if state.meta is None and state.error is None:
+                try:
+                    self._refresh(state, url, repo_url)
+                except UpstreamError as err:
+                    state.error = err
+        if state.error is not None:
+            raise state.error
+        return state
+
+    def _refresh(self, state: _Index, url: str, repo_url: str) -> None:
+        meta = self._cache.meta(url)
+        if self._offline:
+            if meta is None:
+                raise _error(repo_url, "no cached index (run `releaser check` once online)")
+            state.meta = meta
+            return
+        headers = _conditional(meta) if meta and self._cache.raw(url, meta) is not None else {}
+        try:
+            answer = fetch(self._session(), url, headers=headers)
+        except FetchError as err:
+            raise _error(repo_url, err.reason) from None
+        if answer.status == 304 and meta is not None:
+            state.meta = meta
+            return
+        state.raw = answer.content
+        state.meta = self._cache.store_index(
+            url, answer.content, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
+        )
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._session_factory()
+        return session
+
+
+def _conditional(meta: IndexMeta) -> dict[str, str]:
+    headers = {}
+    if meta.etag:
+        headers["If-None-Match"] = meta.etag
+    if meta.last_modified:
+        headers["If-Modified-Since"] = meta.last_modified
+    return headers
+
+
+def _not_found(raw: bytes, chart: str) -> str:
+    names = chart_names(raw) or []
+    close = difflib.get_close_matches(chart, names, n=3)
+    hint = (
+        f"; did you mean {', '.join(close)}?" if close else f" ({len(names)} charts in the index)"
+    )
+    return f"chart '{chart}' not found in the index{hint}"
+
+
+def _error(repo_url: str, reason: str) -> UpstreamError:
+    return UpstreamError(redact(f"repository {repo_url}: {reason}"))

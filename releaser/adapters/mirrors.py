@@ -1,0 +1,99 @@
+"""Mirror map: upstream repository URL prefixes -> mirror prefixes (SPEC §5).
+
+Used by the HTTP and OCI sources alike. Matching is on whole path segments (a prefix
+`https://a.io/x` matches `https://a.io/x/y`, never `https://a.io/xy`), the longest matching
+prefix wins, trailing slashes never matter, and scheme and host compare case-insensitively.
+Credentials in the upstream URL are not carried over to the mirror.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from releaser.adapters.yaml_doc import parse_document
+from releaser.domain.errors import InvalidFileError, Problem, UsageError
+
+_SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
+
+
+def _normalise(url: str) -> str:
+    """Lower-case scheme and host, drop userinfo and trailing slashes."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    rest = parts.path.rstrip("/")
+    return f"{parts.scheme.lower()}://{netloc.lower()}{rest}"
+
+
+class Mirrors:
+    """`apply(url)` rewrites an upstream URL to its mirror, or returns it unchanged."""
+
+    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
+        pairs = [(_normalise(k), v.strip().rstrip("/")) for k, v in (mapping or {}).items()]
+        # Longest prefix first, so the most specific mirror wins.
+        self._pairs = sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def apply(self, url: str) -> str:
+        target = _normalise(url)
+        for prefix, mirror in self._pairs:
+            if target == prefix or target.startswith(prefix + "/"):
+                return mirror + target[len(prefix) :]
+        return url
+
+    @classmethod
+    def load(cls, path: Path | None) -> Mirrors:
+        """Read a mirrors file; None gives an empty map. Problems name file:line."""
+        if path is None:
+            return cls()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(
+                f"mirrors file {path} not found", hint="pass --mirrors FILE or RELEASER_MIRRORS"
+            ) from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise InvalidFileError([Problem(str(path), None, "", f"cannot read: {err}")]) from None
+        return cls(_validated(text, str(path)))
+
+
+def _validated(text: str, file: str) -> dict[str, str]:
+    doc = parse_document(text, file)
+    if doc.data is None:
+        return {}
+    if not isinstance(doc.data, dict):
+        raise InvalidFileError(
+            [Problem(file, doc.line_of(()), "", "expected a mapping of upstream URL: mirror URL")]
+        )
+    problems: list[Problem] = []
+    for key, value in doc.data.items():
+        line = doc.line_of((key,))
+        message = _check_pair(key, value)
+        if message:
+            problems.append(Problem(file, line, "", f"{key}: {message}"))
+    if problems:
+        raise InvalidFileError(problems)
+    return {str(k): str(v) for k, v in doc.data.items()}
+
+
+def _check_pair(key: str, value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "the mirror must be a URL string"
+    up, down = _family(key), _family(value)
+    if up is None:
+        return "the upstream prefix must be an http(s):// or oci:// URL"
+    if down is None:
+        return f"the mirror {value!r} must be an http(s):// or oci:// URL"
+    if up != down:
+        return f"an {up} repository cannot be mirrored by an {down} one ({value})"
+    return None
+
+
+def _family(url: str) -> str | None:
+    parts = urlsplit(url.strip())
+    family = _SCHEMES.get(parts.scheme.lower())
+    return family if family and parts.netloc else None

@@ -1,0 +1,329 @@
+"""Charts stored in OCI registries (`oci://registry/path`), read the way Helm pushes them.
+
+A chart version is a tag of the repository `path/chart`; its metadata (kubeVersion included)
+is the Helm config blob of the tag's manifest. Reading every config of a chart with hundreds
+of tags is slow, so they are fetched concurrently and cached on disk: manifests and configs
+are immutable by digest, and chart versions are treated as immutable the way Helm users treat
+them, so a second run lists tags only and fetches just the new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import requests
+import yaml
+
+from releaser.adapters.oci_registry import RegistryClient
+from releaser.domain.charts import ChartChange, ChartRelease
+from releaser.domain.errors import UpstreamError
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+HELM_LAYERS = ("application/vnd.cncf.helm.chart.content.v1.tar+gzip", "application/tar+gzip")
+CHART_LIMIT = 64 * 1024 * 1024
+# cosign signatures/attestations/SBOMs and OCI 1.1 referrers-fallback tags: not chart versions.
+_ARTIFACT_TAG = re.compile(r"sha256-[0-9a-fA-F]+(\.[A-Za-z0-9]+)?")
+_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+Credentials = Callable[[str], tuple[str, str] | None]
+
+
+def _identity(url: str) -> str:
+    return url
+
+
+def _no_credentials(host: str) -> tuple[str, str] | None:
+    return None
+
+
+def tag_to_version(tag: str) -> str | None:
+    """The chart version a tag stands for (`1.2.4_build1` -> `1.2.4+build1`), or None."""
+    if _ARTIFACT_TAG.fullmatch(tag):
+        return None
+    return tag.replace("_", "+")
+
+
+def version_to_tag(version: str) -> str:
+    """OCI tags cannot hold `+`; Helm writes it as `_`."""
+    return version.replace("+", "_")
+
+
+def redact(url: str) -> str:
+    """`oci://user:pw@host/path` -> `oci://host/path`."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+@dataclass(frozen=True)
+class OciRef:
+    """Where one chart lives: `oci://host/path` + chart -> repository `path/chart` on host."""
+
+    host: str
+    repository: str
+    userinfo: tuple[str, str] | None
+
+    @classmethod
+    def parse(cls, repo_url: str, chart: str) -> OciRef:
+        parts = urllib.parse.urlsplit(repo_url)
+        if parts.scheme != "oci" or not parts.hostname:
+            raise UpstreamError(f"{redact(repo_url)}: not an oci://registry/path URL")
+        host = parts.netloc.rsplit("@", 1)[-1]
+        path = parts.path.strip("/")
+        repository = f"{path}/{chart}" if path else chart
+        user = urllib.parse.unquote(parts.username) if parts.username else None
+        password = urllib.parse.unquote(parts.password or "")
+        return cls(host, repository.lower(), (user, password) if user else None)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What releaser keeps of one chart manifest: its config JSON and annotations."""
+
+    digest: str
+    config: dict[str, Any]
+    annotations: dict[str, str]
+    layer: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"config": self.config, "annotations": self.annotations, "layer": self.layer}
+
+
+class OciChartSource:
+    """`ChartSource` for `oci://` repository URLs."""
+
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        rewrite: Callable[[str], str] = _identity,
+        credentials: Credentials = _no_credentials,
+        cache_dir: Path | None = None,
+        workers: int = 8,
+        page_size: int = 1000,
+    ) -> None:
+        self.session = session or requests.Session()
+        self.rewrite = rewrite
+        self.credentials = credentials
+        self.cache = _Cache(cache_dir or Path(platformdirs.user_cache_dir("releaser")) / "oci")
+        self.workers = workers
+        self.page_size = page_size
+
+    def client(self, repo_url: str, chart: str) -> RegistryClient:
+        effective = self.rewrite(repo_url)
+        ref = OciRef.parse(effective, chart)
+        label = f"{redact(repo_url).rstrip('/')}/{chart}"
+        if effective != repo_url:
+            label += f" (via mirror {redact(effective).rstrip('/')}/{chart})"
+        creds = self.credentials(ref.host) or ref.userinfo
+        return RegistryClient(self.session, ref.host, ref.repository, label, creds)
+
+    def releases(self, repo_url: str, chart: str) -> list[ChartRelease]:
+        """Every chart version in the repository, newest first; non-chart tags are skipped."""
+        client = self.client(repo_url, chart)
+        versions = {t: v for t in client.tags(self.page_size) if (v := tag_to_version(t))}
+        known = self.cache.tags(client)
+        # "" marks a tag known not to be a chart (a container image in the same repository).
+        missing = [t for t in versions if t not in known or not self._cached(known[t])]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            fetched = list(pool.map(lambda t: self._fetch(client, t), missing))
+        for tag, entry in zip(missing, fetched, strict=True):
+            known[tag] = entry.digest if entry else ""
+        self.cache.save_tags(client, {t: d for t, d in known.items() if t in versions})
+        out = []
+        for tag, version in versions.items():
+            entry = self.cache.load(known[tag]) if known[tag] else None
+            if entry is not None:
+                out.append(_release(chart, version, entry))
+        return sorted(out, key=lambda r: r.parsed_version, reverse=True)
+
+    def download_chart(self, repo_url: str, chart: str, version: str) -> bytes:
+        """The chart archive (.tgz) of `version`, checked against its digest."""
+        client = self.client(repo_url, chart)
+        entry = self._fetch(client, version_to_tag(version))
+        if entry is None or entry.layer is None:
+            raise client.fail(f"version {version} is not a Helm chart")
+        return _blob(client, entry.layer, CHART_LIMIT)
+
+    def _cached(self, digest: str) -> bool:
+        return digest == "" or self.cache.has(digest)
+
+    def _fetch(self, client: RegistryClient, tag: str) -> _Entry | None:
+        """The manifest of `tag` and its config blob; None when the tag is not a chart."""
+        reply = client.get(client.url(f"manifests/{tag}"), accept=OCI_MANIFEST)
+        if reply.status == 404:
+            raise client.fail(f"version tag {tag} not found on {client.host}")
+        client.expect_ok(reply, f"manifest {tag}")
+        digest = reply.headers.get("Docker-Content-Digest") or _sha256(reply.body)
+        cached = self.cache.load(digest)
+        if cached is not None:
+            return cached
+        manifest = _json(client, reply.body, f"manifest {tag}")
+        config = manifest.get("config") or {}
+        if manifest.get("mediaType", OCI_MANIFEST) != OCI_MANIFEST or (
+            config.get("mediaType") != HELM_CONFIG
+        ):
+            return None
+        layers = [x for x in manifest.get("layers") or [] if x.get("mediaType") in HELM_LAYERS]
+        entry = _Entry(
+            digest=digest,
+            config=_json(client, _blob(client, str(config.get("digest")), None), f"config {tag}"),
+            annotations={str(k): str(v) for k, v in (manifest.get("annotations") or {}).items()},
+            layer=str(layers[0]["digest"]) if layers else None,
+        )
+        self.cache.store(entry)
+        return entry
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _json(client: RegistryClient, body: bytes, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise client.fail(f"{what} on {client.host} is not a JSON object")
+    return data
+
+
+def _blob(client: RegistryClient, digest: str, limit: int | None) -> bytes:
+    """A blob, redirects followed, verified against its sha256 digest."""
+    if not digest.startswith("sha256:"):
+        raise client.fail(f"unsupported blob digest {digest!r}")
+    reply = client.get(client.url(f"blobs/{digest}"), limit=limit or 4 * 1024 * 1024)
+    client.expect_ok(reply, f"blob {digest[:19]}")
+    if _sha256(reply.body) != digest:
+        raise client.fail(f"blob {digest[:19]} from {client.host} does not match its digest")
+    return reply.body
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _created(annotations: dict[str, str]) -> datetime | None:
+    raw = annotations.get("org.opencontainers.image.created")
+    if not raw or raw.startswith(_ZERO_TIME[:10]):
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_changes(text: str | None) -> tuple[ChartChange, ...]:
+    """The `artifacthub.io/changes` annotation: a YAML list of strings or {kind, description,
+    links: [{name, url}]}; anything malformed is dropped rather than failing the lookup."""
+    try:
+        items = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return ()
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, str):
+            out.append(ChartChange("", item))
+        elif isinstance(item, dict) and item.get("description"):
+            links = item.get("links")
+            links = links if isinstance(links, list) else []
+            urls = tuple(str(x["url"]) for x in links if isinstance(x, dict) and x.get("url"))
+            out.append(ChartChange(str(item.get("kind") or ""), str(item["description"]), urls))
+    return tuple(out)
+
+
+def _release(chart: str, version: str, entry: _Entry) -> ChartRelease:
+    config = entry.config
+    raw_annotations = config.get("annotations")
+    annotations = raw_annotations if isinstance(raw_annotations, dict) else {}
+    sources = config.get("sources")
+    sources = sources if isinstance(sources, list) else []
+    return ChartRelease(
+        name=str(config.get("name") or chart),
+        version=version,
+        app_version=_text(config.get("appVersion")),
+        kube_version=_text(config.get("kubeVersion")),
+        created=_created(entry.annotations),
+        deprecated=config.get("deprecated") is True,
+        description=_text(config.get("description")),
+        home=_text(config.get("home")),
+        sources=tuple(str(s) for s in sources),
+        changes=parse_changes(_text(annotations.get("artifacthub.io/changes"))),
+        digest=entry.digest,
+        annotations=tuple(sorted((str(k), str(v)) for k, v in annotations.items())),
+    )
+
+
+class _Cache:
+    """`<dir>/manifests/sha256/<hex>.json` (immutable) and `<dir>/tags/<key>.json` (tag map)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _manifest_path(self, digest: str) -> Path | None:
+        algo, _, hexpart = digest.partition(":")
+        if algo != "sha256" or not re.fullmatch(r"[0-9a-f]{64}", hexpart):
+            return None
+        return self.root / "manifests" / algo / f"{hexpart}.json"
+
+    def _tags_path(self, client: RegistryClient) -> Path:
+        key = hashlib.sha256(f"{client.host}/{client.repository}".encode()).hexdigest()
+        return self.root / "tags" / f"{key}.json"
+
+    def has(self, digest: str) -> bool:
+        path = self._manifest_path(digest)
+        return path is not None and path.is_file()
+
+    def load(self, digest: str) -> _Entry | None:
+        path = self._manifest_path(digest)
+        data = _read_json(path) if path else None
+        if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+            return None
+        return _Entry(digest, data["config"], data.get("annotations") or {}, data.get("layer"))
+
+    def store(self, entry: _Entry) -> None:
+        path = self._manifest_path(entry.digest)
+        if path is not None:
+            _write_json(path, entry.as_json())
+
+    def tags(self, client: RegistryClient) -> dict[str, str]:
+        data = _read_json(self._tags_path(client))
+        tags = data.get("tags") if isinstance(data, dict) else None
+        return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+
+    def save_tags(self, client: RegistryClient, tags: dict[str, str]) -> None:
+        repository = f"{client.host}/{client.repository}"
+        _write_json(self._tags_path(client), {"repository": repository, "tags": tags})
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # absent or damaged: fetch again
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Atomic write; a cache that cannot be written only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass

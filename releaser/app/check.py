@@ -1,0 +1,83 @@
+"""`check`: for every component, the newest upstream patch, minor and major releases.
+
+Repositories are queried concurrently; one failing repository marks its components with
+an error and the others are still reported (the command then exits 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from releaser.app.ports import ChartSource
+from releaser.app.ports_sources import NoProgress, Progress
+from releaser.domain.charts import ChartRelease
+from releaser.domain.errors import ReleaserError
+from releaser.domain.kit import Component
+from releaser.domain.releases_select import Candidates, releases_between, select_candidates
+
+MAX_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class ComponentCheck:
+    component: Component
+    candidates: Candidates | None = None
+    # For each of patch/minor/major: the releases after current up to that candidate.
+    steps: dict[str, list[ChartRelease]] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    items: tuple[ComponentCheck, ...]
+    include_prerelease: bool = False
+
+    @property
+    def failed(self) -> tuple[ComponentCheck, ...]:
+        return tuple(i for i in self.items if i.error is not None)
+
+
+def check_components(
+    components: Sequence[Component],
+    source: ChartSource,
+    *,
+    include_prerelease: bool = False,
+    progress: Progress | None = None,
+    workers: int = MAX_WORKERS,
+) -> CheckResult:
+    """Check each component against its repository; results keep the components' order."""
+    bar = progress or NoProgress()
+    bar.start(len(components))
+
+    def one(component: Component) -> ComponentCheck:
+        try:
+            return check_one(component, source, include_prerelease)
+        finally:
+            bar.advance(component.name)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(components) or 1))) as pool:
+            items = tuple(pool.map(one, components))
+    finally:
+        bar.finish()
+    return CheckResult(items, include_prerelease)
+
+
+def check_one(
+    component: Component, source: ChartSource, include_prerelease: bool
+) -> ComponentCheck:
+    try:
+        releases = source.releases(component.repo_url, component.chart)
+    except ReleaserError as err:
+        return ComponentCheck(component, error=err.message)
+    if not releases:
+        return ComponentCheck(component, error=f"no releases of chart '{component.chart}' found")
+    found = select_candidates(component.version, releases, include_prerelease)
+    steps = {
+        kind: releases_between(component.version, target, releases, include_prerelease)
+        for kind, target in found.by_kind().items()
+        if target is not None
+    }
+    return ComponentCheck(component, found, steps)

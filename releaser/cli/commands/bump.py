@@ -1,0 +1,42 @@
+"""`bump`: set one component's chart version in values.yaml, keeping the file's formatting."""
+
+from __future__ import annotations
+
+import typer
+
+from releaser.app.bump import BumpRequest, bump
+from releaser.cli.context import settings
+from releaser.cli.output import emit_json, info
+from releaser.cli.wiring_bump import bump_ports
+
+
+def bump_command(
+    ctx: typer.Context,
+    component: str = typer.Argument(..., help="The component to bump."),
+    to: str | None = typer.Option(None, "--to", help="Exact chart version, as published."),
+    latest: bool = typer.Option(False, "--latest", help="Newest upstream release."),
+    latest_compatible: bool = typer.Option(
+        False, "--latest-compatible", help="Newest release compatible with the kit's range."
+    ),
+    pre: bool = typer.Option(False, "--pre", help="Let --latest* pick pre-releases too."),
+    allow_downgrade: bool = typer.Option(
+        False, "--allow-downgrade", help="Allow a version older than the current one."
+    ),
+) -> None:
+    """Edit a component's version in core/<section>/values.yaml; nothing else changes."""
+    opts = settings(ctx)
+    request = BumpRequest(component, to, latest, latest_compatible, pre, allow_downgrade)
+    result = bump(request, bump_ports(opts))
+    for note in result.notes:
+        info(f"note: {note}")
+    where = f"{result.file}:{result.line}" if result.line else result.file
+    if opts.json:
+        emit_json(result.as_dict())
+    elif result.changed:
+        typer.echo(f"{result.name}: {result.from_version} -> {result.to_version} ({where})")
+    else:
+        typer.echo(f"{result.name}: already at {result.to_version} ({where})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bump")(bump_command)

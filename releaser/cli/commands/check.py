@@ -1,0 +1,63 @@
+"""`check`: upstream releases for every component (newest patch / minor / major)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from releaser.cli.context import settings
+from releaser.domain.errors import UpstreamError, UsageError
+
+
+def check(
+    ctx: typer.Context,
+    section: str | None = typer.Option(None, "--section", help="Only this section."),
+    offline: bool = typer.Option(False, "--offline", help="Use cached indexes only."),
+    pre: bool = typer.Option(False, "--pre", help="Consider pre-release versions."),
+    fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
+) -> None:
+    """Newest upstream patch, minor and major release of each component."""
+    # Imported here: `releaser --help` and other commands do not pay for requests and yaml.
+    from releaser.adapters.http import redact
+    from releaser.app.check import check_components
+    from releaser.cli import render_check
+    from releaser.cli.progress import stderr_progress
+    from releaser.cli.wiring import read_kit
+    from releaser.cli.wiring_sources import chart_source
+
+    opts = settings(ctx)
+    if fmt not in ("table", "md"):
+        raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
+    kit = read_kit(opts)
+    if section and kit.section(section) is None:
+        raise UsageError(
+            f"unknown section '{section}'", hint=f"sections: {', '.join(kit.section_names)}"
+        )
+    items = [c for c in kit if not section or c.section == section]
+    source = chart_source(opts, offline=offline)
+    result = check_components(
+        items, source, include_prerelease=pre, progress=stderr_progress("checking")
+    )
+    if opts.json:
+        typer.echo(redact(json.dumps(render_check.check_as_dict(result), indent=2)))
+    else:
+        render = render_check.render_markdown if fmt == "md" else render_check.render_table
+        typer.echo(redact(render(result)))
+    if result.failed:
+        lines = [f"{i.component.name}: {i.error}" for i in result.failed] if opts.json else []
+        raise UpstreamError(
+            redact(
+                "\n  ".join(
+                    [
+                        f"{len(result.failed)} of {len(items)} components could not be checked"
+                        + (":" if lines else " (errors above)"),
+                        *lines,
+                    ]
+                )
+            )
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(check)

@@ -1,0 +1,151 @@
+"""`check` results as JSON data (SPEC §5), a terminal table or Markdown.
+
+Every text goes through `redact` before it is printed: credentials in repository URLs never
+reach the output, whatever produced them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from releaser.app.check import CheckResult, ComponentCheck
+from releaser.cli.output import table
+from releaser.domain.charts import ChartRelease
+
+KINDS = ("patch", "minor", "major")
+
+
+def check_as_dict(result: CheckResult) -> dict[str, Any]:
+    return {"components": [_component(item) for item in result.items]}
+
+
+def _component(item: ComponentCheck) -> dict[str, Any]:
+    c, found = item.component, item.candidates
+    info = (found.newest or found.current) if found else None
+    return {
+        "name": c.name,
+        "section": c.section,
+        "chart": c.chart,
+        "repoURL": c.repo_url,
+        "current": c.version,
+        "latest": {
+            kind: _candidate(target, item.steps.get(kind, []))
+            for kind, target in (found.by_kind() if found else dict.fromkeys(KINDS)).items()
+        },
+        "error": item.error,
+        "newest": found.newest.version if found and found.newest else None,
+        "currentFound": bool(found and found.current),
+        "currentDeprecated": bool(found and found.current and found.current.deprecated),
+        "home": info.home if info else None,
+        "sources": list(info.sources) if info else [],
+    }
+
+
+def _candidate(release: ChartRelease | None, steps: list[ChartRelease]) -> dict[str, Any] | None:
+    if release is None:
+        return None
+    return {
+        "version": release.version,
+        "appVersion": release.app_version,
+        "kubeVersion": release.kube_version,
+        "created": release.created.isoformat() if release.created else None,
+        "deprecated": release.deprecated,
+        "changes": [
+            {
+                "version": step.version,
+                "kind": ch.kind,
+                "description": ch.description,
+                "links": list(ch.links),
+            }
+            for step in steps
+            for ch in step.changes
+        ],
+        "releases": len(steps),
+        "urls": list(release.urls),
+    }
+
+
+def _cell(release: ChartRelease | None) -> str:
+    if release is None:
+        return "-"
+    return release.version + (" (deprecated)" if release.deprecated else "")
+
+
+def _notes(item: ComponentCheck) -> str:
+    if item.error:
+        return "error (see below)"
+    found = item.candidates
+    notes = []
+    if found and found.current is None:
+        notes.append("current version not in the index")
+    if found and found.current and found.current.deprecated:
+        notes.append("current version deprecated")
+    if found and found.newest and found.newest.deprecated:
+        notes.append("chart deprecated upstream")
+    return "; ".join(notes)
+
+
+def render_table(result: CheckResult) -> str:
+    rows = []
+    for item in result.items:
+        c = item.component
+        found = item.candidates.by_kind() if item.candidates else dict.fromkeys(KINDS)
+        cells = [_cell(found[k]) if not item.error else "?" for k in KINDS]
+        rows.append((c.section, c.name, c.version, *cells, _notes(item), c.repo_url))
+    headers = ("SECTION", "NAME", "CURRENT", "PATCH", "MINOR", "MAJOR", "NOTES", "REPOSITORY")
+    lines = [table(headers, rows)]
+    lines += [f"error: {i.component.name}: {i.error}" for i in result.failed]
+    return "\n".join(lines)
+
+
+def _md(text: str | None) -> str:
+    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _md_cell(release: ChartRelease | None) -> str:
+    if release is None:
+        return "—"
+    details = [f"app {_md(release.app_version)}" if release.app_version else ""]
+    details.append(f"k8s `{_md(release.kube_version)}`" if release.kube_version else "")
+    details.append(release.created.date().isoformat() if release.created else "")
+    details.append("**deprecated**" if release.deprecated else "")
+    extra = ", ".join(d for d in details if d)
+    return f"`{_md(release.version)}`" + (f" ({extra})" if extra else "")
+
+
+def render_markdown(result: CheckResult) -> str:
+    out = [
+        "| Component | Section | Current | Patch | Minor | Major | Repository |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for item in result.items:
+        c = item.component
+        found = item.candidates.by_kind() if item.candidates else dict.fromkeys(KINDS)
+        cells = [_md_cell(found[k]) for k in KINDS] if not item.error else ["error"] * 3
+        out.append(
+            f"| {_md(c.name)} | {c.section} | `{_md(c.version)}` | "
+            f"{' | '.join(cells)} | {_md(c.repo_url)} |"
+        )
+    out += _md_notes(result)
+    return "\n".join(out)
+
+
+def _md_notes(result: CheckResult) -> list[str]:
+    out: list[str] = []
+    for item in result.items:
+        steps = max(item.steps.values(), key=len, default=[])
+        changes = [(s.version, ch) for s in steps for ch in s.changes]
+        if changes:
+            out += [
+                "",
+                f"### {_md(item.component.name)}: changes since {_md(item.component.version)}",
+                "",
+            ]
+            for version, ch in changes:
+                kind = f"{ch.kind}: " if ch.kind else ""
+                links = "".join(f" [link]({_md(u)})" for u in ch.links)
+                out.append(f"- `{_md(version)}` {kind}{_md(ch.description)}{links}")
+    if result.failed:
+        out += ["", "### Errors", ""]
+        out += [f"- {_md(i.component.name)}: {_md(i.error)}" for i in result.failed]
+    return out

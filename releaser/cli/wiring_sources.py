@@ -1,0 +1,77 @@
+"""Builds the chart sources for `check` (and anything else that reads upstream releases).
+
+HTTP behaviour can be tuned through the environment (useful on slow links and in tests):
+RELEASER_HTTP_TIMEOUT (seconds, connect and read), RELEASER_HTTP_RETRIES,
+RELEASER_HTTP_BACKOFF (seconds), RELEASER_HTTP_MAX_BYTES (largest index accepted),
+RELEASER_CACHE_DIR (default: the platform's user cache dir, e.g. ~/.cache/releaser).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
+
+import requests
+
+from releaser.adapters.cache import IndexCache
+from releaser.adapters.helm_repo import HelmRepoSource
+from releaser.adapters.http import HttpOptions, build_session
+from releaser.adapters.mirrors import Mirrors
+from releaser.adapters.sources import SchemeSource
+from releaser.app.ports import ChartSource
+from releaser.cli.context import Settings
+from releaser.domain.errors import UsageError
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a valid number") from None
+    if value < 0:
+        raise UsageError(f"{name}={text!r} must not be negative")
+    return float(value)
+
+
+def http_options(env: Mapping[str, str] | None = None) -> HttpOptions:
+    env = os.environ if env is None else env
+    base = HttpOptions()
+    timeout = _number(env, "RELEASER_HTTP_TIMEOUT", base.read_timeout)
+    return HttpOptions(
+        connect_timeout=min(timeout, base.connect_timeout) if timeout else base.connect_timeout,
+        read_timeout=timeout or base.read_timeout,
+        retries=int(_number(env, "RELEASER_HTTP_RETRIES", base.retries, int)),
+        backoff=_number(env, "RELEASER_HTTP_BACKOFF", base.backoff),
+        max_redirects=base.max_redirects,
+        max_bytes=int(_number(env, "RELEASER_HTTP_MAX_BYTES", base.max_bytes, int)),
+    )
+
+
+def cache_root(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("RELEASER_CACHE_DIR"):
+        return Path(env["RELEASER_CACHE_DIR"])
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("releaser"))
+
+
+def session_factory(options: HttpOptions | None = None) -> Callable[[], requests.Session]:
+    return partial(build_session, options or http_options())
+
+
+def mirrors(settings: Settings) -> Mirrors:
+    return Mirrors.load(settings.mirrors_path)
+
+
+def chart_source(settings: Settings, offline: bool = False) -> ChartSource:
+    """http(s) and oci repositories behind one `ChartSource`, mirrored and cached."""
+    mirror_map = mirrors(settings)
+    sessions = session_factory()
+    helm = HelmRepoSource(sessions, IndexCache(cache_root()), mirror_map, offline=offline)
+    return SchemeSource(helm, sessions, mirror_map)
