@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from compat_support import TODAY, UPSTREAM, chart_entries, real_data, to_release
+from tests.compat_support import TODAY, UPSTREAM, chart_entries, real_data, to_release
 
 from releaser.domain.api_scan import ApiChoice
 from releaser.domain.charts import ChartRelease

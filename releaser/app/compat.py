@@ -4,7 +4,7 @@
 apiVersions its chart produces (rendered by helm when there is one, else scanned from the
 archive) and hands them to the pure verdict code. Nothing here raises for one broken
 component: an unreachable repository or archive becomes an `unknown` source with its reason,
-and `problems` lists them for the command to report.
+and `index_problems` / `archive_problems` list them for the command to report.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ class CompatService:
     data: CompatData
     archives: ChartArchives | None = None  # None: the API source stays `unknown`
     renderer: ChartRenderer | None = None
-    problems: list[str] = field(default_factory=list)
+    index_problems: list[str] = field(default_factory=list)  # releases unknown: exit 4
+    archive_problems: list[str] = field(default_factory=list)  # only the API source unknown
     _releases: dict[tuple[str, str], list[ChartRelease] | str] = field(default_factory=dict)
     _scans: dict[tuple[str, str, str], ChartScan | str] = field(default_factory=dict)
 
@@ -134,13 +135,13 @@ class CompatService:
         try:
             releases = self.releases(component)
         except UpstreamError as exc:
-            self._problem(f"{component.name}: {exc.message}")
+            _note(self.index_problems, f"{component.name}: {exc.message}")
             return ReleaseFacts(None, f"chart index unavailable: {exc.message}")
         found = next((r for r in releases if r.version == component.version), None)
         if found is None:
             problem = (f"version {component.version} of {component.chart} is not in the index "
                        f"of {component.repo_url}")
-            self._problem(f"{component.name}: {problem}")
+            _note(self.index_problems, f"{component.name}: {problem}")
             return ReleaseFacts(None, problem)
         return ReleaseFacts(found)
 
@@ -189,10 +190,12 @@ class CompatService:
             try:
                 self._scans[key] = self.archives.scan(component.repo_url, component.chart, release)
             except UpstreamError as exc:
-                self._problem(f"{component.name}: chart archive: {exc.message}")
+                _note(self.archive_problems, f"{component.name}: chart archive: {exc.message}")
                 self._scans[key] = f"chart archive unavailable: {exc.message}"
         return self._scans[key]
 
-    def _problem(self, text: str) -> None:
-        if text not in self.problems:
-            self.problems.append(text)
+
+
+def _note(problems: list[str], text: str) -> None:
+    if text not in problems:
+        problems.append(text)

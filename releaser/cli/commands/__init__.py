@@ -2,6 +2,6 @@
 
 from types import ModuleType
 
-from releaser.cli.commands import bump, check, kit
+from releaser.cli.commands import bump, check, compat, kit
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump)
+COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump, compat)
