@@ -4,6 +4,7 @@ FakeRepository), and chart archives built on the fly."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -126,3 +127,24 @@ def chart_archive(
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def write_chart_repo(root: Path, charts: Mapping[tuple[str, str], tuple[bytes, str | None]]) -> Path:
+    """A Helm repository directory: `index.yaml` (relative `urls`, real digests) and .tgz
+    files, for (name, version) -> (archive, kubeVersion)."""
+    root.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for (name, version), (data, kube) in charts.items():
+        file_name = f"{name}-{version}.tgz"
+        (root / file_name).write_bytes(data)
+        entry: dict[str, Any] = {
+            "apiVersion": "v2", "name": name, "version": version, "appVersion": version,
+            "urls": [file_name], "digest": hashlib.sha256(data).hexdigest(),
+            "created": "2026-10-01T00:00:00Z",
+        }
+        if kube:
+            entry["kubeVersion"] = kube
+        entries.setdefault(name, []).append(entry)
+    index = {"apiVersion": "v1", "entries": entries, "generated": "2026-10-01T00:00:00Z"}
+    (root / "index.yaml").write_text(yaml.safe_dump(index))
+    return root
