@@ -21,12 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import yaml
 
-from releaser.adapters.http import fetch, redact
+from releaser.adapters.http import FetchError, fetch, redact
 from releaser.domain.api_scan import ApiChoice, ChartScan, scan_chart
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
@@ -37,6 +37,7 @@ MAX_MEMBERS = 5000
 MAX_FILE = 4 * 1024 * 1024
 MAX_TOTAL = 64 * 1024 * 1024
 
+_UNREACHABLE = ("host name not found", "connection refused", "connection timed out", "TLS error")
 OciDownload = Callable[[str, str, str], bytes]  # (repo_url, chart, version) -> .tgz
 
 
@@ -127,6 +128,7 @@ class ChartArchiveStore:
         self.oci_download = oci_download
         self.offline = offline
         self.downloads = 0  # archives fetched by this store (the cache's whole point)
+        self._dead_hosts: dict[str, str] = {}  # host -> why it could not be reached
 
     def scan(self, repo_url: str, chart: str, release: ChartRelease) -> ChartScan:
         key = self._key(repo_url, chart, release)
@@ -165,9 +167,17 @@ class ChartArchiveStore:
                 raise UpstreamError(f"{redact(repo_url)}: OCI archives cannot be fetched here")
             return self.oci_download(repo_url, chart, release.version)
         url = self.rewrite(archive_url(repo_url, release))
+        host = urlsplit(url).netloc
+        if host in self._dead_hosts:  # an air-gapped site: do not wait on it once per chart
+            raise UpstreamError(f"{redact(url)}: {self._dead_hosts[host]} (earlier in this run)")
         if self._session is None:
             self._session = self._sessions()
-        return fetch(self._session, url, max_bytes=MAX_ARCHIVE).content
+        try:
+            return fetch(self._session, url, max_bytes=MAX_ARCHIVE).content
+        except FetchError as exc:
+            if exc.reason.startswith(_UNREACHABLE):
+                self._dead_hosts[host] = exc.reason
+            raise
 
 
 def _to_json(scan: ChartScan) -> dict[str, Any]:

@@ -61,9 +61,10 @@ class Planner:
         self, kit: Kit, component: Component, releases: Sequence[ChartRelease], *,
         include_prerelease: bool = False,
     ) -> ChartRelease | None:
+        """Same rule as `plan`: a major bump is never picked silently (use --to for one)."""
         return newest_compatible(
             component.version, releases, lambda r: self.judge(kit, component, r),
-            include_prerelease,
+            include_prerelease, allow_major=False,
         )
 
     def plan(self, kit: Kit, include_prerelease: bool = False) -> Plan:
