@@ -7,6 +7,7 @@ is against upstream and not against our own copy.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pytest
@@ -262,3 +263,56 @@ def test_every_real_set_is_judged_without_error() -> None:
     for chart, version in REAL_SETS:
         for minor in ("1.16", "1.25", "1.36"):
             assert _levels(chart, version, minor) <= {"ok", "warn", "fail"}
+
+
+# --------------------------------------------------------------------------- engine entry points
+
+
+def test_lifecycle_ok_alone_is_unknown_but_its_warnings_count() -> None:
+    calendar = Finding("ok", "lifecycle/kubernetes", "supported")
+    assert Verdict.of([calendar]).level == "unknown"
+    assert Verdict.of([calendar, Finding("ok", "kubeVersion", "fine")]).level == "ok"
+    assert Verdict.of([Finding("warn", "lifecycle/eks", "extended")]).level == "warn"
+    assert Verdict.of([]).level == "unknown"
+    assert Verdict.of([Finding("fail", "matrix", "no"), Finding("warn", "index", "old")]).as_dict() == {
+        "verdict": "fail",
+        "reasons": [{"source": "matrix", "message": "no", "level": "fail"},
+                    {"source": "index", "message": "old", "level": "warn"}],
+    }
+
+
+@cache
+def _real_kit_service() -> tuple[Any, Any]:
+    from releaser.adapters.kit_files import WorktreeFiles
+    from releaser.adapters.yaml_doc import parse_document
+    from releaser.app.compat import CompatService
+    from releaser.app.kit import load_kit
+    from tests.compat_support import ROOT, IndexFileSource
+
+    kit = load_kit(WorktreeFiles(ROOT), parse_document)
+    return kit, CompatService(IndexFileSource(), real_data())
+
+
+def test_gate_for_cut_lists_failures_inside_the_range_only() -> None:
+    kit, service = _real_kit_service()
+    gate = service.gate(kit, TODAY)
+    failing = {(c.name, label) for c, label, _ in gate.failures}
+    assert ("cluster-autoscaler", "1.36") in failing and ("ingress-nginx", "1.36") in failing
+    assert all(label in ("1.35", "1.36") for _, label in failing)
+    assert not gate.passed and any(c.name == "promtail" for c, _, _ in gate.warnings)
+
+
+def test_rollout_failures_on_one_exact_cluster_version() -> None:
+    kit, service = _real_kit_service()
+    names = ["cert-manager", "cluster-autoscaler", "no-such-component"]
+    failed = service.failures(kit, names, "v1.36.2-eks-a737599", TODAY)
+    assert [c.name for c, _ in failed] == ["cluster-autoscaler"]
+    assert service.failures(kit, names, "v1.35.2-eks-a737599", TODAY) == []
+
+
+def test_evaluate_kit_with_explicit_targets_keeps_their_order_and_range_flags() -> None:
+    kit, service = _real_kit_service()
+    matrix = service.evaluate_kit(kit, ["1.36", "1.34", "v1.35.1-eks-x", "1.36"], TODAY)
+    assert matrix.labels == ["1.36", "1.34", "v1.35.1-eks-x"]
+    assert matrix.in_range == frozenset({"1.36", "v1.35.1-eks-x"})
+    assert matrix.as_dict()["inRange"] == ["1.36", "v1.35.1-eks-x"]
