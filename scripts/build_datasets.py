@@ -256,7 +256,7 @@ def _lines_by_minor(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     lines = []
     for minor, rows in groups.items():
         ranges = [(r["k8sMin"], r["k8sMax"]) for r in rows]
-        common = max(set(ranges), key=ranges.count)
+        common = max(ranges, key=ranges.count)  # ties: the newest row (listed first)
         charts = {".".join(str(r.get("chartVersion", "")).split(".")[:2]) for r in rows}
         chart = f"{charts.pop()}.x" if len(charts) == 1 and "" not in charts else None
         for r in rows:

@@ -230,6 +230,12 @@ def test_a_corrupt_user_copy_is_a_clear_error(user_dir: Path) -> None:
     assert "releaser data refresh" in str(caught.value)
 
 
+def test_a_user_copy_of_the_wrong_shape_is_a_clear_error(user_dir: Path) -> None:
+    write_snapshots({"kubernetes-lifecycle": {"date": "2027-01-01", "rows": []}}, user_dir)
+    with pytest.raises(InvalidFileError, match="missing key 'minors'"):
+        load_lifecycle()
+
+
 def test_a_failed_write_changes_nothing(user_dir: Path) -> None:
     write_snapshots({"kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-09-01")}, user_dir)
     before = (user_dir / "kubernetes-lifecycle.json").read_bytes()

@@ -15,7 +15,7 @@ import yaml
 
 from releaser.domain.api_scan import ApiChoice
 from releaser.domain.charts import ChartRelease
-from releaser.domain.compat import ReleaseFacts, evaluate_cell
+from releaser.domain.compat import ReleaseFacts, cell_verdict, evaluate_cell
 from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.findings import Finding
 from releaser.domain.kit import Component
@@ -270,11 +270,11 @@ def test_every_real_set_is_judged_without_error() -> None:
 
 def test_lifecycle_ok_alone_is_unknown_but_its_warnings_count() -> None:
     calendar = Finding("ok", "lifecycle/kubernetes", "supported")
-    assert Verdict.of([calendar]).level == "unknown"
-    assert Verdict.of([calendar, Finding("ok", "kubeVersion", "fine")]).level == "ok"
-    assert Verdict.of([Finding("warn", "lifecycle/eks", "extended")]).level == "warn"
-    assert Verdict.of([]).level == "unknown"
-    assert Verdict.of([Finding("fail", "matrix", "no"), Finding("warn", "index", "old")]).as_dict() == {
+    assert cell_verdict([calendar]).level == "unknown"
+    assert cell_verdict([calendar, Finding("ok", "kubeVersion", "fine")]).level == "ok"
+    assert cell_verdict([Finding("warn", "lifecycle/eks", "extended")]).level == "warn"
+    assert cell_verdict([]).level == "unknown"
+    assert cell_verdict([Finding("warn", "index", "old"), Finding("fail", "matrix", "no")]).to_json() == {
         "verdict": "fail",
         "reasons": [{"source": "matrix", "message": "no", "level": "fail"},
                     {"source": "index", "message": "old", "level": "warn"}],

@@ -15,11 +15,11 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import platformdirs
 import yaml
@@ -36,6 +36,7 @@ from releaser.domain.lifecycle import (
 )
 from releaser.domain.matrix import Match, Status, SupportLine, SupportMatrix
 
+T = TypeVar("T")
 PACKAGED_DIR = Path(__file__).resolve().parent.parent / "data"
 SNAPSHOTS = ("kubernetes-lifecycle", "deprecated-apis", "component-lifecycles")
 KUBENT_RULES = "kubent-rules"
@@ -56,11 +57,16 @@ def _read(path: str, mtime_ns: int) -> dict[str, Any]:
             raise ValueError("not a releaser data snapshot (no date)")
         date.fromisoformat(doc["date"])
     except (OSError, ValueError) as exc:
-        raise InvalidFileError(
-            [Problem(path, None, "", f"unreadable data snapshot: {exc}")],
-            hint="delete the file or run `releaser data refresh` to rewrite it",
-        ) from exc
+        raise _unreadable(path, exc) from exc
     return doc
+
+
+def _unreadable(path: str, exc: Exception) -> InvalidFileError:
+    reason = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+    return InvalidFileError(
+        [Problem(path, None, "", f"unreadable data snapshot: {reason}")],
+        hint="delete the file or run `releaser data refresh` to rewrite it",
+    )
 
 
 def _stamp(path: Path) -> int | None:
@@ -165,16 +171,24 @@ def _components(path: str, mtime_ns: int) -> ComponentLifecycles:
     )
 
 
+def _build(name: str, user_dir: Path | None, builder: Callable[[str, int], T]) -> T:
+    path, stamp = _load_doc(name, user_dir)
+    try:
+        return builder(path, stamp)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _unreadable(path, exc) from exc
+
+
 def load_lifecycle(user_dir: Path | None = None) -> LifecycleTable:
-    return _lifecycle(*_load_doc("kubernetes-lifecycle", user_dir))
+    return _build("kubernetes-lifecycle", user_dir, _lifecycle)
 
 
 def load_deprecations(user_dir: Path | None = None) -> DeprecationTable:
-    return _deprecations(*_load_doc("deprecated-apis", user_dir))
+    return _build("deprecated-apis", user_dir, _deprecations)
 
 
 def load_component_lifecycles(user_dir: Path | None = None) -> ComponentLifecycles:
-    return _components(*_load_doc("component-lifecycles", user_dir))
+    return _build("component-lifecycles", user_dir, _components)
 
 
 def load_kubent_rules() -> list[dict[str, Any]]:

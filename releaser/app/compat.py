@@ -96,7 +96,7 @@ class CompatService:
             if component is None:
                 continue
             verdict = self._row(kit, component, [target], today).cells[target.label]
-            if verdict.failed:
+            if verdict.level == "fail":
                 failed.append((component, verdict))
         return failed
 

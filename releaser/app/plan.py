@@ -31,10 +31,10 @@ from releaser.domain.verdict import Verdict
 
 
 def _summary(verdicts: dict[str, Verdict], kit: Kit) -> Judgement:
-    failing = [(label, v) for label, v in verdicts.items() if v.failed]
+    failing = [(label, v) for label, v in verdicts.items() if v.level == "fail"]
     if failing:
         label, verdict = failing[0]
-        first = verdict.by_level("fail")[0]
+        first = next(f for f in verdict.reasons if f.level == "fail")
         return Judgement(False, f"fails on {label}: {first.message} ({first.source})")
     warned = [label for label, v in verdicts.items() if v.level == "warn"]
     note = f"; warnings on {', '.join(warned)}" if warned else ""
@@ -52,7 +52,7 @@ class Planner:
         targets = _range(kit)
         cheap = CompatService(self.service.sources, self.service.data)
         quick = cheap.release_verdicts(kit, component, release, targets, self.today)
-        if any(v.failed for v in quick.values()) or self.service.archives is None:
+        if any(v.level == "fail" for v in quick.values()) or self.service.archives is None:
             return _summary(quick, kit)
         full = self.service.release_verdicts(kit, component, release, targets, self.today)
         return _summary(full, kit)

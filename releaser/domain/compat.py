@@ -102,7 +102,21 @@ def evaluate_cell(
     findings += status_findings(
         component.name, release, matrix, data.components, component.chart, today
     )
-    return Verdict.of(findings)
+    return cell_verdict(findings)
+
+
+MINOR_SOURCES = frozenset({"lifecycle/kubernetes", "lifecycle/eks", "lifecycle/gke"})
+
+
+def cell_verdict(findings: Iterable[Finding]) -> Verdict:
+    """`Verdict.of`, with one rule on top: the Kubernetes calendars speak about the minor,
+    not the component, so when they alone say `ok` the cell is `unknown` (nothing vouched
+    for the component itself). Their warnings and failures still count."""
+    verdict = Verdict.of(findings)
+    vouched = any(f.level == "ok" and f.source not in MINOR_SOURCES for f in verdict.reasons)
+    if verdict.level == "ok" and not vouched:
+        return Verdict("unknown", verdict.reasons)
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,7 @@ class ComponentRow:
             "section": self.component.section,
             "version": self.component.version,
             "apiCheck": self.api_method,
-            "verdicts": {label: cell.as_dict() for label, cell in self.cells.items()},
+            "verdicts": {label: cell.to_json() for label, cell in self.cells.items()},
         }
 
 

@@ -13,6 +13,7 @@ from typing import Literal, get_args
 
 Level = Literal["ok", "warn", "fail", "unknown"]
 LEVELS: tuple[Level, ...] = get_args(Level)
+_PRECEDENCE: tuple[Level, ...] = ("fail", "warn", "ok")
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,7 @@ def worst(levels: Iterable[Level]) -> Level:
     one source that is silent does not weaken another source's `ok`.
     """
     seen = set(levels)
-    for level in ("fail", "warn", "ok"):
-        if level in seen:
-            return level  # type: ignore[return-value]
-    return "unknown"
+    return next((level for level in _PRECEDENCE if level in seen), "unknown")
 
 
 def combined(findings: Iterable[Finding]) -> Level:

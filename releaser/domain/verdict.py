@@ -1,10 +1,4 @@
-"""A verdict: the combined level of every source's findings for one cell, with its reasons.
-
-`ok | warn | fail | unknown` (SPEC §6). The combination follows `findings.worst`, with one
-rule on top: the Kubernetes lifecycle calendars speak about the minor, not the component, so
-when they are the only sources that say `ok` the cell is `unknown` — nothing vouched for the
-component itself. A `warn` or `fail` from a calendar still counts.
-"""
+"""A verdict for one (component version, Kubernetes version) cell: its level and its reasons."""
 
 from __future__ import annotations
 
@@ -14,40 +8,28 @@ from typing import Any
 
 from releaser.domain.findings import Finding, Level, worst
 
-MINOR_SOURCES = frozenset({"lifecycle/kubernetes", "lifecycle/eks", "lifecycle/gke"})
+_ORDER: dict[Level, int] = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3}
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """`reasons` are every finding, the most severe first (stable within a level)."""
+
     level: Level
     reasons: tuple[Finding, ...]
 
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> Verdict:
-        reasons = tuple(findings)
-        level = worst(f.level for f in reasons)
-        vouched = any(f.level == "ok" and f.source not in MINOR_SOURCES for f in reasons)
-        if level == "ok" and not vouched:
-            level = "unknown"
-        return cls(level, reasons)
+        found = tuple(findings)
+        ordered = tuple(sorted(found, key=lambda f: _ORDER[f.level]))
+        return cls(worst(f.level for f in found), ordered)
 
-    @property
-    def failed(self) -> bool:
-        return self.level == "fail"
-
-    def by_level(self, level: Level) -> list[Finding]:
-        return [f for f in self.reasons if f.level == level]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.level,
-            "reasons": [_reason(f) for f in self.reasons],
-        }
-
-
-def _reason(finding: Finding) -> dict[str, Any]:
-    out: dict[str, Any] = {"source": finding.source, "message": finding.message}
-    out["level"] = finding.level
-    if finding.url:
-        out["url"] = finding.url
-    return out
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC §5 `compat` cell: {"verdict", "reasons": [{"source", "message"}]}."""
+        reasons = []
+        for f in self.reasons:
+            reason = {"source": f.source, "message": f.message, "level": f.level}
+            if f.url:
+                reason["url"] = f.url
+            reasons.append(reason)
+        return {"verdict": self.level, "reasons": reasons}
