@@ -20,7 +20,8 @@ get a 304. Every request is recorded in `server.log` (method, path, headers, sta
 
 Faults (`fault(path, Fault(...))`, applied to the first `times` requests of that path, or to
 all when `times` is None): a status code, a delay before answering, a body truncated below
-its announced Content-Length, a redirect, an abrupt connection reset, replacement bytes.
+its announced Content-Length, no Content-Length at all, a redirect, an abrupt connection
+reset, replacement bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import email.utils
 import hashlib
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ class Fault:
     redirect: str | None = None  # answer 302 with this Location (relative or absolute)
     reset: bool = False  # close the connection with a TCP RST, no answer at all
     body: bytes | None = None  # serve these bytes instead of the file
+    no_length: bool = False  # omit Content-Length: the body ends when the connection closes
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
     times: int | None = None  # apply to the first N requests of the path only
 
@@ -114,7 +117,7 @@ class FileServer:
 
     def start(self) -> FileServer:
         handler = type("BoundHandler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -166,6 +169,13 @@ class FileServer:
             self.log.append(request)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (timeouts, size limits) is expected, not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_state: FileServer
     protocol_version = "HTTP/1.1"
@@ -210,7 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._not_modified(headers, validators):
             return self._send(304, b"", {**validators, **extra}, head)
         truncate = fault.truncate if fault else None
-        return self._send(200, data, {**validators, **extra}, head, truncate)
+        no_length = bool(fault and fault.no_length)
+        return self._send(200, data, {**validators, **extra}, head, truncate, no_length)
 
     def _validators(self, data: bytes, mtime: float | None) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -240,19 +251,20 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str],
         head: bool,
         truncate: int | None = None,
+        no_length: bool = False,
     ) -> int:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        if status != 304:
+        if status != 304 and not no_length:
             self.send_header("Content-Length", str(len(body)))
-        if truncate is not None:
+        if truncate is not None or no_length:
             self.send_header("Connection", "close")
         self.end_headers()
         if not head and status != 304:
             self.wfile.write(body if truncate is None else body[:truncate])
         self.wfile.flush()
-        if truncate is not None:
+        if truncate is not None or no_length:
             self.close_connection = True
         return status
 

@@ -4,6 +4,7 @@ a mirrors file maps the kit's real repository URLs onto it."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -224,3 +225,17 @@ def test_oci_repository_is_reported_not_crashed(tmp_path: Path, mirrors: Path) -
     except ImportError:
         assert "OCI not supported yet" in got["podinfo"]["error"]
     assert got["podinfo"]["error"] and result.exit_code == 4
+
+
+def test_damaged_cache_is_refetched(tmp_path: Path, mirrors: Path, server: FileServer) -> None:
+    kit = make_kit_repo(tmp_path / "k", components=kit_components(base={"external-dns": component(DNS, "external-dns", "1.19.0")}))
+    first = run_check(kit, mirrors)
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "releaser" / "indexes"
+    for index in cache.rglob("index.yaml"):
+        index.write_bytes(b"garbage")
+    for parsed in cache.rglob("charts/*.json"):
+        parsed.unlink()
+    server.log.clear()
+    second = run_check(kit, mirrors)
+    assert second.exit_code == 0 and second.stdout == first.stdout
+    assert server.statuses("/external-dns/index.yaml") == [304, 200]

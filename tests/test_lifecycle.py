@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -168,17 +167,3 @@ def test_component_lifecycles_map_charts_to_products() -> None:
     # Argo CD 3.2 ended on 2026-08-04; near the end it warns with a day count.
     near = component_eol_finding(argo, "v3.2.5", date(2026, 7, 1))
     assert near.level == "warn" and "in 34 days" in near.message
-
-
-def test_cold_packaged_loads_take_under_20_ms() -> None:
-    from releaser.adapters import datasets
-
-    timings = []
-    for load in (load_lifecycle, datasets.load_deprecations, load_component_lifecycles):
-        datasets._read.cache_clear()
-        for cached in (datasets._lifecycle, datasets._deprecations, datasets._components):
-            cached.cache_clear()
-        start = time.perf_counter()
-        load()
-        timings.append((time.perf_counter() - start) * 1000)
-    assert max(timings) < 20, timings

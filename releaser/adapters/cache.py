@@ -68,6 +68,9 @@ class IndexCache:
         except (KeyError, TypeError):
             return None
 
+    def has_raw(self, url: str) -> bool:
+        return (self._dir(url) / "index.yaml").is_file()
+
     def raw(self, url: str, meta: IndexMeta) -> bytes | None:
         """The cached index bytes, if present and matching `meta`."""
         try:

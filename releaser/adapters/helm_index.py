@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from releaser.adapters.helm_fast import Unsupported, parse_entry
 from releaser.domain.charts import ChartChange, ChartRelease
 
 try:
@@ -29,12 +30,13 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _ChangesLoader = yaml.SafeLoader
 
 CHANGES_ANNOTATION = "artifacthub.io/changes"
-_ENTRIES = re.compile(rb"^entries:[ \t]*(?:#[^\n]*)?\r?\n", re.M)
-_TOP_LEVEL = re.compile(rb"^[^ \t\r\n#-]", re.M)  # next top-level key ends `entries:`
+# Patterns anchor on "\n" rather than "^" with re.M: several times faster on megabytes.
+_ENTRIES = re.compile(rb"(?:^|\n)entries:[ \t]*(?:#[^\n]*)?\r?\n")
+_TOP_LEVEL = re.compile(rb"\n[^ \t\r\n#-]")  # next top-level key ends `entries:`
 _CHART_KEY = re.compile(
-    rb"^  (?:\"([^\"\n]+)\"|'([^'\n]+)'|([^ \t\n\"'#-][^:\n]*)):[ \t]*\r?$", re.M
+    rb"\n  (?:\"([^\"\n]+)\"|'([^'\n]+)'|([^ \t\n\"'#-][^:\n]*)):[ \t]*\r?(?=\n)"
 )
-_BLOCK_END = re.compile(rb"^ {0,2}[^ \t\r\n-]", re.M)  # a line at indent <= 2, not a list item
+_BLOCK_END = re.compile(rb"\n {0,2}[^ \t\r\n-]")  # a line at indent <= 2, not a list item
 # Entry keys (Helm layout: "  - key:" opens an entry, "    key:" continues it) whose whole
 # block can go: continuation lines are deeper, Helm-style list items "    - ", or blank.
 _UNUSED = rb"dependencies|maintainers|keywords|icon|apiVersion|type|tillerVersion|engine"
@@ -68,11 +70,38 @@ def chart_entries(raw: bytes, chart: str) -> list[dict[str, Any]] | None:
     start, end = located
     block = _DROP.sub(_keep_entry_start, raw[start:end])
     line = raw.count(b"\n", 0, start)
+    fast = _scan(block, line)
+    if fast is not None:
+        return fast
     data = _load(b"entries:\n" + block, line_offset=line - 1)
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, dict) or not isinstance(entries.get(chart), list):
         raise IndexFormatError(f"malformed index.yaml: entries.{chart} is not a list")
     return _checked(entries[chart], chart)
+
+
+def _scan(block: bytes, first_line: int) -> list[dict[str, Any]] | None:
+    """Entries read by the line scanner, libyaml only for entries it does not read;
+    None when the block is not in Helm's layout (`  - ` opening each entry)."""
+    try:
+        lines = block.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
+    starts = [i for i, text in enumerate(lines) if text.startswith("  - ")]
+    if not starts or any(t.strip() and not t.startswith("  - ") for t in lines[1 : starts[0]]):
+        return None
+    bounds = zip(starts, [*starts[1:], len(lines)], strict=True)
+    return [_entry(lines[a:b], first_line + a) for a, b in bounds]
+
+
+def _entry(lines: list[str], line: int) -> dict[str, Any]:
+    try:
+        return parse_entry(lines)
+    except Unsupported:
+        data = _load("\n".join(lines).encode(), line_offset=line)
+    if not isinstance(data, list) or len(data) != 1 or not isinstance(data[0], dict):
+        raise IndexFormatError(f"malformed index.yaml at line {line + 1}: entry is not a mapping")
+    return data[0]
 
 
 def releases_from_entries(entries: list[dict[str, Any]], chart: str) -> list[ChartRelease]:
@@ -170,8 +199,9 @@ def _entries_region(raw: bytes) -> tuple[int, int] | None:
     match = _ENTRIES.search(raw)
     if match is None:
         return None
-    end = _TOP_LEVEL.search(raw, match.end())
-    return match.end(), end.start() if end else len(raw)
+    end = _TOP_LEVEL.search(raw, match.end() - 1)
+    # Both bounds sit on a "\n", so the newline-anchored patterns see every line inside.
+    return match.end() - 1, end.start() if end else len(raw)
 
 
 def _key(match: re.Match[bytes]) -> str:
@@ -186,8 +216,8 @@ def _locate(raw: bytes, chart: str) -> tuple[int, int] | None:
     start, end = region
     for match in _CHART_KEY.finditer(raw, start, end):
         if _key(match) == chart:
-            block_end = _BLOCK_END.search(raw, match.end() + 1, end)
-            return match.start(), block_end.start() if block_end else end
+            block_end = _BLOCK_END.search(raw, match.end(), end)
+            return match.start() + 1, block_end.start() + 1 if block_end else end
     return None
 
 

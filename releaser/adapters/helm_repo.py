@@ -67,6 +67,8 @@ class HelmRepoSource:
         if cached is not None:
             return cached
         raw = state.raw if state.raw is not None else self._cache.raw(url, state.meta)
+        if raw is None and not self._offline:  # cache damaged since the 304: fetch it whole
+            raw = self._fetch(state, url, repo_url, {})
         if raw is None:
             raise _error(repo_url, "cached index is unreadable; run again without --offline")
         try:
@@ -100,18 +102,25 @@ class HelmRepoSource:
                 raise _error(repo_url, "no cached index (run `releaser check` once online)")
             state.meta = meta
             return
-        headers = _conditional(meta) if meta and self._cache.raw(url, meta) is not None else {}
+        headers = _conditional(meta) if meta and self._cache.has_raw(url) else {}
+        if self._fetch(state, url, repo_url, headers) is None:
+            state.meta = meta
+
+    def _fetch(
+        self, state: _Index, url: str, repo_url: str, headers: dict[str, str]
+    ) -> bytes | None:
+        """GET the index (conditionally with `headers`); None when it is unchanged (304)."""
         try:
             answer = fetch(self._session(), url, headers=headers)
         except FetchError as err:
             raise _error(repo_url, err.reason) from None
-        if answer.status == 304 and meta is not None:
-            state.meta = meta
-            return
+        if answer.status == 304 and headers:
+            return None
         state.raw = answer.content
         state.meta = self._cache.store_index(
             url, answer.content, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
         )
+        return state.raw
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)

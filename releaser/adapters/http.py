@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from releaser import __version__
@@ -137,8 +138,9 @@ def _read_body(resp: requests.Response, url: str, limit: int) -> bytes:
             chunks.append(chunk)
     except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as err:
         if announced.isdigit():
+            received = max(size, _bytes_read(err))
             raise FetchError(
-                url, f"response truncated: received {size} of {announced} bytes"
+                url, f"response truncated: received {received} of {announced} bytes"
             ) from None
         raise FetchError(url, f"connection broken while reading the body ({_root(err)})") from None
     return b"".join(chunks)
@@ -148,7 +150,7 @@ def describe_error(err: BaseException, opts: HttpOptions) -> str:
     """A short, URL-free reason for a requests/urllib3 failure."""
     if isinstance(err, requests.ConnectTimeout):
         return f"connection timed out after {opts.connect_timeout:g}s"
-    if isinstance(err, requests.ReadTimeout):
+    if isinstance(err, requests.ReadTimeout) or _timed_out(err):
         return f"no answer within {opts.read_timeout:g}s"
     if isinstance(err, requests.exceptions.SSLError):
         return f"TLS error ({_root(err)})"
@@ -178,6 +180,23 @@ def _chain(err: BaseException) -> list[BaseException]:
             if isinstance(nxt, BaseException):
                 todo.append(nxt)
     return seen
+
+
+def _bytes_read(err: BaseException) -> int:
+    """urllib3's IncompleteRead knows how many body bytes arrived before the break."""
+    for cur in _chain(err):
+        partial = getattr(cur, "partial", None)
+        if isinstance(partial, int):
+            return partial
+    return 0
+
+
+def _timed_out(err: BaseException) -> bool:
+    """A read timeout that outlived its retries arrives wrapped in a ConnectionError."""
+    return any(
+        isinstance(cur, TimeoutError | ReadTimeoutError) or "Read timed out" in str(cur)
+        for cur in _chain(err)
+    )
 
 
 def _errno(err: BaseException) -> int | None:

@@ -41,7 +41,7 @@ def _load_index(file_name: str) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     indexes: ClassVar[dict[str, tuple[bytes, str]]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         entry = self.indexes.get(self.path.split("?", 1)[0])
         if entry is None:
             self.send_error(404)
@@ -59,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 

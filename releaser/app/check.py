@@ -15,7 +15,7 @@ from releaser.app.ports_sources import NoProgress, Progress
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import ReleaserError
 from releaser.domain.kit import Component
-from releaser.domain.releases_select import Candidates, releases_between, select_candidates
+from releaser.domain.releases_select import Candidates, ReleasePool
 
 MAX_WORKERS = 8
 
@@ -74,9 +74,10 @@ def check_one(
         return ComponentCheck(component, error=err.message)
     if not releases:
         return ComponentCheck(component, error=f"no releases of chart '{component.chart}' found")
-    found = select_candidates(component.version, releases, include_prerelease)
+    pool = ReleasePool(releases, include_prerelease)
+    found = pool.candidates(component.version)
     steps = {
-        kind: releases_between(component.version, target, releases, include_prerelease)
+        kind: pool.between(component.version, target)
         for kind, target in found.by_kind().items()
         if target is not None
     }

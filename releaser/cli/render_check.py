@@ -149,3 +149,12 @@ def _md_notes(result: CheckResult) -> list[str]:
         out += ["", "### Errors", ""]
         out += [f"- {_md(i.component.name)}: {_md(i.error)}" for i in result.failed]
     return out
+
+
+def failure_message(result: CheckResult, detailed: bool) -> str:
+    """The closing error line; `detailed` lists each failure (JSON mode, where stderr is
+    the only human-readable channel)."""
+    head = f"{len(result.failed)} of {len(result.items)} components could not be checked"
+    if not detailed:
+        return head + " (errors above)"
+    return "\n  ".join([head + ":", *(f"{i.component.name}: {i.error}" for i in result.failed)])

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from releaser.domain.versions import InvalidVersion, KubeVersion
+
 Level = Literal["ok", "warn", "fail", "unknown"]
 LEVELS: tuple[Level, ...] = get_args(Level)
 _PRECEDENCE: tuple[Level, ...] = ("fail", "warn", "ok")
@@ -48,13 +50,12 @@ def combined(findings: Iterable[Finding]) -> Level:
 def minor_tuple(text: str) -> tuple[int, int] | None:
     """`1.30`, `v1.30.4-eks-a737599`, `1.30.5-gke.1014001` -> (1, 30); None when not a version.
 
-    Only the first two numeric components count: vendor suffixes and patches are ignored.
+    Lenient on purpose (data files and user input): `KubeVersion` does the parsing.
     """
-    core = text.strip().lstrip("vV").split("-", 1)[0].split("+", 1)[0]
-    parts = core.split(".")
-    if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+    try:
+        return KubeVersion.parse(text.strip()).minor_tuple
+    except InvalidVersion:
         return None
-    return int(parts[0]), int(parts[1])
 
 
 def minor_str(text: str) -> str | None:

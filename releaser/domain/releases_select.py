@@ -10,7 +10,7 @@ Non-SemVer versions are kept in the index but never chosen; pre-releases only wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from releaser.domain.charts import ChartRelease
@@ -29,48 +29,65 @@ class Candidates:
         return {"patch": self.patch, "minor": self.minor, "major": self.major}
 
 
-def _eligible(releases: Iterable[ChartRelease], include_prerelease: bool) -> list[ChartRelease]:
-    """SemVer releases (pre-releases only when asked), first occurrence of each version."""
-    seen: set[str] = set()
-    out = []
-    for release in releases:
-        version = release.parsed_version
-        if release.version in seen or not version.is_semver:
-            continue
-        if version.is_prerelease and not include_prerelease:
-            continue
-        seen.add(release.version)
-        out.append(release)
-    return out
+_Key = tuple[object, ...]
+_Entry = tuple[_Key, ChartVersion, ChartRelease]
 
 
-def _newest(releases: Iterable[ChartRelease]) -> ChartRelease | None:
-    return max(releases, key=lambda r: r.parsed_version.sort_key, default=None)
+class ReleasePool:
+    """The eligible releases of one chart, each version parsed once (indexes hold 1000+)."""
+
+    def __init__(self, releases: Sequence[ChartRelease], include_prerelease: bool = False) -> None:
+        self.releases = releases
+        seen: set[str] = set()
+        entries: list[_Entry] = []
+        for release in releases:
+            version = ChartVersion.parse(release.version)
+            if release.version in seen or not version.is_semver:
+                continue
+            if version.is_prerelease and not include_prerelease:
+                continue
+            seen.add(release.version)
+            entries.append((version.sort_key, version, release))
+        entries.sort(key=lambda e: e[0], reverse=True)  # newest first; keys computed once
+        self._entries = entries
+
+    def _first(self, floor: _Key, keep: Callable[[ChartVersion], bool]) -> ChartRelease | None:
+        """The newest release above `floor` that `keep` accepts."""
+        return next((r for key, v, r in self._entries if key > floor and keep(v)), None)
+
+    def candidates(self, current: str) -> Candidates:
+        own = next((r for r in self.releases if r.version == current), None)
+        newest = self._entries[0][2] if self._entries else None
+        mine = ChartVersion.parse(current)
+        cur, floor = mine.semver, mine.sort_key
+        if cur is None:
+            return Candidates(own, None, None, None, newest)
+
+        def same_minor(v: ChartVersion) -> bool:
+            return (v.major, v.minor) == (cur.major, cur.minor)
+
+        def same_major(v: ChartVersion) -> bool:
+            return v.major == cur.major and (v.minor or 0) > cur.minor
+
+        def higher_major(v: ChartVersion) -> bool:
+            return (v.major or 0) > cur.major
+
+        patch, minor = self._first(floor, same_minor), self._first(floor, same_major)
+        return Candidates(own, patch, minor, self._first(floor, higher_major), newest)
+
+    def between(self, current: str, target: ChartRelease) -> list[ChartRelease]:
+        """Eligible releases after `current` up to and including `target`, newest first."""
+        low, high = ChartVersion.parse(current), ChartVersion.parse(target.version)
+        if not low.is_semver:
+            return [target]
+        lo, hi = low.sort_key, high.sort_key
+        return [r for key, _, r in self._entries if lo < key <= hi]
 
 
 def select_candidates(
     current: str, releases: Sequence[ChartRelease], include_prerelease: bool = False
 ) -> Candidates:
-    mine = ChartVersion.parse(current)
-    own = next((r for r in releases if r.version == current), None)
-    pool = _eligible(releases, include_prerelease)
-    newest = _newest(pool)
-    cur = mine.semver
-    if cur is None:
-        return Candidates(own, None, None, None, newest)
-    higher = [r for r in pool if r.parsed_version > mine]
-    patch = _newest(
-        r
-        for r in higher
-        if (r.parsed_version.major, r.parsed_version.minor) == (cur.major, cur.minor)
-    )
-    minor = _newest(
-        r
-        for r in higher
-        if r.parsed_version.major == cur.major and (r.parsed_version.minor or 0) > cur.minor
-    )
-    major = _newest(r for r in higher if (r.parsed_version.major or 0) > cur.major)
-    return Candidates(own, patch, minor, major, newest)
+    return ReleasePool(releases, include_prerelease).candidates(current)
 
 
 def releases_between(
@@ -79,9 +96,4 @@ def releases_between(
     releases: Sequence[ChartRelease],
     include_prerelease: bool = False,
 ) -> list[ChartRelease]:
-    """Eligible releases after `current` up to and including `target`, newest first."""
-    low, high = ChartVersion.parse(current), target.parsed_version
-    if not low.is_semver:
-        return [target]
-    between = [r for r in _eligible(releases, include_prerelease) if low < r.parsed_version <= high]
-    return sorted(between, key=lambda r: r.parsed_version.sort_key, reverse=True)
+    return ReleasePool(releases, include_prerelease).between(current, target)

@@ -1,7 +1,8 @@
-"""Each module registers its commands on the app with `register(app)`."""
+"""Each module registers its commands on the app with `register(app)`; the order here is the
+order of `releaser --help`."""
 
 from types import ModuleType
 
-from releaser.cli.commands import bump, check, compat, kit
+from releaser.cli.commands import bump, check, compat, demo, kit, releases
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump, compat)
+COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump, compat, releases, demo)

@@ -8,6 +8,7 @@ import typer
 
 from releaser.cli.context import settings
 from releaser.domain.errors import UpstreamError, UsageError
+from releaser.domain.kit import Component, Kit
 
 
 def check(
@@ -29,34 +30,25 @@ def check(
     opts = settings(ctx)
     if fmt not in ("table", "md"):
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
-    kit = read_kit(opts)
-    if section and kit.section(section) is None:
-        raise UsageError(
-            f"unknown section '{section}'", hint=f"sections: {', '.join(kit.section_names)}"
-        )
-    items = [c for c in kit if not section or c.section == section]
+    items = _components(read_kit(opts), section)
     source = chart_source(opts, offline=offline)
-    result = check_components(
-        items, source, include_prerelease=pre, progress=stderr_progress("checking")
-    )
+    progress = stderr_progress("checking")
+    result = check_components(items, source, include_prerelease=pre, progress=progress)
     if opts.json:
         typer.echo(redact(json.dumps(render_check.check_as_dict(result), indent=2)))
     else:
         render = render_check.render_markdown if fmt == "md" else render_check.render_table
         typer.echo(redact(render(result)))
     if result.failed:
-        lines = [f"{i.component.name}: {i.error}" for i in result.failed] if opts.json else []
-        raise UpstreamError(
-            redact(
-                "\n  ".join(
-                    [
-                        f"{len(result.failed)} of {len(items)} components could not be checked"
-                        + (":" if lines else " (errors above)"),
-                        *lines,
-                    ]
-                )
-            )
+        raise UpstreamError(redact(render_check.failure_message(result, detailed=opts.json)))
+
+
+def _components(kit: Kit, section: str | None) -> list[Component]:
+    if section and kit.section(section) is None:
+        raise UsageError(
+            f"unknown section '{section}'", hint=f"sections: {', '.join(kit.section_names)}"
         )
+    return [c for c in kit if not section or c.section == section]
 
 
 def register(app: typer.Typer) -> None:

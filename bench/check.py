@@ -1,0 +1,177 @@
+"""Benchmark `releaser check` over a whole kit against the real index files on 127.0.0.1.
+
+    python bench/check.py [--kit PATH] [--data DIR] [--runs 5]
+
+Serves the Helm repository indexes of `../shared/upstream-data/helm-repos` with the test
+server, maps the kit's real repository URLs onto it with a mirrors file, and runs the CLI as
+a subprocess (`python -m releaser --kit K --mirrors M --json check`):
+- cold: an empty cache directory each run (fetch + parse everything);
+- warm: the same cache directory, primed once (one 304 per repository, no YAML);
+- peak memory: the largest ru_maxrss of those child processes;
+- baseline: parsing every needed index whole with yaml.CSafeLoader, in this process.
+For scale: Renovate takes 11.8 s cold and 3.0 s warm with 680–870 MB peak on this kit.
+Targets: cold <= 1.5 s, warm <= 0.4 s, peak <= 120 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.kitrepo import make_kit_repo  # noqa: E402
+from tests.servers import FileServer  # noqa: E402
+
+# Real repository URL -> index file (PROVENANCE.md section A).
+INDEX_FILES = {
+    "https://charts.jetstack.io": "jetstack-cert-manager.index.yaml",
+    "https://kubernetes.github.io/ingress-nginx": "ingress-nginx.index.yaml",
+    "https://prometheus-community.github.io/helm-charts": "prometheus-community.index.yaml",
+    "https://grafana.github.io/helm-charts": "grafana.index.yaml",
+    "https://grafana-community.github.io/helm-charts": "grafana-community.index.yaml",
+    "https://bitnami-labs.github.io/sealed-secrets": "sealed-secrets.index.yaml",
+    "https://argoproj.github.io/argo-helm": "argo.index.yaml",
+    "https://kubernetes.github.io/autoscaler": "autoscaler.index.yaml",
+    "https://aws.github.io/eks-charts": "eks.index.yaml",
+    "https://kubernetes-sigs.github.io/aws-ebs-csi-driver": "aws-ebs-csi-driver.index.yaml",
+    "https://kubernetes-sigs.github.io/external-dns/": "external-dns.index.yaml",
+    "https://charts.external-secrets.io": "external-secrets.index.yaml",
+    "https://opensource.zalando.com/postgres-operator/charts/postgres-operator": "postgres-operator.index.yaml",
+    "https://victoriametrics.github.io/helm-charts/": "victoriametrics.index.yaml",
+}
+
+# The 16 components of the project's core kit (used when no kit with core/ is available).
+BUILTIN = {
+    "base": [
+        ("cert-manager", "https://charts.jetstack.io", "cert-manager", "v1.21.0"),
+        ("ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.15.1"),
+        ("kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.3.0"),
+        ("loki", "https://grafana-community.github.io/helm-charts", "loki", "18.10.1"),
+        ("promtail", "https://grafana.github.io/helm-charts", "promtail", "6.17.0"),
+        ("sealed-secrets", "https://bitnami-labs.github.io/sealed-secrets", "sealed-secrets", "2.18.5"),
+        ("argo-cd", "https://argoproj.github.io/argo-helm", "argo-cd", "9.7.1"),
+    ],
+    "aws": [
+        ("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.58.0"),
+        ("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.4.3"),
+        ("aws-ebs-csi-driver", "https://kubernetes-sigs.github.io/aws-ebs-csi-driver", "aws-ebs-csi-driver", "2.63.1"),
+    ],
+    "gcp": [
+        ("prometheus-stackdriver-exporter", "https://prometheus-community.github.io/helm-charts", "prometheus-stackdriver-exporter", "4.13.0"),
+    ],
+    "addons": [
+        ("external-dns", "https://kubernetes-sigs.github.io/external-dns/", "external-dns", "1.21.1"),
+        ("external-secrets", "https://charts.external-secrets.io", "external-secrets", "2.8.0"),
+        ("postgres-operator", "https://opensource.zalando.com/postgres-operator/charts/postgres-operator", "postgres-operator", "1.15.1"),
+        ("victoria-metrics-single", "https://victoriametrics.github.io/helm-charts/", "victoria-metrics-single", "0.44.0"),
+        ("prometheus-adapter", "https://prometheus-community.github.io/helm-charts", "prometheus-adapter", "5.3.0"),
+    ],
+}
+
+
+def builtin_kit(where: Path) -> Path:
+    components = {
+        section: {
+            name: {"repoURL": repo, "chart": chart, "version": version, "namespace": name, "values": {}}
+            for name, repo, chart, version in items
+        }
+        for section, items in BUILTIN.items()
+    }
+    return make_kit_repo(where, components=components)
+
+
+def kit_charts(kit: Path) -> list[tuple[str, str]]:
+    """(repoURL, chart) of every component, read from core/<section>/values.yaml."""
+    out = []
+    for values in sorted((kit / "core").glob("*/values.yaml")):
+        data = yaml.safe_load(values.read_text(encoding="utf-8")) or {}
+        for spec in (data.get("components") or {}).values():
+            out.append((spec["repoURL"], spec["chart"]))
+    return out
+
+
+def prefix_of(url: str) -> str:
+    return "/" + INDEX_FILES[url].removesuffix(".index.yaml")
+
+
+def run_measured(kit: Path, mirrors: Path, cache: Path) -> tuple[float, int]:
+    """Like run_once, but reaps the child itself so its own ru_maxrss is known."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT))
+    env.pop("RELEASER_CACHE_DIR", None)
+    argv = [sys.executable, "-m", "releaser", "--kit", str(kit), "--mirrors", str(mirrors), "--json", "check"]
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, str(cache) + ".stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+    ])
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"releaser check failed ({code}):\n{Path(str(cache) + '.stderr').read_text()}")
+    return elapsed, usage.ru_maxrss
+
+
+def startup_floor(runs: int) -> float:
+    """Median wall time of importing the CLI alone: what every command pays before working."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import releaser.cli.main"], env=env, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def baseline(data: Path, repos: list[str]) -> float:
+    start = time.perf_counter()
+    for url in repos:
+        yaml.load((data / INDEX_FILES[url]).read_bytes(), Loader=yaml.CSafeLoader)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kit", type=Path, help="kit checkout with core/ (default: this repo, else built-in)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/upstream-data/helm-repos")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        kit = args.kit or (ROOT if (ROOT / "core/kit.yaml").is_file() else builtin_kit(tmp / "kit"))
+        charts = kit_charts(kit)
+        repos = sorted({url for url, _ in charts})
+        with FileServer() as server:
+            for url in repos:
+                server.route(prefix_of(url) + "/index.yaml", args.data / INDEX_FILES[url])
+            mirrors = tmp / "mirrors.yaml"
+            mirrors.write_text(yaml.safe_dump({u: server.url + prefix_of(u) for u in repos}))
+            cold = [run_measured(kit, mirrors, tmp / f"cold-{i}") for i in range(args.runs)]
+            warm_cache = tmp / "warm"
+            run_measured(kit, mirrors, warm_cache)
+            warm = [run_measured(kit, mirrors, warm_cache) for _ in range(args.runs)]
+        floor = startup_floor(args.runs)
+        base = baseline(args.data, repos)
+        size = sum((args.data / INDEX_FILES[u]).stat().st_size for u in repos)
+        peak = max(rss for _, rss in cold + warm) / 1024
+        print(f"kit: {kit}  components: {len(charts)}  repositories: {len(repos)}  index bytes: {size / 1e6:.1f} MB")
+        print(f"cold  median of {args.runs}: {statistics.median(t for t, _ in cold):.2f} s   (target <= 1.5 s)")
+        print(f"warm  median of {args.runs}: {statistics.median(t for t, _ in warm):.2f} s   (target <= 0.4 s)")
+        print(f"peak memory (max ru_maxrss of the runs): {peak:.0f} MB   (target <= 120 MB)")
+        print(f"startup floor (python -c 'import releaser.cli.main'), median: {floor:.2f} s")
+        print(f"baseline: whole-index yaml.CSafeLoader parse of the {len(repos)} indexes: {base:.2f} s")
+        print("reference: Renovate 11.8 s cold, 3.0 s warm, 680-870 MB peak")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Build the demo's sandbox: a kit repository with a release history, customer GitOps
+repositories on different releases, a fleet file and a mirrors file. Real git throughout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from releaser.domain.demo import Sandbox
+
+KIT_URL = "https://git.example.com/platform/core-kit.git"
+SECTIONS = ("base", "aws", "gcp", "addons")
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    name: str
+    provider: str
+    release: str
+    kubernetes: str
+    add_ons: tuple[str, ...]
+
+
+CUSTOMERS = (
+    DemoCustomer("kuvaq", "aws", "2026.3", "v1.35.4-eks-3025e55", ("external-dns",)),
+    DemoCustomer("menetekel", "gcp", "2026.2", "1.34.6-gke.1021000", ("external-secrets",)),
+    DemoCustomer(
+        "lintu", "aws", "2026.3", "v1.36.2-eks-1a2b3c4", ("external-dns", "postgres-operator")
+    ),
+)
+
+
+def history() -> dict[str, Any]:
+    text = resources.files("releaser.data").joinpath("demo/releases.json").read_text()
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def git(cwd: Path, *args: str, date: str | None = None) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Platform Team",
+        "GIT_AUTHOR_EMAIL": "platform@example.com",
+        "GIT_COMMITTER_NAME": "Platform Team",
+        "GIT_COMMITTER_EMAIL": "platform@example.com",
+    }
+    if date:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{date}T10:00:00+00:00"
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return result.stdout.strip()
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100), encoding="utf-8")
+
+
+def write_kit_state(
+    kit: Path, data: dict[str, Any], state: dict[str, Any], version: str | None
+) -> None:
+    """Write core/ for one point in history: pins from `state`, defaults from the shipped kit."""
+    header: dict[str, Any] = {"name": "core-kit"}
+    if version:
+        header["version"] = version
+    header |= {"kubernetes": state["kubernetes"], "providers": ["aws", "gcp"]}
+    _dump(kit / "core/kit.yaml", header)
+    templates = resources.files("releaser.data").joinpath("demo/templates")
+    for section in SECTIONS:
+        values = json.loads(json.dumps(data["defaults"][section]))
+        for name, component in values["components"].items():
+            info = data["components"][name]
+            pins = {
+                "repoURL": info["repoURL"],
+                "chart": info["chart"],
+                "version": state["versions"][name],
+            }
+            values["components"][name] = pins | component
+        _dump(kit / f"core/{section}/values.yaml", values)
+        _dump(
+            kit / f"core/{section}/Chart.yaml",
+            {
+                "apiVersion": "v2",
+                "name": f"core-{section}",
+                "version": "0.1.0",
+                "type": "application",
+            },
+        )
+        for template in templates.iterdir():
+            target = kit / f"core/{section}/templates/{template.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(template.read_text(), encoding="utf-8")
+
+
+def changelog_entry(release: dict[str, Any]) -> str:
+    k = release["kubernetes"]
+    lines = [
+        f"## {release['version']} — {release['date']}",
+        "",
+        f"Kubernetes {k['min']}–{k['max']}.",
+        "",
+    ]
+    lines += [f"- {name} {version}" for name, version in release["versions"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def prepend_changelog(kit: Path, entry: str) -> None:
+    path = kit / "CHANGELOG.md"
+    head = "# Changelog\n\nOne section per kit version, newest first.\n\n"
+    old = path.read_text(encoding="utf-8").removeprefix(head) if path.exists() else ""
+    path.write_text(head + entry + ("\n" + old if old else ""), encoding="utf-8")
+
+
+def _commit(kit: Path, message: str, date: str) -> None:
+    git(kit, "add", "-A")
+    git(kit, "commit", "-q", "-m", message, date=date)
+
+
+def _cut(kit: Path, data: dict[str, Any], release: dict[str, Any]) -> None:
+    """What `releaser cut` does, backdated: the branch with its version, the entry on both."""
+    version, date = release["version"], release["date"]
+    write_kit_state(kit, data, release, None)
+    _commit(kit, f"Prepare {version}", date)
+    git(kit, "checkout", "-q", "-b", f"release/{version}")
+    write_kit_state(kit, data, release, version)
+    prepend_changelog(kit, changelog_entry(release))
+    _commit(kit, f"Release {version}", date)
+    git(kit, "checkout", "-q", "main")
+    prepend_changelog(kit, changelog_entry(release))
+    _commit(kit, f"Changelog: {version}", date)
+
+
+def build_kit(root: Path, data: dict[str, Any]) -> tuple[Path, Path]:
+    """Main plus one release branch per past release; main ends at today's kit."""
+    kit = root / "kit"
+    kit.mkdir(parents=True)
+    git(kit, "init", "-q", "-b", "main")
+    for release in data["releases"]:
+        _cut(kit, data, release)
+    write_kit_state(kit, data, data["main"], None)
+    _commit(kit, "Kubernetes 1.35–1.36 and this autumn's versions", "2026-10-20")
+    remote = root / "remotes" / "core-kit.git"
+    remote.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(kit), str(remote)], check=True)
+    git(kit, "remote", "add", "origin", remote.as_uri())
+    git(kit, "fetch", "-q", "origin")
+    git(kit, "branch", "-q", "--set-upstream-to=origin/main", "main")
+    return kit, remote
+
+
+APPLICATION = """\
+# Managed with the core kit: only targetRevision moves on a kit rollout.
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: core-{section}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: {kit_url}
+    path: core/{section}
+    targetRevision: release/{release}   # kit version
+    helm:
+      valuesObject:
+        global:
+          domain: {name}.example.com
+          clusterName: {name}-prod
+{extra}  destination:
+    server: https://kubernetes.default.svc
+    namespace: argocd
+"""
+
+OWN_APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: shop
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://git.example.com/{name}/shop.git
+    path: deploy
+    targetRevision: main
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: shop
+"""
+
+
+def _addons_overrides(customer: DemoCustomer) -> str:
+    lines = [f"        appEnabled: [{', '.join(customer.add_ons)}]"]
+    if "external-dns" in customer.add_ons:
+        lines += [
+            "        components:",
+            "          external-dns:",
+            "            values:",
+            f"              txtOwnerId: {customer.name}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def build_customer(root: Path, customer: DemoCustomer) -> Path:
+    """A customer's GitOps repository (bare, as a remote) with its kit Applications."""
+    work = root / "work" / customer.name
+    (work / "argocd").mkdir(parents=True)
+    git(work, "init", "-q", "-b", "main")
+    for section in ("base", customer.provider, "addons"):
+        extra = _addons_overrides(customer) if section == "addons" else ""
+        text = APPLICATION.format(
+            section=section,
+            kit_url=KIT_URL,
+            release=customer.release,
+            name=customer.name,
+            extra=extra,
+        )
+        (work / "argocd" / f"core-{section}.yaml").write_text(text, encoding="utf-8")
+    (work / "argocd" / "shop.yaml").write_text(OWN_APP.format(name=customer.name), encoding="utf-8")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", f"Run core kit {customer.release}", date="2026-09-01")
+    bare = root / "remotes" / f"{customer.name}-gitops.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    return bare
+
+
+def write_fleet(root: Path, remote: Path, customers: dict[str, Path]) -> Path:
+    fleet = {
+        "kit": {"repoURL": KIT_URL, "remote": remote.as_uri()},
+        "customers": [
+            {
+                "name": c.name,
+                "repo": customers[c.name].as_uri(),
+                "branch": "main",
+                "path": "argocd",
+                "provider": c.provider,
+                "kubernetes": c.kubernetes,
+            }
+            for c in CUSTOMERS
+        ],
+    }
+    path = root / "fleet.yaml"
+    _dump(path, fleet)
+    return path
+
+
+def write_mirrors(root: Path, mirrors: dict[str, str]) -> Path:
+    path = root / "mirrors.yaml"
+    _dump(path, mirrors)
+    return path
+
+
+def build_sandbox(root: Path, mirrors: dict[str, str]) -> Sandbox:
+    """Everything the demo needs under `root`; `mirrors` maps upstream URLs to local ones."""
+    data = history()
+    kit, remote = build_kit(root, data)
+    bares = {c.name: build_customer(root, c) for c in CUSTOMERS}
+    fleet = write_fleet(root, remote, bares)
+    return Sandbox(root, kit, fleet, write_mirrors(root, mirrors))

@@ -1,0 +1,58 @@
+"""`releaser demo [DIR]`: the whole release process in a sandbox, offline, in under a minute."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+from releaser.adapters.demo_runner import run_step
+from releaser.adapters.demo_sandbox import build_sandbox
+from releaser.adapters.local_helm_repo import serve_shipped_indexes
+from releaser.app.demo import run_demo
+from releaser.domain.demo import NEXT_RELEASE
+from releaser.domain.errors import UsageError
+
+EXPLORE = """
+Done in {seconds:.1f} s. Everything stays in {root}:
+  kit/                 the kit checkout: main and release/2026.1 … release/{release}
+  remotes/             bare repositories: the kit's origin and each customer's GitOps repo
+  fleet.yaml           customers in rollout order; mirrors.yaml maps upstream to the local server
+  report-{release}.html   the compatibility report (open it in a browser)
+
+To explore (the local Helm repository server has stopped; its indexes are cached):
+  cd {root}/kit
+  export RELEASER_FLEET={root}/fleet.yaml RELEASER_MIRRORS={root}/mirrors.yaml
+  export XDG_CACHE_HOME={root}/.cache
+  releaser releases
+  releaser check --offline
+  releaser rollout --status
+  git -C {root}/remotes/kuvaq-gitops.git log --oneline --all
+"""
+
+
+def _sandbox_dir(directory: Path | None) -> Path:
+    if directory is None:
+        return Path(tempfile.mkdtemp(prefix="releaser-demo-"))
+    if directory.exists() and any(directory.iterdir()):
+        raise UsageError(f"{directory} is not empty", hint="name a new or empty directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory.resolve()
+
+
+def demo(
+    directory: Path | None = typer.Argument(
+        None, help="Where to build the sandbox (default: a new temporary directory)."
+    ),
+) -> None:
+    """Build a sandbox and walk through check → plan → cut → rollout → report."""
+    root = _sandbox_dir(directory)
+    started = time.monotonic()
+    run_demo(root, build_sandbox, serve_shipped_indexes, run_step, typer.echo)
+    typer.echo(EXPLORE.format(seconds=time.monotonic() - started, root=root, release=NEXT_RELEASE))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

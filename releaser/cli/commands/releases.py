@@ -1,0 +1,124 @@
+"""`cut`, `hotfix` and `releases`: making and listing kit release branches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from releaser.app.cut import CutRequest, CutResult, cut
+from releaser.app.hotfix import HotfixRequest, HotfixResult, hotfix
+from releaser.app.releases import list_releases
+from releaser.cli.context import settings
+from releaser.cli.output import emit_json, info, table
+from releaser.cli.render_release import render_dry_run, render_written
+from releaser.cli.wiring import yaml_parser
+from releaser.cli.wiring_releases import customer_versions, release_deps, release_repo
+
+
+def _written_json(result: CutResult | HotfixResult) -> dict[str, Any]:
+    written = result.written
+    return {
+        "version": result.version,
+        "branch": result.branch,
+        "dryRun": written is None,
+        "resumed": result.resumed,
+        "commits": written.commits if written else {},
+        "pushed": list(written.pushed) if written else [],
+        "changelog": result.entry,
+    }
+
+
+def _written_text(result: CutResult | HotfixResult, remote: str) -> str:
+    if result.written is None:
+        return render_dry_run(result.plan, remote)
+    return render_written(result.plan, result.written, remote)
+
+
+def cut_command(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="The release to cut, YYYY.N (e.g. 2024.3)."),
+    from_ref: str = typer.Option("main", "--from", help="Ref to cut from."),
+    push: bool = typer.Option(False, "--push", help="Push the release branch and the source."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the commits; write nothing."),
+    allow_incompatible: bool = typer.Option(
+        False, "--allow-incompatible", help="Cut despite compat failures (noted in changelog)."
+    ),
+) -> None:
+    """Create release/VERSION with its version and changelog entry."""
+    opts = settings(ctx)
+    deps = release_deps(opts)
+    request = CutRequest(version, from_ref, push, dry_run, allow_incompatible)
+    result = cut(request, deps)
+    for warning in result.warnings:
+        info(f"warning: {warning}")
+    if opts.json:
+        emit_json({**_written_json(result), "source": result.source_branch})
+    else:
+        typer.echo(_written_text(result, deps.repo.remote))
+
+
+def hotfix_command(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="The release to fix, YYYY.N (e.g. 2024.2)."),
+    sets: list[str] = typer.Option(
+        [], "--set", help="COMPONENT=VERSION; repeat for several components."
+    ),
+    note: str | None = typer.Option(None, "--note", help="A line for the changelog entry."),
+    push: bool = typer.Option(False, "--push", help="Push the release branch and main."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the commits; write nothing."),
+) -> None:
+    """Commit a fix on release/VERSION as VERSION.P, with a changelog entry."""
+    opts = settings(ctx)
+    deps = release_deps(opts)
+    request = HotfixRequest(version, tuple(sets), note, push, dry_run)
+    result = hotfix(request, deps, customer_versions(opts))
+    for warning in result.warnings:
+        info(f"warning: {warning}")
+    customers = list(result.customers) if result.customers is not None else None
+    if opts.json:
+        emit_json({**_written_json(result), "customers": customers})
+        return
+    typer.echo(_written_text(result, deps.repo.remote))
+    typer.echo(_receivers(result.branch, customers, dry_run))
+
+
+def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:
+    if customers is None:
+        return (
+            f"customers on {branch} receive it without a rollout "
+            "(customers are listed once a fleet is read)"
+        )
+    verb = "would receive" if dry_run else "receive"
+    if not customers:
+        return f"no customer references {branch}"
+    return f"{len(customers)} customer(s) {verb} it through {branch}: {', '.join(customers)}"
+
+
+def releases_command(ctx: typer.Context) -> None:
+    """Release branches with version, date, Kubernetes range and their customers."""
+    opts = settings(ctx)
+    items = list_releases(release_repo(opts), yaml_parser, customer_versions(opts))
+    if opts.json:
+        emit_json({"releases": [item.as_dict() for item in items]})
+        return
+    rows = [
+        (
+            i.version,
+            i.branch,
+            i.date,
+            str(i.kubernetes) if i.kubernetes else f"? ({i.error})",
+            "/".join(w for w, on in (("local", i.local), ("remote", i.remote)) if on),
+            ", ".join(i.customers) if i.customers is not None else "-",
+            "retire?" if i.retire else "",
+        )
+        for i in items
+    ]
+    headers = ("VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS", "NOTE")
+    typer.echo(table(headers, rows) if rows else "no release branches")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cut")(cut_command)
+    app.command("hotfix")(hotfix_command)
+    app.command("releases")(releases_command)

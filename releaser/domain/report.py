@@ -1,0 +1,176 @@
+"""The compatibility report's data model (SPEC §7): one model, rendered as md, html and json.
+
+The compat part is kept in the SPEC's stable JSON shape (`compat --json`), so the report
+renders exactly what `releaser compat` says, whatever engine produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from releaser.domain.diff import KitDiff
+from releaser.domain.kit import KubernetesRange
+from releaser.domain.lifecycle import LifecycleTable
+
+Status = Literal["ok", "soon", "past", "unknown"]
+MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "unknown": "?"}
+
+
+def support_status(end: date | None, today: date, warn_days: int = 90) -> Status:
+    """Where `today` stands against a support end date."""
+    if end is None:
+        return "unknown"
+    if end <= today:
+        return "past"
+    return "soon" if (end - today).days <= warn_days else "ok"
+
+
+@dataclass(frozen=True)
+class SupportEnd:
+    end: date | None
+    status: Status
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"end": self.end.isoformat() if self.end else None, "status": self.status}
+
+
+@dataclass(frozen=True)
+class LifecycleRow:
+    """Support ends of one Kubernetes minor: upstream, EKS (standard), GKE (standard)."""
+
+    minor: str
+    upstream: SupportEnd
+    eks: SupportEnd
+    gke: SupportEnd
+
+    @property
+    def worst(self) -> Status:
+        order: tuple[Status, ...] = ("past", "soon", "unknown", "ok")
+        found = {self.upstream.status, self.eks.status, self.gke.status}
+        return next(s for s in order if s in found)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "minor": self.minor,
+            "upstream": self.upstream.as_dict(),
+            "eks": self.eks.as_dict(),
+            "gke": self.gke.as_dict(),
+        }
+
+
+def lifecycle_rows(
+    table: LifecycleTable, minors: Sequence[str], today: date, warn_days: int = 90
+) -> tuple[LifecycleRow, ...]:
+    """The support ends of each minor, marked against `today`."""
+    rows = []
+    for minor in minors:
+        entry = table.get(minor)
+        ends = (
+            (entry.upstream_eol, entry.eks_end_standard, entry.gke_end_standard)
+            if entry
+            else (None, None, None)
+        )
+        upstream, eks, gke = (
+            SupportEnd(end, support_status(end, today, warn_days)) for end in ends
+        )
+        rows.append(LifecycleRow(minor, upstream, eks, gke))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """How far one component is behind the newest release compatible with the kit's range."""
+
+    name: str
+    section: str
+    current: str
+    newest: str | None  # None when nothing compatible is known
+    change: str  # none | patch | minor | major | other | unknown
+    behind_days: int | None  # newest release date minus the current release date
+    error: str | None = None
+    description: str | None = None  # the chart's own description, from upstream
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "section": self.section,
+            "current": self.current,
+            "newest": self.newest,
+            "change": self.change,
+            "behindDays": self.behind_days,
+            "error": self.error,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    name: str
+    version: str | None
+    kubernetes: str
+    ready: bool
+    blocking: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kubernetes": self.kubernetes,
+            "ready": self.ready,
+            "blocking": list(self.blocking),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    version: str
+    against: str | None
+    generated: date
+    kubernetes: KubernetesRange
+    data_dates: Mapping[str, str]
+    changes: KitDiff | None
+    compat: Mapping[str, Any]  # SPEC §5 compat JSON
+    in_range: tuple[str, ...]  # the minors of the kit's own range
+    lifecycle: tuple[LifecycleRow, ...]
+    drift: tuple[DriftRow, ...]
+    customers: tuple[CustomerRow, ...] | None  # None without a fleet file
+
+    @property
+    def minors(self) -> list[str]:
+        return list(self.compat.get("kubernetes", []))
+
+    def verdict_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(MARKS, 0)
+        for component in self.compat.get("components", []):
+            for cell in component["verdicts"].values():
+                counts[cell["verdict"]] += 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "against": self.against,
+            "generated": self.generated.isoformat(),
+            "kubernetes": self.kubernetes.as_dict(),
+            "data": dict(self.data_dates),
+            "changes": self.changes.as_dict() if self.changes else None,
+            "compat": dict(self.compat),
+            "lifecycle": [row.as_dict() for row in self.lifecycle],
+            "drift": [row.as_dict() for row in self.drift],
+            "customers": [c.as_dict() for c in self.customers]
+            if self.customers is not None
+            else [],
+        }
+
+
+def footnotes(compat: Mapping[str, Any]) -> list[tuple[int, str, str, Sequence[Mapping[str, str]]]]:
+    """Numbered reasons for every cell that is not plain ok: (n, component, minor, reasons)."""
+    notes: list[tuple[int, str, str, Sequence[Mapping[str, str]]]] = []
+    for component in compat.get("components", []):
+        for minor, cell in component["verdicts"].items():
+            if cell["verdict"] != "ok" and cell["reasons"]:
+                notes.append((len(notes) + 1, component["name"], minor, cell["reasons"]))
+    return notes

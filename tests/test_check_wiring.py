@@ -1,0 +1,48 @@
+"""Progress display and HTTP settings from the environment."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from releaser.cli.progress import TerminalProgress, stderr_progress
+from releaser.cli.wiring_sources import cache_root, http_options
+from releaser.domain.errors import UsageError
+
+
+def test_progress_line_is_rewritten_and_cleared() -> None:
+    stream = io.StringIO()
+    bar = TerminalProgress("checking", stream)
+    bar.start(2)
+    bar.advance("cert-manager")
+    bar.advance("loki")
+    bar.finish()
+    text = stream.getvalue()
+    assert "checking 1/2 cert-manager" in text and "checking 2/2 loki" in text
+    assert text.endswith("\r\x1b[2K")  # the line is gone when the table prints
+
+
+def test_no_progress_when_stderr_is_not_a_terminal() -> None:
+    assert stderr_progress("checking") is None  # pytest captures stderr: not a TTY
+
+
+def test_http_options_from_environment() -> None:
+    opts = http_options({"RELEASER_HTTP_TIMEOUT": "2.5", "RELEASER_HTTP_RETRIES": "0",
+                         "RELEASER_HTTP_MAX_BYTES": "1000", "RELEASER_HTTP_BACKOFF": "0"})
+    assert (opts.read_timeout, opts.connect_timeout, opts.retries, opts.max_bytes, opts.backoff) == (2.5, 2.5, 0, 1000, 0)
+    defaults = http_options({})
+    assert defaults.max_bytes == 100 * 1024 * 1024 and defaults.retries == 3
+
+
+@pytest.mark.parametrize("env", [{"RELEASER_HTTP_RETRIES": "many"}, {"RELEASER_HTTP_TIMEOUT": "-1"}, {"RELEASER_HTTP_MAX_BYTES": "1.5"}])
+def test_bad_http_settings_are_usage_errors(env: dict[str, str]) -> None:
+    with pytest.raises(UsageError, match=next(iter(env))):
+        http_options(env)
+
+
+def test_cache_root_follows_xdg_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "releaser"
+    assert cache_root({"RELEASER_CACHE_DIR": str(tmp_path / "c")}) == tmp_path / "c"
