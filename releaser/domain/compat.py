@@ -7,7 +7,7 @@ The matrix covers the kit's range plus one minor above (SPEC §7), or the target
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -172,5 +172,3 @@ class CompatMatrix:
             "components": [row.as_dict() for row in self.rows],
         }
 
-
-EvidenceFor = Callable[[Component, Target], ApiEvidence | None]
