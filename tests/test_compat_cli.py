@@ -276,3 +276,22 @@ def test_data_prints_snapshot_dates() -> None:
     assert names["kubernetes-lifecycle"] == "2026-08-22" and result.exit_code == 0
     text = CliRunner().invoke(app, ["data"])
     assert "deprecated-apis" in text.stdout and "2026-08-22" in text.stdout
+
+
+def test_compat_at_a_ref_reads_the_kit_and_matrices_there(tmp_path: Path, mirrors: Path) -> None:
+    kit = demo_kit(tmp_path / "kit", "2.1.0")
+    at_head = run(kit, mirrors, "compat", "--no-render", "--ref", "HEAD")
+    assert at_head.exit_code == 0 and _rows(at_head.stdout)["demo"]["version"] == "2.1.0"
+    missing = run(kit, mirrors, "compat", "--ref", "no-such-ref")
+    assert missing.exit_code == 2 and "no-such-ref" in missing.stderr
+
+
+def test_data_refresh_without_network_fails_cleanly_and_keeps_the_snapshot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RELEASER_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, ["data", "refresh"])
+    assert result.exit_code == 4 and result.stderr.startswith("error: ")
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+    after = CliRunner().invoke(app, ["--json", "data"])
+    assert json.loads(after.stdout)["snapshots"][0]["date"] == "2026-08-22"
