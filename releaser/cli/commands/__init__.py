@@ -3,6 +3,6 @@ order of `releaser --help`."""
 
 from types import ModuleType
 
-from releaser.cli.commands import bump, check, demo, kit, releases, rollout
+from releaser.cli.commands import bump, check, compat, demo, kit, releases, rollout
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump, releases, rollout, demo)
+COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump, compat, releases, rollout, demo)

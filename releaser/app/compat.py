@@ -1,0 +1,201 @@
+"""`releaser compat`, and the verdict engine `cut`, `rollout` and `report` share.
+
+`CompatService` gathers, per component, the index entry of its release (ChartSource), the
+apiVersions its chart produces (rendered by helm when there is one, else scanned from the
+archive) and hands them to the pure verdict code. Nothing here raises for one broken
+component: an unreachable repository or archive becomes an `unknown` source with its reason,
+and `index_problems` / `archive_problems` list them for the command to report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from releaser.app.ports import ChartSource
+from releaser.app.ports_compat import ChartArchives, ChartRenderer
+from releaser.domain.api_scan import ChartScan, scan_rendered
+from releaser.domain.charts import ChartRelease
+from releaser.domain.compat import (
+    CompatData,
+    CompatMatrix,
+    ComponentRow,
+    ReleaseFacts,
+    evaluate_cell,
+    in_kit_range,
+    kit_targets,
+    lifecycle_providers,
+)
+from releaser.domain.compat_sources import ApiEvidence, Target
+from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
+from releaser.domain.kit import Component, Kit
+from releaser.domain.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class CompatGate:
+    """What `cut` checks before creating a release: verdicts inside the kit's range."""
+
+    failures: tuple[tuple[Component, str, Verdict], ...]
+    warnings: tuple[tuple[Component, str, Verdict], ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def parse_targets(texts: Iterable[str]) -> list[Target]:
+    """`1.33`, `v1.30.4-eks-a737599`, … in the order given, duplicates dropped (exit 2 when
+    one is not a Kubernetes version)."""
+    targets: dict[str, Target] = {}
+    for text in texts:
+        if not text.strip():
+            continue
+        target = Target.parse(text)
+        targets.setdefault(target.label, target)
+    if not targets:
+        raise UsageError("no Kubernetes version given", hint="for example --kubernetes 1.35,1.36")
+    return list(targets.values())
+
+
+@dataclass
+class CompatService:
+    sources: ChartSource
+    data: CompatData
+    archives: ChartArchives | None = None  # None: the API source stays `unknown`
+    renderer: ChartRenderer | None = None
+    index_problems: list[str] = field(default_factory=list)  # releases unknown: exit 4
+    archive_problems: list[str] = field(default_factory=list)  # only the API source unknown
+    _releases: dict[tuple[str, str], list[ChartRelease] | str] = field(default_factory=dict)
+    _scans: dict[tuple[str, str, str], ChartScan | str] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- entry points
+
+    def evaluate_kit(
+        self, kit: Kit, kube_versions: Sequence[str] | None, today: date
+    ) -> CompatMatrix:
+        """The matrix for every component; targets default to the kit's range plus one."""
+        targets = parse_targets(kube_versions) if kube_versions else kit_targets(kit)
+        rows = tuple(self._row(kit, c, targets, today) for c in kit)
+        in_range = frozenset(t.label for t in targets if in_kit_range(kit, t))
+        return CompatMatrix(tuple(targets), in_range, self.data.dates(), rows)
+
+    def gate(self, kit: Kit, today: date) -> CompatGate:
+        matrix = self.evaluate_kit(kit, None, today)
+        return CompatGate(tuple(matrix.failures()), tuple(matrix.warnings()))
+
+    def failures(
+        self, kit: Kit, components: Iterable[str], cluster_version: str, today: date
+    ) -> list[tuple[Component, Verdict]]:
+        """Components (by name) that fail on one exact cluster version (rollout preflight)."""
+        target = parse_targets([cluster_version])[0]
+        failed = []
+        for name in components:
+            component = kit.component(name)
+            if component is None:
+                continue
+            verdict = self._row(kit, component, [target], today).cells[target.label]
+            if verdict.level == "fail":
+                failed.append((component, verdict))
+        return failed
+
+    def release_verdicts(
+        self, kit: Kit, component: Component, release: ChartRelease, targets: Sequence[Target],
+        today: date,
+    ) -> dict[str, Verdict]:
+        """Verdicts of a candidate release (for `plan`): as if the kit pinned it."""
+        pinned = Component(component.name, component.section, component.repo_url,
+                           component.chart, release.version, component.namespace,
+                           component.values)
+        return dict(self._cells(kit, pinned, ReleaseFacts(release), targets, today)[0])
+
+    def releases(self, component: Component) -> list[ChartRelease]:
+        """The component's published releases; raises UpstreamError (also kept for reuse)."""
+        key = (component.repo_url, component.chart)
+        if key not in self._releases:
+            try:
+                self._releases[key] = self.sources.releases(*key)
+            except UpstreamError as exc:
+                self._releases[key] = exc.message
+        found = self._releases[key]
+        if isinstance(found, str):
+            raise UpstreamError(found)
+        return found
+
+    # ---------------------------------------------------------------- one component
+
+    def _row(self, kit: Kit, component: Component, targets: Sequence[Target],
+             today: date) -> ComponentRow:
+        facts = self._facts(component)
+        cells, method = self._cells(kit, component, facts, targets, today)
+        return ComponentRow(component, cells, method)
+
+    def _facts(self, component: Component) -> ReleaseFacts:
+        try:
+            releases = self.releases(component)
+        except UpstreamError as exc:
+            _note(self.index_problems, f"{component.name}: {exc.message}")
+            return ReleaseFacts(None, f"chart index unavailable: {exc.message}")
+        found = next((r for r in releases if r.version == component.version), None)
+        if found is None:
+            problem = (f"version {component.version} of {component.chart} is not in the index "
+                       f"of {component.repo_url}")
+            _note(self.index_problems, f"{component.name}: {problem}")
+            return ReleaseFacts(None, problem)
+        return ReleaseFacts(found)
+
+    def _cells(
+        self, kit: Kit, component: Component, facts: ReleaseFacts, targets: Sequence[Target],
+        today: date,
+    ) -> tuple[dict[str, Verdict], str]:
+        cells, methods = {}, set()
+        for target in targets:
+            evidence = self._evidence(component, facts.release, target)
+            methods.add(evidence.method)
+            providers = lifecycle_providers(kit, component.section, target)
+            cells[target.label] = evaluate_cell(
+                component, facts, evidence, target, self.data, providers, today
+            )
+        method = methods.pop() if len(methods) == 1 else "mixed"
+        return cells, method
+
+    # ---------------------------------------------------------------- API evidence
+
+    def _evidence(
+        self, component: Component, release: ChartRelease | None, target: Target
+    ) -> ApiEvidence:
+        if release is None:
+            return ApiEvidence("unavailable", detail="the chart release is not known")
+        if self.archives is None:
+            return ApiEvidence("unavailable", detail="chart archives are not read (offline)")
+        scan = self._scan(component, release)
+        if isinstance(scan, str):
+            return ApiEvidence("unavailable", detail=scan)
+        if self.renderer is not None and scan.archive is not None:
+            try:
+                text = self.renderer.render(scan, target.helm_version)
+            except ReleaserError as exc:
+                return ApiEvidence("scanned", scan.choices,
+                                   f"scanned templates; helm template failed: {exc.message}")
+            how = self.renderer.describe()
+            detail = f"rendered with {how} --kube-version {target.helm_version}"
+            return ApiEvidence("rendered", tuple(scan_rendered(text, scan.choices)), detail)
+        return ApiEvidence("scanned", scan.choices, "scanned templates")
+
+    def _scan(self, component: Component, release: ChartRelease) -> ChartScan | str:
+        assert self.archives is not None
+        key = (component.repo_url, component.chart, release.version)
+        if key not in self._scans:
+            try:
+                self._scans[key] = self.archives.scan(component.repo_url, component.chart, release)
+            except UpstreamError as exc:
+                _note(self.archive_problems, f"{component.name}: chart archive: {exc.message}")
+                self._scans[key] = f"chart archive unavailable: {exc.message}"
+        return self._scans[key]
+
+
+
+def _note(problems: list[str], text: str) -> None:
+    if text not in problems:
+        problems.append(text)

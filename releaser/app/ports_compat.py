@@ -1,0 +1,30 @@
+"""What the compatibility use cases need from outside besides chart sources: archives, helm."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from releaser.domain.api_scan import ChartScan
+from releaser.domain.charts import ChartRelease
+
+
+class ChartArchives(Protocol):
+    """Downloads a release's archive (index `urls` or the OCI layer) and scans it; the
+    parsed result is cached by digest so an unchanged chart is fetched and read once."""
+
+    def scan(self, repo_url: str, chart: str, release: ChartRelease) -> ChartScan:
+        """Raises UpstreamError (unreachable, oversized, unsafe archive), naming the URL."""
+        ...
+
+
+class ChartRenderer(Protocol):
+    """`helm template` with default values and no network."""
+
+    def describe(self) -> str:
+        """How output was produced, e.g. `helm v3.6.2`."""
+        ...
+
+    def render(self, scan: ChartScan, kube_version: str) -> str:
+        """The rendered manifests; raises ReleaserError when helm refuses the chart."""
+        ...
+

@@ -1,0 +1,127 @@
+"""`compat`, `plan`, `data` and `data refresh`."""
+
+from __future__ import annotations
+
+import typer
+
+from releaser.app.data import SnapshotInfo
+from releaser.cli.context import settings
+from releaser.cli.output import emit_json, info, table
+from releaser.domain.errors import UpstreamError, UsageError
+
+RENDER_HELP = "Scan the chart templates even when helm is available (no rendering)."
+
+
+def _targets(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def compat(
+    ctx: typer.Context,
+    ref: str | None = typer.Option(None, "--ref", help="Kit ref (default: working tree)."),
+    kubernetes: str | None = typer.Option(
+        None, "--kubernetes", help="Minors or cluster versions, comma separated."
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Cached indexes and charts only."),
+    no_render: bool = typer.Option(False, "--no-render", help=RENDER_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
+) -> None:
+    """Verdict per component and Kubernetes version, with the reasons of each."""
+    from releaser.cli import render_compat
+    from releaser.cli.wiring import read_kit
+    from releaser.cli.wiring_compat import compat_service, today
+
+    opts = settings(ctx)
+    if fmt not in ("table", "md"):
+        raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
+    kit = read_kit(opts, ref)
+    service = compat_service(opts, ref, offline=offline, render=not no_render)
+    matrix = service.evaluate_kit(kit, _targets(kubernetes), today())
+    where = ref or "working tree"
+    if opts.json:
+        emit_json(matrix.as_dict())
+    else:
+        render = render_compat.render_markdown if fmt == "md" else render_compat.render_text
+        typer.echo(render(kit, matrix, where, opts.verbose))
+    for problem in service.archive_problems:
+        info(f"warning: {problem}")
+    _finish(len(matrix.failures()), service.index_problems)
+
+
+def _finish(failures: int, index_problems: list[str]) -> None:
+    if failures:
+        info(f"{failures} cell(s) fail inside the kit's Kubernetes range")
+        raise typer.Exit(1)
+    if index_problems:
+        raise UpstreamError(
+            "some chart releases could not be read (their cells are unknown):\n  "
+            + "\n  ".join(index_problems)
+        )
+
+
+def plan(
+    ctx: typer.Context,
+    apply: bool = typer.Option(False, "--apply", help="Write the proposals into values.yaml."),
+    offline: bool = typer.Option(False, "--offline", help="Cached indexes and charts only."),
+    no_render: bool = typer.Option(False, "--no-render", help=RENDER_HELP),
+    pre: bool = typer.Option(False, "--pre", help="Consider pre-release versions."),
+) -> None:
+    """Newest release of each component compatible with the kit's whole Kubernetes range."""
+    from releaser.app.plan import apply_plan
+    from releaser.cli import render_compat
+    from releaser.cli.wiring import read_kit
+    from releaser.cli.wiring_bump import bump_ports
+    from releaser.cli.wiring_compat import planner
+
+    opts = settings(ctx)
+    kit = read_kit(opts)
+    result = planner(opts, offline, render=not no_render).plan(kit, include_prerelease=pre)
+    applied = apply_plan(result, bump_ports(opts)) if apply else []
+    if opts.json:
+        emit_json({**result.as_dict(), "applied": [r.as_dict() for r in applied]})
+    else:
+        typer.echo(render_compat.render_plan(result))
+    for r in applied:
+        info(f"wrote {r.file}:{r.line}: {r.name} {r.from_version} -> {r.to_version}")
+
+
+data_app = typer.Typer(help="The packaged lifecycle and deprecated-API snapshots.")
+
+
+@data_app.callback(invoke_without_command=True)
+def data(ctx: typer.Context) -> None:
+    """Print the date, source and file of each data snapshot."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from releaser.adapters.datasets import DataStore
+    from releaser.app.data import data_status
+
+    _show(ctx, data_status(DataStore()))
+
+
+@data_app.command("refresh")
+def refresh_command(ctx: typer.Context) -> None:
+    """Fetch the snapshots again from endoflife.date and the deprecation data."""
+    from releaser.adapters.data_refresh import upstream_snapshots
+    from releaser.adapters.datasets import DataStore
+    from releaser.app.data import refresh
+
+    result = refresh(upstream_snapshots(), DataStore())
+    _show(ctx, list(result.after))
+    for path in result.written:
+        info(f"wrote {path}")
+
+
+def _show(ctx: typer.Context, infos: list[SnapshotInfo]) -> None:
+    if settings(ctx).json:
+        emit_json({"snapshots": [{"name": i.name, "date": i.date.isoformat(), "source": i.source,
+                                  "newest": i.newest_minor, "path": i.path} for i in infos]})
+        return
+    typer.echo(table(["snapshot", "date", "newest", "source", "file"],
+                     [[i.name, i.date, i.newest_minor or "-", i.source, i.path] for i in infos]))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(compat)
+    app.command()(plan)
+    app.add_typer(data_app, name="data")

@@ -1,0 +1,89 @@
+"""Builds the compatibility engine (`compat`, `plan`, `bump --latest-compatible`, and the
+gates of `cut`, `rollout` and `report`) from concrete adapters.
+
+Chart archives are cached under `<cache root>/charts` (RELEASER_CACHE_DIR, see
+wiring_sources); helm renders when one is on PATH or in `<kit>/.tools/bin/helm`.
+Verdicts depend on the date (lifecycles): RELEASER_TODAY pins it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from releaser.adapters.chart_archive import ChartArchiveStore
+from releaser.adapters.datasets import DataStore, load_compatibility
+from releaser.adapters.helm_render import HelmRenderer, find_helm
+from releaser.adapters.oci import OciChartSource
+from releaser.app.compat import CompatService
+from releaser.app.plan import Planner
+from releaser.app.ports_bump import CompatibleVersionPicker
+from releaser.cli.context import Settings
+from releaser.cli.output import info
+from releaser.cli.wiring import kit_files, kit_root
+from releaser.cli.wiring_sources import cache_root, chart_source, mirrors, session_factory
+from releaser.domain.compat import CompatData
+from releaser.domain.errors import UsageError
+
+COMPATIBILITY_FILE = "core/compatibility.yaml"
+
+
+def compat_data(settings: Settings, ref: str | None = None) -> CompatData:
+    """The dated snapshots and the kit's support matrices (at `ref`)."""
+    store = DataStore()
+    text = kit_files(settings, ref).read_text(COMPATIBILITY_FILE)
+    if text is None:
+        info(f"note: no {COMPATIBILITY_FILE}; the upstream-matrix source stays unknown")
+    matrices = load_compatibility(text, COMPATIBILITY_FILE) if text else {}
+    return CompatData(
+        store.lifecycle(), store.deprecations(), matrices, store.component_lifecycles()
+    )
+
+
+def chart_archives(settings: Settings, offline: bool = False) -> ChartArchiveStore:
+    mirror_map = mirrors(settings)
+    sessions = session_factory()
+
+    def oci_download(repo_url: str, chart: str, version: str) -> bytes:
+        source = OciChartSource(session=sessions(), rewrite=mirror_map.apply)
+        return source.download_chart(repo_url, chart, version)
+
+    return ChartArchiveStore(
+        cache_root() / "charts", sessions, mirror_map.apply, oci_download, offline=offline
+    )
+
+
+def renderer(settings: Settings) -> HelmRenderer | None:
+    helm = find_helm(kit_root(settings))
+    return HelmRenderer(helm, cache_root() / "helm") if helm else None
+
+
+def compat_service(
+    settings: Settings, ref: str | None = None, offline: bool = False, render: bool = True
+) -> CompatService:
+    return CompatService(
+        sources=chart_source(settings, offline=offline),
+        data=compat_data(settings, ref),
+        archives=chart_archives(settings, offline),
+        renderer=renderer(settings) if render else None,
+    )
+
+
+def today() -> date:
+    """The real date, or RELEASER_TODAY (YYYY-MM-DD) for reproducible runs and tests."""
+    text = os.environ.get("RELEASER_TODAY")
+    if not text:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"RELEASER_TODAY={text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def planner(settings: Settings, offline: bool = False, render: bool = True) -> Planner:
+    return Planner(compat_service(settings, None, offline, render), today())
+
+
+def compatible_picker(settings: Settings) -> CompatibleVersionPicker:
+    """For `bump --latest-compatible` (wiring_bump.compatible_picker should return this)."""
+    return planner(settings)

@@ -1,0 +1,144 @@
+"""`releaser plan`: which version each component should move to.
+
+Rule (also `bump --latest-compatible`): the newest release whose verdict is not `fail` on
+any minor of the kit's range. Versions never go down; pre-releases and non-SemVer strings
+are never proposed unless asked for. A major bump is never proposed as an ordinary one: it
+is listed on its own (held, kind "major"), so nobody applies it without reading its notes.
+Releases newer than the proposal that fail are listed as held, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from releaser.domain.charts import ChartRelease
+from releaser.domain.kit import Component
+from releaser.domain.versions import ChangeKind, ChartVersion, change_kind
+
+HeldKind = Literal["major", "incompatible"]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    ok: bool
+    reason: str  # why it fails, or what the pass rests on
+
+
+Judge = Callable[[ChartRelease], Judgement]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    name: str
+    section: str
+    from_version: str
+    to_version: str
+    change: ChangeKind
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "section": self.section, "from": self.from_version,
+                "to": self.to_version, "change": self.change, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Held:
+    name: str
+    to_version: str
+    reason: str
+    kind: HeldKind
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "to": self.to_version, "reason": self.reason,
+                "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Plan:
+    proposals: tuple[Proposal, ...]
+    held: tuple[Held, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"proposals": [p.as_dict() for p in self.proposals],
+                "held": [h.as_dict() for h in self.held]}
+
+
+def newer_releases(
+    current: str, releases: Iterable[ChartRelease], include_prerelease: bool = False
+) -> list[ChartRelease]:
+    """SemVer releases above `current`, newest first (all of them when `current` is not
+    SemVer: nothing can be said to be older)."""
+    now = ChartVersion.parse(current)
+    found = [
+        r for r in releases
+        if r.parsed_version.is_semver
+        and (include_prerelease or not r.parsed_version.is_prerelease)
+        and (not now.is_semver or r.parsed_version > now)
+        and r.parsed_version.semver != now.semver
+    ]
+    return sorted(found, key=lambda r: r.parsed_version, reverse=True)
+
+
+def newest_compatible(
+    current: str, releases: Sequence[ChartRelease], judge: Judge, include_prerelease: bool = False,
+    allow_major: bool = True,
+) -> ChartRelease | None:
+    """The newest release above `current` that the judge accepts (None: stay)."""
+    now = ChartVersion.parse(current)
+    for release in newer_releases(current, releases, include_prerelease):
+        if not allow_major and change_kind(now, release.parsed_version) == "major":
+            continue
+        if judge(release).ok:
+            return release
+    return None
+
+
+def plan_component(
+    component: Component, releases: Sequence[ChartRelease], judge: Judge,
+    include_prerelease: bool = False,
+) -> tuple[Proposal | None, list[Held]]:
+    now = ChartVersion.parse(component.version)
+    proposal: Proposal | None = None
+    major: ChartRelease | None = None
+    rejected: tuple[ChartRelease, Judgement] | None = None
+    for release in newer_releases(component.version, releases, include_prerelease):
+        kind = change_kind(now, release.parsed_version)
+        if kind == "major" and major is not None:
+            continue
+        verdict = judge(release)
+        if not verdict.ok:
+            rejected = rejected or (release, verdict)
+            continue
+        if kind == "major":
+            major = release
+            continue
+        proposal = Proposal(component.name, component.section, component.version,
+                            release.version, kind, verdict.reason)
+        break
+    return proposal, _held(component, major, rejected, proposal)
+
+
+def _held(
+    component: Component, major: ChartRelease | None,
+    rejected: tuple[ChartRelease, Judgement] | None, proposal: Proposal | None,
+) -> list[Held]:
+    held = []
+    if major is not None:
+        held.append(Held(component.name, major.version, (
+            f"major bump from {component.version}: compatible, but review its upgrade notes, "
+            f"then run `releaser bump {component.name} --to {major.version}`"), "major"))
+    if rejected is not None:
+        release, verdict = rejected
+        held.append(Held(component.name, release.version, verdict.reason, "incompatible"))
+    return held
+
+
+def build_plan(items: Iterable[tuple[Proposal | None, list[Held]]]) -> Plan:
+    proposals, held = [], []
+    for proposal, holds in items:
+        if proposal is not None:
+            proposals.append(proposal)
+        held += holds
+    return Plan(tuple(proposals), tuple(held))

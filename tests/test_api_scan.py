@@ -1,0 +1,229 @@
+"""The template scanner: which apiVersion/kind pairs a chart's templates and CRDs can produce."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from releaser.adapters.chart_archive import (
+    ArchiveError,
+    ChartArchiveStore,
+    archive_url,
+    read_archive,
+)
+from releaser.adapters.http import build_session
+from releaser.domain.api_scan import ApiChoice, collect_defines, scan_chart, scan_template
+from releaser.domain.charts import ChartRelease
+from releaser.domain.errors import UpstreamError
+from tests.compat_support import chart_archive, write_chart_repo
+from tests.servers import FileServer
+
+HELPERS = """{{/* vim: set filetype=mustache: */}}
+{{- define "pdb.apiVersion" -}}
+{{- if semverCompare "<1.21-0" .Capabilities.KubeVersion.GitVersion -}}
+{{- print "policy/v1beta1" -}}
+{{- else -}}
+{{- print "policy/v1" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "psp.apiVersion" -}}
+{{- if semverCompare "<1.10-0" .Capabilities.KubeVersion.GitVersion -}}
+{{- print "extensions/v1beta1" -}}
+{{- else -}}
+{{- print "policy/v1beta1" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "plain.apiVersion" -}}apps/v1{{- end -}}
+{{- define "nested.apiVersion" -}}{{ include "plain.apiVersion" . }}{{- end -}}
+"""
+
+
+def _one(text: str, defaults: dict[str, object] | None = None) -> list[ApiChoice]:
+    return scan_template("t.yaml", text, collect_defines({"_h.tpl": HELPERS}), defaults or {})
+
+
+def test_literal_documents_in_one_file_are_each_found() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: networking.k8s.io/v1beta1\nkind: Ingress\n"
+    assert [(c.kind, c.candidates, c.by_cluster) for c in _one(text)] == [
+        ("ConfigMap", ("v1",), False),
+        ("Ingress", ("networking.k8s.io/v1beta1",), False),
+    ]
+
+
+def test_quoted_values_and_comments_are_read_as_yaml_would() -> None:
+    [choice] = _one('apiVersion: "apps/v1"   # the stable one\nkind: \'Deployment\'\n')
+    assert (choice.kind, choice.candidates) == ("Deployment", ("apps/v1",))
+
+
+def test_capabilities_if_else_is_a_choice_made_by_the_cluster() -> None:
+    text = (
+        '{{- if .Capabilities.APIVersions.Has "autoscaling/v2" }}\napiVersion: autoscaling/v2\n'
+        "{{- else }}\napiVersion: autoscaling/v2beta2\n{{- end }}\nkind: HorizontalPodAutoscaler\n"
+    )
+    [choice] = _one(text)
+    assert choice.candidates == ("autoscaling/v2", "autoscaling/v2beta2")
+    assert choice.by_cluster
+
+
+def test_ternary_on_kube_version_is_a_choice_made_by_the_cluster() -> None:
+    text = (
+        'apiVersion: {{ ternary "policy/v1" "policy/v1beta1" (semverCompare ">=1.21.0-0" '
+        ".Capabilities.KubeVersion.Version) }}\nkind: PodDisruptionBudget\n"
+    )
+    [choice] = _one(text)
+    assert choice.candidates == ("policy/v1", "policy/v1beta1") and choice.by_cluster
+
+
+def test_helper_templates_are_resolved_to_the_literals_they_print() -> None:
+    text = 'apiVersion: {{ template "pdb.apiVersion" . }}\nkind: PodDisruptionBudget\n'
+    [choice] = _one(text)
+    assert choice.candidates == ("policy/v1beta1", "policy/v1") and choice.by_cluster
+
+
+def test_nested_includes_resolve_and_plain_helpers_are_not_cluster_choices() -> None:
+    [choice] = _one('apiVersion: {{ include "nested.apiVersion" . }}\nkind: Deployment\n')
+    assert choice.candidates == ("apps/v1",) and not choice.by_cluster
+
+
+def test_document_under_a_values_flag_that_defaults_switch_off_is_marked() -> None:
+    text = (
+        "{{- if and .Values.rbac.create .Values.rbac.pspEnabled }}\n"
+        'apiVersion: {{ template "psp.apiVersion" . }}\nkind: PodSecurityPolicy\n{{- end }}\n'
+    )
+    [off] = _one(text, {"rbac": {"create": True, "pspEnabled": False}})
+    assert off.off_by_default == "and .Values.rbac.create .Values.rbac.pspEnabled"
+    [on] = _one(text, {"rbac": {"create": True, "pspEnabled": True}})
+    assert on.off_by_default is None
+
+
+def test_missing_values_read_as_nil_and_unknown_conditions_never_switch_off() -> None:
+    missing = "{{- if .Values.nothere }}\napiVersion: v1\nkind: Secret\n{{- end }}\n"
+    assert _one(missing)[0].off_by_default == ".Values.nothere"
+    unknown = '{{- if eq .Values.mode "x" }}\napiVersion: v1\nkind: Secret\n{{- end }}\n'
+    assert _one(unknown, {"mode": "y"})[0].off_by_default is None
+    negated = "{{- if not .Values.off }}\napiVersion: v1\nkind: Secret\n{{- end }}\n"
+    assert _one(negated, {"off": False})[0].off_by_default is None
+    grouped = "{{- if or (.Values.a) .Values.b }}\napiVersion: v1\nkind: Secret\n{{- end }}\n"
+    assert _one(grouped, {"a": False, "b": []})[0].off_by_default is not None
+
+
+def test_api_versions_taken_from_values_are_skipped() -> None:
+    assert _one("apiVersion: {{ .Values.keda.apiVersion }}\nkind: ScaledObject\n") == []
+
+
+def test_scan_chart_skips_helpers_and_notes_and_reads_crds() -> None:
+    templates = {
+        "templates/_helpers.tpl": HELPERS,
+        "templates/NOTES.txt": "apiVersion: v9\nkind: Nope\n",
+        "templates/deploy.yaml": 'apiVersion: {{ include "plain.apiVersion" . }}\nkind: Deployment\n',
+    }
+    crds = {"crds/foo.yaml": "apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\n"}
+    found = {(c.file, c.kind, c.candidates) for c in scan_chart(templates, crds, {})}
+    assert found == {
+        ("templates/deploy.yaml", "Deployment", ("apps/v1",)),
+        ("crds/foo.yaml", "CustomResourceDefinition", ("apiextensions.k8s.io/v1beta1",)),
+    }
+
+
+def test_nested_kind_keys_are_not_top_level_documents() -> None:
+    text = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: extensions/v1beta1\n    kind: Ingress\n"
+    assert [(c.kind, c.candidates) for c in _one(text)] == [("List", ("v1",))]
+
+
+# --------------------------------------------------------------------------- chart archives
+
+
+
+
+INGRESS = "apiVersion: extensions/v1beta1\nkind: Ingress\n"
+
+
+def _tar(members: list[tuple[str, bytes, bytes]]) -> bytes:
+    """(name, type, data) members; type tarfile.REGTYPE, SYMTYPE, …"""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, kind, data in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.size = len(data) if kind == tarfile.REGTYPE else 0
+            if kind == tarfile.SYMTYPE:
+                info.linkname = "/etc/passwd"
+            tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    return buffer.getvalue()
+
+
+def test_archive_reader_keeps_only_chart_files_inside_the_chart() -> None:
+    data = _tar([
+        ("demo/Chart.yaml", tarfile.REGTYPE, b"name: demo\n"),
+        ("demo/templates/ingress.yaml", tarfile.REGTYPE, INGRESS.encode()),
+        ("demo/charts/sub/templates/a.yaml", tarfile.REGTYPE, b"apiVersion: v1\nkind: Secret\n"),
+        ("demo/../../escape.yaml", tarfile.REGTYPE, b"x"),
+        ("/abs/templates/x.yaml", tarfile.REGTYPE, b"x"),
+        ("demo/templates/link.yaml", tarfile.SYMTYPE, b""),
+        ("demo/README.md", tarfile.REGTYPE, b"docs"),
+    ])
+    assert sorted(read_archive(data, "demo")) == [
+        "Chart.yaml", "charts/sub/templates/a.yaml", "templates/ingress.yaml",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"not a tarball", "not a readable chart archive"),
+        (_tar([("other/Chart.yaml", tarfile.REGTYPE, b"x")]), "no demo/Chart.yaml"),
+        (_tar([("demo/Chart.yaml", tarfile.REGTYPE, b"x"),
+               ("demo/templates/big.yaml", tarfile.REGTYPE, b"#" * (4 * 1024 * 1024 + 1))]),
+         "too large"),
+    ],
+)
+def test_unreadable_or_oversized_archives_are_refused(data: bytes, message: str) -> None:
+    with pytest.raises(ArchiveError, match=message):
+        read_archive(data, "demo")
+
+
+def test_relative_urls_resolve_against_the_repository_like_helm() -> None:
+    release = ChartRelease("demo", "1.0.0", urls=("charts/demo-1.0.0.tgz",))
+    assert archive_url("https://h.test/stable", release) == "https://h.test/stable/charts/demo-1.0.0.tgz"
+    absolute = ChartRelease("demo", "1.0.0", urls=("https://cdn.test/demo.tgz",))
+    assert archive_url("https://h.test/stable/", absolute) == "https://cdn.test/demo.tgz"
+    with pytest.raises(UpstreamError, match="lists no archive URL"):
+        archive_url("https://h.test", ChartRelease("demo", "1.0.0"))
+
+
+def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: Path) -> None:
+    data = chart_archive("demo", "1.0.0", {"ingress.yaml": INGRESS})
+    write_chart_repo(tmp_path / "repo", {("demo", "1.0.0"): (data, None)})
+    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest="abc")
+    with FileServer(root=tmp_path / "repo") as server:
+        mirror = {"https://charts.example.test": server.url}
+
+        def store(offline: bool = False) -> ChartArchiveStore:
+            return ChartArchiveStore(tmp_path / "cache", build_session,
+                                     lambda u: u.replace(*next(iter(mirror.items()))), offline=offline)
+
+        first = store().scan("https://charts.example.test", "demo", release)
+        assert [(c.kind, c.candidates) for c in first.choices] == [("Ingress", ("extensions/v1beta1",))]
+        again = store()
+        assert again.scan("https://charts.example.test", "demo", release) == first
+        assert again.downloads == 0 and server.hits("/demo-1.0.0.tgz") == 1
+        assert store(offline=True).scan("https://charts.example.test", "demo", release) == first
+        other = ChartRelease("demo", "1.0.1", urls=("demo-1.0.1.tgz",), digest="def")
+        with pytest.raises(UpstreamError, match="not in the cache \\(offline\\)"):
+            store(offline=True).scan("https://charts.example.test", "demo", other)
+
+
+def test_unreachable_host_is_not_retried_for_every_chart(tmp_path: Path) -> None:
+    store = ChartArchiveStore(tmp_path / "cache", build_session)
+    first = ChartRelease("a", "1.0.0", urls=("http://127.0.0.1:9/a-1.0.0.tgz",))
+    second = ChartRelease("b", "1.0.0", urls=("http://127.0.0.1:9/b-1.0.0.tgz",))
+    with pytest.raises(UpstreamError, match="connection refused"):
+        store.scan("https://x.test", "a", first)
+    with pytest.raises(UpstreamError, match="earlier in this run"):
+        store.scan("https://x.test", "b", second)
+    assert store.downloads == 2

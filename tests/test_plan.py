@@ -1,0 +1,156 @@
+"""`releaser plan`, `plan --apply` and the picker behind `bump --latest-compatible`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from releaser.adapters.kit_files import WorktreeFiles
+from releaser.adapters.values_editor import ExactTextFiles, set_scalar
+from releaser.adapters.yaml_doc import parse_document
+from releaser.app.bump import BumpPorts, BumpRequest, bump
+from releaser.app.compat import CompatService
+from releaser.app.kit import load_kit
+from releaser.app.plan import Planner
+from releaser.domain.charts import ChartRelease
+from releaser.domain.kit import Component
+from releaser.domain.plan import Judgement, newer_releases, newest_compatible, plan_component
+from tests.compat_support import ROOT, TODAY, IndexFileSource, real_data
+from tests.test_compat_cli import _env, core_kit, demo_kit, mirrors, run, server  # noqa: F401
+
+COMPONENT = Component("demo", "base", "https://x.test", "demo", "2.0.0", "demo")
+
+
+def _releases(*versions: str) -> list[ChartRelease]:
+    return [ChartRelease("demo", v) for v in versions]
+
+
+def _judge(failing: set[str]) -> tuple[list[str], object]:
+    asked: list[str] = []
+
+    def judge(release: ChartRelease) -> Judgement:
+        asked.append(release.version)
+        ok = release.version not in failing
+        return Judgement(ok, "fine" if ok else f"{release.version} fails on 1.35")
+
+    return asked, judge
+
+
+# --------------------------------------------------------------------------- domain
+
+
+def test_newer_releases_never_go_down_and_skip_prerelease_and_non_semver() -> None:
+    found = newer_releases("2.0.0", _releases("1.9.0", "2.0.0", "v2.0.0", "2.1.0-rc.1",
+                                              "0.1", "2.0.1", "3.0.0"))
+    assert [r.version for r in found] == ["3.0.0", "2.0.1"]
+    with_pre = newer_releases("2.0.0", _releases("2.1.0-rc.1", "2.0.1"), include_prerelease=True)
+    assert [r.version for r in with_pre] == ["2.1.0-rc.1", "2.0.1"]
+
+
+def test_plan_proposes_newest_passing_same_major_and_holds_major_apart() -> None:
+    asked, judge = _judge({"2.3.0"})
+    proposal, held = plan_component(
+        COMPONENT, _releases("3.1.0", "3.0.0", "2.3.0", "2.2.0", "2.1.0", "1.0.0"), judge  # type: ignore[arg-type]
+    )
+    assert proposal is not None and (proposal.to_version, proposal.change) == ("2.2.0", "minor")
+    assert [(h.to_version, h.kind) for h in held] == [("3.1.0", "major"), ("2.3.0", "incompatible")]
+    assert "review its upgrade notes" in held[0].reason and "fails on 1.35" in held[1].reason
+    assert asked == ["3.1.0", "2.3.0", "2.2.0"]  # 3.0.0 and older than the pick never judged
+
+
+def test_plan_proposes_nothing_when_everything_newer_fails() -> None:
+    _, judge = _judge({"2.1.0", "2.0.1"})
+    proposal, held = plan_component(COMPONENT, _releases("2.1.0", "2.0.1"), judge)  # type: ignore[arg-type]
+    assert proposal is None and [h.to_version for h in held] == ["2.1.0"]
+
+
+def test_newest_compatible_can_exclude_majors() -> None:
+    _, judge = _judge(set())
+    releases = _releases("3.0.0", "2.1.0")
+    assert newest_compatible("2.0.0", releases, judge).version == "3.0.0"  # type: ignore[arg-type,union-attr]
+    assert newest_compatible("2.0.0", releases, judge, allow_major=False).version == "2.1.0"  # type: ignore[arg-type,union-attr]
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def test_plan_on_the_real_kit_proposes_what_compat_accepts() -> None:
+    kit = load_kit(WorktreeFiles(ROOT), parse_document)
+    service = CompatService(IndexFileSource(), real_data())
+    plan = Planner(service, TODAY).plan(kit)
+    assert plan.proposals, "the real kit is behind upstream: something must be proposed"
+    targets = ("1.35", "1.36")
+    for proposal in plan.proposals:
+        component = kit.component(proposal.name)
+        assert component is not None
+        release = next(r for r in service.releases(component) if r.version == proposal.to_version)
+        from releaser.domain.compat_sources import Target
+
+        verdicts = service.release_verdicts(kit, component, release,
+                                            [Target.parse(t) for t in targets], TODAY)
+        assert not any(v.level == "fail" for v in verdicts.values()), proposal
+        assert proposal.change in ("patch", "minor")
+    held = {h.name: h for h in plan.held}
+    assert held["argo-cd"].kind == "major" and held["argo-cd"].to_version.startswith("10.")
+    assert held["cluster-autoscaler"].kind == "incompatible"
+    assert "not 1.36" in held["cluster-autoscaler"].reason
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_plan_cli_proposes_minor_holds_failing_and_major(tmp_path: Path, mirrors: Path) -> None:  # noqa: F811
+    result = run(demo_kit(tmp_path / "kit", "2.0.0"), mirrors, "plan", "--no-render")
+    doc = json.loads(result.stdout)
+    assert doc["proposals"] == [{"name": "demo", "section": "base", "from": "2.0.0", "to": "2.1.0",
+                                 "change": "minor", "reason": doc["proposals"][0]["reason"]}]
+    held = {(h["to"], h["kind"]) for h in doc["held"]}
+    assert held == {("3.0.0", "major"), ("2.2.0", "incompatible")}
+    [failing] = [h for h in doc["held"] if h["kind"] == "incompatible"]
+    assert "extensions/v1beta1 Ingress" in failing["reason"]
+    assert doc["applied"] == [] and result.exit_code == 0
+
+
+def test_plan_apply_edits_one_line_and_compat_then_accepts(tmp_path: Path, mirrors: Path) -> None:  # noqa: F811
+    kit = demo_kit(tmp_path / "kit", "2.0.0")
+    before = (kit / "core/base/values.yaml").read_text()
+    applied = run(kit, mirrors, "plan", "--apply", "--no-render")
+    assert applied.exit_code == 0 and json.loads(applied.stdout)["applied"][0]["to"] == "2.1.0"
+    after = (kit / "core/base/values.yaml").read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert len(changed) == 1
+    old, new = changed[0]
+    assert old.replace("2.0.0", "2.1.0") == new
+    compat = run(kit, mirrors, "compat", "--no-render")
+    assert compat.exit_code == 0, compat.stdout
+
+
+def test_plan_apply_on_the_core_kit_is_accepted_by_compat(tmp_path: Path, mirrors: Path) -> None:  # noqa: F811
+    kit = core_kit(tmp_path / "kit")
+    applied = run(kit, mirrors, "plan", "--apply", "--no-render")
+    proposals = {p["name"]: p["to"] for p in json.loads(applied.stdout)["proposals"]}
+    assert proposals and applied.exit_code == 0
+    diff = subprocess.run(["git", "-C", str(kit), "diff", "--numstat"], capture_output=True,
+                          text=True, check=True).stdout
+    assert all(line.split()[:2] == [str(n), str(n)] for line in diff.splitlines()
+               for n in [int(line.split()[0])])  # only replaced lines
+    rows = {c["name"]: c for c in json.loads(run(kit, mirrors, "compat", "--no-render").stdout)["components"]}
+    for name, version in proposals.items():
+        assert rows[name]["version"] == version
+        assert all(rows[name]["verdicts"][m]["verdict"] != "fail" for m in ("1.35", "1.36")), name
+
+
+def test_bump_latest_compatible_uses_the_planner(tmp_path: Path, mirrors: Path) -> None:  # noqa: F811
+    from releaser.cli.context import Settings
+    from releaser.cli.wiring_compat import planner
+    from releaser.cli.wiring_sources import chart_source
+
+    kit = demo_kit(tmp_path / "kit", "2.0.0")
+    settings = Settings(kit=kit, mirrors=mirrors)
+    ports = BumpPorts(
+        files=WorktreeFiles(kit), parse=parse_document, text=ExactTextFiles(kit), edit=set_scalar,
+        source_for=lambda url: chart_source(settings), picker=planner(settings, render=False),
+    )
+    result = bump(BumpRequest("demo", latest_compatible=True), ports)
+    assert (result.from_version, result.to_version) == ("2.0.0", "2.1.0")
