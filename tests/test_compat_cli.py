@@ -115,12 +115,14 @@ def test_core_kit_through_mirrors_prints_the_matrix(tmp_path: Path, mirrors: Pat
     assert len(rows) == 16
     assert rows["cert-manager"]["verdicts"]["1.35"]["verdict"] == "ok"
     autoscaler = rows["cluster-autoscaler"]["verdicts"]["1.36"]
-    assert autoscaler["verdict"] == "fail" and _reasons(autoscaler, "matrix")[0]["level"] == "fail"
+    assert autoscaler["verdict"] == "warn" and _reasons(autoscaler, "matrix")[0]["level"] == "warn"
+    assert "upstream lists no version for 1.36 yet" in _reasons(autoscaler, "matrix")[0]["message"]
+    assert result.exit_code == 0, result.stderr
     # No archive of the real charts is reachable: the API source says so, the others decide.
     [api] = _reasons(rows["argo-cd"]["verdicts"]["1.35"], "deprecated-apis")
     assert api["level"] == "unknown" and "chart archive unavailable" in api["message"]
     assert "warning: argo-cd: chart archive" in result.stderr
-    assert result.exit_code == 1 and "fail inside the kit's Kubernetes range" in result.stderr
+    assert "fail inside the kit's Kubernetes range" not in result.stderr
 
 
 def test_core_kit_text_and_markdown(tmp_path: Path, mirrors: Path) -> None:

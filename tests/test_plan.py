@@ -93,8 +93,8 @@ def test_plan_on_the_real_kit_proposes_what_compat_accepts() -> None:
         assert proposal.change in ("patch", "minor")
     held = {h.name: h for h in plan.held}
     assert held["argo-cd"].kind == "major" and held["argo-cd"].to_version.startswith("10.")
-    assert held["cluster-autoscaler"].kind == "incompatible"
-    assert "not 1.36" in held["cluster-autoscaler"].reason
+    # cluster-autoscaler 9.59.0 (autoscaler 1.35) is proposed: upstream lists no 1.36 yet.
+    assert "cluster-autoscaler" not in held
 
 
 # --------------------------------------------------------------------------- CLI

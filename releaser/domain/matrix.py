@@ -142,8 +142,9 @@ class SupportMatrix:
 def matrix_finding(
     matrix: SupportMatrix, app_version: str | None, chart_version: str | None, minor: str
 ) -> Finding:
-    """ok when the version's line lists the minor; `matrix.outside` when it does not;
-    unknown when the version is in no line (or the component has no matrix)."""
+    """ok when the version's line lists the minor; `matrix.outside` when another line lists
+    it but this one does not; warn when no line lists it at all (a minor newer than the table:
+    untested, not excluded); unknown when the version is in no line (or there is no matrix)."""
     url = matrix.source_url or None
     name = matrix.component
     version = app_version if matrix.match == "appVersion" else chart_version
@@ -162,6 +163,14 @@ def matrix_finding(
     label = f"{name} {line.versions}"
     if line.covers(at):
         return Finding("ok", SOURCE, f"{label} {verb} {line.range_text()}", url)
+    if not any(other.covers(at) for other in matrix.lines):
+        # The table says nothing of this minor for any version: untested, not excluded.
+        return Finding(
+            "warn",
+            SOURCE,
+            f"{label} {verb} {line.range_text()}; upstream lists no version for {key} yet",
+            url,
+        )
     return Finding(matrix.outside, SOURCE, f"{label} {verb} {line.range_text()}, not {key}", url)
 
 
