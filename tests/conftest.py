@@ -56,7 +56,11 @@ def _isolated_home(
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("RELEASER_FLEET", "RELEASER_MIRRORS"):
+    # Kits in tests name real upstream URLs that are unreachable here: fail at once instead
+    # of retrying with backoff (tests of retries set their own values).
+    monkeypatch.setenv("RELEASER_HTTP_RETRIES", "0")
+    monkeypatch.setenv("RELEASER_HTTP_BACKOFF", "0")
+    for var in ("RELEASER_FLEET", "RELEASER_MIRRORS", "RELEASER_TODAY", "RELEASER_CACHE_DIR"):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -273,12 +273,18 @@ class CliResult:
         return json.loads(self.out)
 
 
+# The fleets here run Kubernetes 1.30/1.31 on kit 2024.x: the story is set in autumn 2024,
+# when those minors were supported (on today's date the real lifecycle data blocks them).
+STORY_DATE = "2024-10-15"
+
+
 def cli(bed: FleetBed, *args: str, env: dict[str, str] | None = None) -> CliResult:
     """`releaser --fleet <bed> ARGS` in-process."""
     from typer.testing import CliRunner
 
     from releaser.cli.main import app
 
+    env = {"RELEASER_TODAY": STORY_DATE, **(env or {})}
     result = CliRunner().invoke(app, ["--fleet", str(bed.fleet), *args], env=env)
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -294,7 +294,6 @@ def test_cli_json(kit: Path, mirrors: Path) -> None:
     [
         (["bump", "cert-manger", "--to", "v1.0.0"], "did you mean 'cert-manager'?"),
         (["bump", "cert-manager", "--to", "1.2"], "invalid chart version '1.2'"),
-        (["bump", "cert-manager", "--latest-compatible"], "not available yet"),
         (["bump", "cert-manager", "--to", "v1.0.0"], "--allow-downgrade"),
     ],
 )
@@ -303,6 +302,18 @@ def test_cli_usage_errors_exit_2(kit: Path, mirrors: Path, args: list[str], mess
     assert result.exit_code == 2
     assert message in result.stderr
     assert values(kit) == BASE_VALUES
+
+
+def test_cli_latest_compatible_uses_the_compat_engine(kit: Path, mirrors: Path) -> None:
+    """Kit range 1.35–1.36: cert-manager 1.21 is the line upstream supports there, and
+    ingress-nginx stays on its newest 4.x (4.15.1, the retired project's last release)."""
+    base = ["--kit", str(kit), "--mirrors", str(mirrors), "--json", "bump"]
+    result = runner.invoke(app, [*base, "cert-manager", "--latest-compatible"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["to"] == "v1.21.1"
+    result = runner.invoke(app, [*base, "ingress-nginx", "--latest-compatible"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["to"] == "4.15.1"
 
 
 # --------------------------------------------------------------------------- real registry

@@ -215,6 +215,7 @@ def test_fleet_from_environment_and_missing_fleet(
     missing = CliRunner().invoke(app, ["rollout", "--status"])
     assert missing.exit_code == 2 and "no fleet file" in missing.stderr
     found = CliRunner().invoke(app, ["rollout", "--status"], env={"RELEASER_FLEET": str(bed.fleet)})
+    assert found.exit_code == 0, found.stderr
     assert found.exit_code == 0 and "kuvaq" in found.stdout
 
 

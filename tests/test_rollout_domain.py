@@ -25,7 +25,7 @@ from releaser.domain.rollout import (
 )
 from releaser.domain.versions import KitVersion, KubeVersion
 from tests.argocd_server import app_json, running_argocd
-from tests.customerrepo import TOKEN, has_ref, make_fleet, remote_head
+from tests.customerrepo import STORY_DATE, TOKEN, has_ref, make_fleet, remote_head
 
 NEW = frozenset({"abc123"})
 
@@ -137,6 +137,7 @@ def test_interrupted_gate_is_logged_and_the_push_stays(
         bed = make_fleet(tmp_path, customers, argocd_url=argocd.url)
         fleet, path = read_fleet(Settings(fleet=bed.fleet))
         monkeypatch.setenv("KUVAQ_ARGOCD_TOKEN", TOKEN)
+        monkeypatch.setenv("RELEASER_TODAY", STORY_DATE)
         ports = dataclasses.replace(
             rollout_ports(Settings(fleet=bed.fleet), fleet, path),
             clock=InterruptingClock(),

@@ -19,6 +19,7 @@ from releaser.domain.fleet import Customer
 from releaser.domain.versions import KubeVersion
 from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
 from tests.customerrepo import (
+    STORY_DATE,
     TOKEN,
     FleetBed,
     cli,
@@ -191,7 +192,8 @@ def test_rerun_after_a_kill_finishes_without_a_second_commit(
         argocd.script(app, app_json(app, old))  # never sees the new commit
     args = ["--fleet", str(bed.fleet), "rollout", "--customer", "kuvaq", "--to", "2024.3",
             "--push", "--wait", "--poll-interval", "0.05s"]  # fmt: skip
-    env = {**os.environ, "KUVAQ_ARGOCD_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "KUVAQ_ARGOCD_TOKEN": TOKEN, "PYTHONPATH": str(ROOT),
+           "RELEASER_TODAY": STORY_DATE}  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "releaser", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:

@@ -35,11 +35,21 @@ def _reasons(row: ComponentRow, verbose: bool) -> list[tuple[str, Finding]]:
 
 
 def render_text(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = False) -> str:
-    headers = ["component", "section", "version", "templates",
-               *(_column(matrix, label) for label in matrix.labels)]
+    headers = [
+        "component",
+        "section",
+        "version",
+        "templates",
+        *(_column(matrix, label) for label in matrix.labels),
+    ]
     rows = [
-        [row.component.name, row.component.section, row.component.version, row.api_method,
-         *(MARKS[row.cells[label].level] for label in matrix.labels)]
+        [
+            row.component.name,
+            row.component.section,
+            row.component.version,
+            row.api_method,
+            *(MARKS[row.cells[label].level] for label in matrix.labels),
+        ]
         for row in matrix.rows
     ]
     lines = [*_header(kit, matrix, where), "", table(headers, rows), ""]
@@ -60,27 +70,38 @@ def _md_cell(text: str) -> str:
 def render_markdown(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = False) -> str:
     head = _header(kit, matrix, where)
     cols = [_column(matrix, label) for label in matrix.labels]
-    lines = [f"### {head[0]}", "", f"_{head[1]}_", "",
-             "| component | version | " + " | ".join(cols) + " |",
-             "|---|---|" + "---|" * len(cols)]
+    lines = [
+        f"### {head[0]}",
+        "",
+        f"_{head[1]}_",
+        "",
+        "| component | version | " + " | ".join(cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
     for row in matrix.rows:
         cells = " | ".join(MARKS[row.cells[label].level] for label in matrix.labels)
         lines.append(f"| {row.component.name} | {row.component.version} | {cells} |")
     lines.append("")
     for row in matrix.rows:
         for label, f in _reasons(row, verbose):
-            lines.append(f"- **{row.component.name}** {label} `{f.level}` "
-                         f"{f.source}: {_md_cell(f.message)}")
+            lines.append(
+                f"- **{row.component.name}** {label} `{f.level}` {f.source}: {_md_cell(f.message)}"
+            )
     return "\n".join(lines)
 
 
 def render_plan(plan: Plan) -> str:
     lines = []
     if plan.proposals:
-        lines.append(table(
-            ["component", "section", "from", "to", "change"],
-            [[p.name, p.section, p.from_version, p.to_version, p.change] for p in plan.proposals],
-        ))
+        lines.append(
+            table(
+                ["component", "section", "from", "to", "change"],
+                [
+                    [p.name, p.section, p.from_version, p.to_version, p.change]
+                    for p in plan.proposals
+                ],
+            )
+        )
     else:
         lines.append("no bump to propose: every component is on its newest compatible release")
     majors = [h for h in plan.held if h.kind == "major"]

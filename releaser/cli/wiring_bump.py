@@ -6,6 +6,7 @@ from releaser.adapters.kit_files import WorktreeFiles
 from releaser.adapters.values_editor import ExactTextFiles, set_scalar
 from releaser.app.bump import BumpPorts
 from releaser.app.ports_bump import CompatibleVersionPicker, SourceFor
+from releaser.cli import wiring_compat
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
 from releaser.cli.wiring_sources import chart_source
@@ -17,9 +18,9 @@ def chart_sources(settings: Settings) -> SourceFor:
     return lambda repo_url: source
 
 
-def compatible_picker(settings: Settings) -> CompatibleVersionPicker | None:
-    """None until the compatibility engine is wired in: --latest-compatible says so."""
-    return None
+def compatible_picker(settings: Settings) -> CompatibleVersionPicker:
+    """The plan's rule: the newest version not failing on any minor of the kit's range."""
+    return wiring_compat.compatible_picker(settings)
 
 
 def bump_ports(settings: Settings) -> BumpPorts:

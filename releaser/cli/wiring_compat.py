@@ -31,7 +31,10 @@ COMPATIBILITY_FILE = "core/compatibility.yaml"
 def compat_data(settings: Settings, ref: str | None = None) -> CompatData:
     """The dated snapshots and the kit's support matrices (at `ref`)."""
     store = DataStore()
-    text = kit_files(settings, ref).read_text(COMPATIBILITY_FILE)
+    try:
+        text = kit_files(settings, ref).read_text(COMPATIBILITY_FILE)
+    except UsageError:  # no kit checkout here (e.g. a rollout run from the fleet's directory)
+        text = None
     if text is None:
         info(f"note: no {COMPATIBILITY_FILE}; the upstream-matrix source stays unknown")
     matrices = load_compatibility(text, COMPATIBILITY_FILE) if text else {}

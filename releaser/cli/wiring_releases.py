@@ -1,21 +1,24 @@
 """Adapters for `cut`, `hotfix` and `releases`.
 
-Upstream notes come from the chart source, customers from the fleet file. Not wired yet:
-the compatibility engine (`CompatGate`), a stand-in reports no failures until it lands.
+The compatibility gate and upstream notes come from the chart sources, customers from the
+fleet file.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from releaser.adapters.git_repo import GitRepo
-from releaser.adapters.release_fallbacks import NoCompatGate, SystemClock
 from releaser.adapters.templates import ChangelogTemplate
 from releaser.adapters.test_hook import kill_checkpoint
 from releaser.app.changes import UpstreamChanges
+from releaser.app.compat_ports import ReleaseGate
 from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
 from releaser.app.release_context import ReleaseDeps
 from releaser.app.rollout_read import fleet_status
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
+from releaser.cli.wiring_compat import compat_service, today
 from releaser.cli.wiring_rollout import read_fleet, rollout_ports
 from releaser.cli.wiring_sources import chart_source
 
@@ -25,7 +28,14 @@ def release_repo(settings: Settings) -> GitRepo:
 
 
 def compat_gate(settings: Settings) -> CompatGate:
-    return NoCompatGate()
+    return ReleaseGate(compat_service(settings), today())
+
+
+class TodayClock:
+    """The real date, or RELEASER_TODAY for reproducible changelogs."""
+
+    def today(self) -> date:
+        return today()
 
 
 def changes_lookup(settings: Settings) -> ChangesLookup:
@@ -61,7 +71,7 @@ def release_deps(settings: Settings) -> ReleaseDeps:
         repo=GitRepo(root),
         parse=yaml_parser,
         render=ChangelogTemplate(root),
-        clock=SystemClock(),
+        clock=TodayClock(),
         compat=compat_gate(settings),
         changes=changes_lookup(settings),
         checkpoint=kill_checkpoint,

@@ -16,12 +16,14 @@ from releaser.adapters.kit_remote import KitRemote
 from releaser.adapters.manifest_yaml import load_values, parse_manifests
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
 from releaser.adapters.yaml_doc import parse_document
+from releaser.app.compat_ports import ClusterVerdicts
 from releaser.app.kit import load_kit
 from releaser.app.ports_rollout import ArgoCd, Notifier
 from releaser.app.rollout import RolloutPorts
 from releaser.cli.context import Settings
 from releaser.cli.output import info
 from releaser.cli.wiring import kit_root
+from releaser.cli.wiring_compat import compat_service, today
 from releaser.domain.errors import GitError, UsageError
 from releaser.domain.fleet import Fleet
 from releaser.domain.kit import Kit
@@ -80,13 +82,15 @@ class KitReleaseBranches:
         return self._kits[key]
 
 
-class RangeOnlyVerdicts:
-    """Placeholder until the compatibility engine (SPEC §6) is merged: the preflight checks
-    the kit's Kubernetes range itself, so this reports no component failures.
-    Wire the engine here: `ComponentVerdicts.failures(kit, components, cluster_version)`."""
+class LazyVerdicts:
+    """The compatibility engine, built only when a preflight needs it (not for --status)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
-        return []
+        verdicts = ClusterVerdicts(compat_service(self.settings), today())
+        return verdicts.failures(kit, components, cluster_version)
 
 
 class NoNotifier:
@@ -133,7 +137,7 @@ def rollout_ports(
         kit=kit,
         parse_manifests=parse_manifests,
         parse_values=load_values,
-        verdicts=RangeOnlyVerdicts(),
+        verdicts=LazyVerdicts(settings),
         log=JsonlRolloutLog(log_path(fleet_file)),
         notifier=notifier(fleet, notify_url),
         clock=SystemClock(),

@@ -114,11 +114,27 @@ def refresh_command(ctx: typer.Context) -> None:
 
 def _show(ctx: typer.Context, infos: list[SnapshotInfo]) -> None:
     if settings(ctx).json:
-        emit_json({"snapshots": [{"name": i.name, "date": i.date.isoformat(), "source": i.source,
-                                  "newest": i.newest_minor, "path": i.path} for i in infos]})
+        emit_json(
+            {
+                "snapshots": [
+                    {
+                        "name": i.name,
+                        "date": i.date.isoformat(),
+                        "source": i.source,
+                        "newest": i.newest_minor,
+                        "path": i.path,
+                    }
+                    for i in infos
+                ]
+            }
+        )
         return
-    typer.echo(table(["snapshot", "date", "newest", "source", "file"],
-                     [[i.name, i.date, i.newest_minor or "-", i.source, i.path] for i in infos]))
+    typer.echo(
+        table(
+            ["snapshot", "date", "newest", "source", "file"],
+            [[i.name, i.date, i.newest_minor or "-", i.source, i.path] for i in infos],
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,50 @@
+"""The compatibility engine seen through the ports of `cut` (CompatGate) and `rollout`
+(ComponentVerdicts): readable one-line reasons for each failing or warning cell."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from releaser.app.compat import CompatGate as GateResult
+from releaser.app.compat import CompatService
+from releaser.domain.kit import Component, Kit
+from releaser.domain.verdict import Verdict
+
+
+def describe(component: Component, label: str, verdict: Verdict) -> str:
+    """`cert-manager v1.21.0 on 1.32: matrix: cert-manager 1.21 supports …`"""
+    worst = [f for f in verdict.reasons if f.level == verdict.level] or list(verdict.reasons)
+    reasons = "; ".join(f"{f.source}: {f.message}" for f in worst)
+    return f"{component.name} {component.version} on {label}: {reasons}"
+
+
+class ReleaseGate:
+    """`CompatGate` for cut: the fail and warn cells inside the kit's Kubernetes range."""
+
+    def __init__(self, service: CompatService, today: date) -> None:
+        self.service = service
+        self.today = today
+        self._last: tuple[Kit, GateResult] | None = None
+
+    def _gate(self, kit: Kit) -> GateResult:
+        if self._last is None or self._last[0] is not kit:
+            self._last = (kit, self.service.gate(kit, self.today))
+        return self._last[1]
+
+    def failures(self, kit: Kit) -> list[str]:
+        return [describe(c, label, v) for c, label, v in self._gate(kit).failures]
+
+    def warnings(self, kit: Kit) -> list[str]:
+        return [describe(c, label, v) for c, label, v in self._gate(kit).warnings]
+
+
+class ClusterVerdicts:
+    """`ComponentVerdicts` for the rollout preflight: failures on one exact cluster version."""
+
+    def __init__(self, service: CompatService, today: date) -> None:
+        self.service = service
+        self.today = today
+
+    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
+        failed = self.service.failures(kit, components, cluster_version, self.today)
+        return [describe(c, cluster_version, v) for c, v in failed]
