@@ -1,4 +1,4 @@
-"""The `releaser` command: global options, command registration, the one error handler."""
+"""The `releaser` command: global options, the lazily loaded commands, the one error handler."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
-from releaser.cli.commands import COMMAND_MODULES
 from releaser.cli.context import Settings
+from releaser.cli.lazy import LazyGroup
 from releaser.domain.errors import ExitCode, ReleaserError
 
 
-class ReleaserGroup(TyperGroup):
+class ReleaserGroup(LazyGroup):
     """Turns every expected failure into one readable message and its SPEC §8 exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
@@ -62,10 +61,6 @@ def global_options(
     no_color: bool = typer.Option(False, "--no-color", help="Never colour the output."),
 ) -> None:
     ctx.obj = Settings(kit, fleet, mirrors, json_output, verbose, no_color)
-
-
-for module in COMMAND_MODULES:
-    module.register(app)
 
 
 def main() -> None:
