@@ -1,16 +1,88 @@
-"""The kit's files from the working tree or from any git ref, without checking it out."""
+"""The kit's files from the working tree or from any git ref, without checking it out.
+
+GitPython is imported only to read a ref: it costs ~100 ms, and reading the working tree
+(most commands) needs no git at all.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-
-import git
 
 from releaser.domain.errors import GitError, UsageError
 
+# A valid HEAD, as GitPython (and git) accept it: a symbolic ref or an object id.
+_HEAD = re.compile(rb"ref:\s*refs/|[0-9a-fA-F]{40}")
+# Variables that change where GitPython looks for the repository.
+_GIT_ENV = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_WORK_TREE")
+
 
 def find_repo_root(start: Path) -> Path:
-    """The git root at or above `start`."""
+    """The git root at or above `start` (as `git.Repo(start, search_parent_directories=True)`
+    finds it)."""
+    return _plain_root(start) or _git_repo_root(start)
+
+
+def _plain_root(start: Path) -> Path | None:
+    """The root of an ordinary checkout or linked worktree, found without GitPython.
+
+    None for anything less usual (no repository, bare repositories, broken or shared `.git`,
+    GIT_* variables, `~` or `$` to expand): GitPython then decides, with its own answer and
+    errors. Like GitPython, symbolic links in `start` are kept (the path is only made
+    absolute and normalised)."""
+    text = os.fspath(start)
+    if any(name in os.environ for name in _GIT_ENV) or "$" in text or text.startswith("~"):
+        return None
+    try:
+        here = Path(os.path.normpath(os.path.abspath(text)))
+        if not here.exists():
+            return None
+        for folder in (here, *here.parents):
+            dotgit = folder / ".git"
+            if dotgit.is_dir() and not dotgit.is_symlink():
+                return folder if _plain_git_dir(dotgit) else None
+            if dotgit.exists() or dotgit.is_symlink():
+                return folder if _worktree_gitfile(dotgit) else None
+            if (folder / "HEAD").exists():  # perhaps a bare repository: GitPython's case
+                return None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _valid_head(git_dir: Path) -> bool:
+    head = git_dir / "HEAD"
+    return not head.is_symlink() and bool(_HEAD.match(head.read_bytes()[:256]))
+
+
+def _plain_git_dir(git_dir: Path) -> bool:
+    """A `.git` directory with its own objects and refs (no `commondir` indirection)."""
+    if (git_dir / "commondir").exists() or (git_dir / "commondir").is_symlink():
+        return False
+    return _valid_head(git_dir) and (git_dir / "objects").is_dir() and (git_dir / "refs").is_dir()
+
+
+def _worktree_gitfile(dotgit: Path) -> bool:
+    """`gitdir: PATH` naming a linked worktree's directory, whose objects and refs live in
+    the directory its `commondir` names."""
+    text = dotgit.read_bytes().decode().rstrip("\r\n")
+    if not text.startswith("gitdir: ") or len(text) < 9:
+        return False
+    target = Path(os.path.normpath(dotgit.parent / text[8:]))
+    common = (target / "commondir").read_bytes().decode().rstrip("\r\n")
+    shared = Path(os.path.realpath(target / common)) if common else None
+    return (
+        shared is not None
+        and _valid_head(target)
+        and (shared / "objects").is_dir()
+        and (shared / "refs").is_dir()
+    )
+
+
+def _git_repo_root(start: Path) -> Path:
+    import git
+
     try:
         repo = git.Repo(start, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -48,6 +120,8 @@ class GitRefFiles:
     """The kit as committed at `ref`; objects are read straight from the git database."""
 
     def __init__(self, root: Path, ref: str) -> None:
+        import git
+
         self.repo = git.Repo(root)
         try:
             self.commit = self.repo.commit(ref)
@@ -67,6 +141,8 @@ class GitRefFiles:
         return f"{self._ref} ({self.commit.hexsha[:7]})"
 
     def read_text(self, path: str) -> str | None:
+        import git
+
         try:
             blob = self.commit.tree / path
         except KeyError:
