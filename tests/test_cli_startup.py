@@ -8,13 +8,17 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from typer._coercion import build_runtime_param
 from typer.testing import CliRunner
 
 from releaser.cli import main
+from releaser.cli.coercion import PlainRuntimeParam, install
 from releaser.cli.commands import COMMANDS
 from releaser.cli.main import app
+from tests.kitrepo import make_kit_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -96,3 +100,90 @@ def test_help_imports_no_command_module_and_no_adapter_library() -> None:
     loaded = imported_after("--help")
     assert not {m for m in loaded if m.startswith("releaser.cli.commands.")}
     assert not loaded & {"git", "requests", "urllib3", "jinja2", "yaml", "ruamel", "pydantic"}
+
+
+def test_help_of_a_command_imports_only_that_command_module() -> None:
+    loaded = imported_after("check", "--help")
+    assert {m for m in loaded if m.startswith("releaser.cli.commands.")} == {
+        "releaser.cli.commands.check"
+    }
+    assert "pydantic" not in loaded
+
+
+def test_running_commands_with_options_imports_no_pydantic_and_no_git(tmp_path: Path) -> None:
+    kit = make_kit_repo(tmp_path / "kit")
+    loaded = imported_after("--kit", str(kit), "--json", "components", "--section", "base")
+    assert "releaser.cli.commands.kit" in loaded
+    assert not loaded & {"pydantic", "git", "requests", "jinja2"}
+    loaded = imported_after("--kit", str(kit), "hotfix", "2024.1", "--set", "a=1", "--dry-run")
+    assert "pydantic" not in loaded
+
+
+# ---------------------------------------------------------------- value conversion
+probe = typer.Typer(add_completion=False)
+
+
+@probe.command()
+def probe_command(
+    text: Annotated[str, typer.Option("--text")] = "",
+    maybe: Annotated[str | None, typer.Option("--maybe")] = None,
+    path: Annotated[Path | None, typer.Option("--path")] = None,
+    existing: Annotated[Path | None, typer.Option("--existing", exists=True)] = None,
+    items: Annotated[list[str] | None, typer.Option("--item")] = None,
+    flag: Annotated[bool, typer.Option("--flag")] = False,
+) -> None:
+    """A command with one parameter of each plain kind."""
+
+
+PROBE_VALUES = {
+    "text": ["x", "", "ünïcode", " spaced "],
+    "maybe": ["y", None],
+    "path": ["a/b", "", "~/x", "/abs/./p/", Path("p")],
+    "existing": [str(ROOT / "pyproject.toml"), str(ROOT / "missing.toml")],
+    "items": [("a", "b=1"), ()],
+    "flag": [True, False],
+}
+
+
+def converted(runtime: object, value: object, param: object, ctx: typer.Context) -> object:
+    try:
+        return runtime.coerce(value, param=param, ctx=ctx)  # type: ignore[attr-defined]
+    except typer.BadParameter as err:
+        return ("BadParameter", err.format_message())
+
+
+def test_plain_conversion_gives_what_typers_own_conversion_gives() -> None:
+    command = typer.main.get_command(probe)
+    ctx = typer.Context(command, info_name="probe")
+    params = {p.name: p for p in command.params}
+    assert set(params) == set(PROBE_VALUES)
+    for name, values in PROBE_VALUES.items():
+        param = params[name]
+        descriptor = param.type_descriptor  # type: ignore[attr-defined]
+        ours = PlainRuntimeParam(
+            parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+        )
+        theirs = build_runtime_param(descriptor)
+        for value in values:
+            expected = converted(theirs, value, param, ctx)
+            assert converted(ours, value, param, ctx) == expected, (name, value)
+            assert type(converted(ours, value, param, ctx)) is type(expected), (name, value)
+
+
+def test_install_covers_the_plain_parameters_and_help_but_not_others() -> None:
+    command = typer.main.get_command(probe)
+    ctx = typer.Context(command, info_name="probe")
+    install(command, ctx)
+    kinds = {p.name: type(p._runtime_param) for p in command.params}  # type: ignore[attr-defined]
+    assert set(kinds.values()) == {PlainRuntimeParam}
+    assert isinstance(command.get_help_option(ctx)._runtime_param, PlainRuntimeParam)  # type: ignore[union-attr]
+
+    counted = typer.Typer(add_completion=False)
+
+    @counted.command()
+    def count(number: Annotated[int, typer.Option("--number")] = 1) -> None:
+        """An int stays with typer."""
+
+    command = typer.main.get_command(counted)
+    install(command, typer.Context(command, info_name="count"))
+    assert command.params[0]._runtime_param is None  # type: ignore[attr-defined]

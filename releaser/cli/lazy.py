@@ -5,6 +5,7 @@ the command line, and every command module imports its adapters; `releaser --hel
 all of them. Here the root group lists every command from the registry
 (`releaser.cli.commands.COMMANDS`) as a placeholder with its one-line help, and imports and
 builds a command's module only when that command is resolved to run (or to show its help).
+Both get the pydantic-free value conversion of `releaser.cli.coercion`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from releaser.cli import coercion
 from releaser.cli.commands import COMMANDS
 
 _MODULES = {entry.name: entry.module for entry in COMMANDS}
@@ -41,10 +43,15 @@ class LazyGroup(TyperGroup):
             if entry.name not in self.commands:
                 self.commands[entry.name] = Placeholder(name=entry.name, help=entry.help)
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        coercion.install(self, ctx)
+        return super().parse_args(ctx, args)
+
     def resolve_command(  # type: ignore[override]
         self, ctx: typer.Context, args: list[str]
     ) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name is not None and isinstance(command, Placeholder):
             command = self.commands[name] = load_command(name)
+            coercion.install(command, ctx)
         return name, command, rest
