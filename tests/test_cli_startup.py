@@ -187,3 +187,18 @@ def test_install_covers_the_plain_parameters_and_help_but_not_others() -> None:
     command = typer.main.get_command(counted)
     install(command, typer.Context(command, info_name="count"))
     assert command.params[0]._runtime_param is None  # type: ignore[attr-defined]
+
+
+def test_a_command_help_imports_no_adapter_library() -> None:
+    for command in ("cut", "hotfix", "rollout", "bump", "demo", "compat"):
+        loaded = imported_after(command, "--help")
+        assert not loaded & {"git", "requests", "jinja2", "yaml", "pydantic"}, command
+
+
+def test_listing_releases_without_a_fleet_imports_neither_requests_nor_jinja2(
+    tmp_path: Path,
+) -> None:
+    kit = make_kit_repo(tmp_path / "kit")
+    loaded = imported_after("--kit", str(kit), "releases")
+    assert "releaser.cli.wiring_releases" in loaded
+    assert not loaded & {"requests", "jinja2", "pydantic"}

@@ -7,20 +7,18 @@ fleet file.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from releaser.adapters.git_repo import GitRepo
-from releaser.adapters.templates import ChangelogTemplate
-from releaser.adapters.test_hook import kill_checkpoint
-from releaser.app.changes import UpstreamChanges
-from releaser.app.compat_ports import ReleaseGate
 from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
-from releaser.app.release_context import ReleaseDeps
-from releaser.app.rollout_read import fleet_status
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
-from releaser.cli.wiring_compat import compat_service, today
-from releaser.cli.wiring_rollout import read_fleet, rollout_ports
-from releaser.cli.wiring_sources import chart_source
+
+# The changelog template (jinja2), the compatibility engine and the chart sources (requests)
+# and the customer repositories are imported where they are built: `releases` without a
+# fleet needs none of them.
+if TYPE_CHECKING:
+    from releaser.app.release_context import ReleaseDeps
 
 
 def release_repo(settings: Settings) -> GitRepo:
@@ -28,6 +26,9 @@ def release_repo(settings: Settings) -> GitRepo:
 
 
 def compat_gate(settings: Settings) -> CompatGate:
+    from releaser.app.compat_ports import ReleaseGate
+    from releaser.cli.wiring_compat import compat_service, today
+
     return ReleaseGate(compat_service(settings), today())
 
 
@@ -35,10 +36,15 @@ class TodayClock:
     """The real date, or RELEASER_TODAY for reproducible changelogs."""
 
     def today(self) -> date:
+        from releaser.cli.wiring_compat import today
+
         return today()
 
 
 def changes_lookup(settings: Settings) -> ChangesLookup:
+    from releaser.app.changes import UpstreamChanges
+    from releaser.cli.wiring_sources import chart_source
+
     return UpstreamChanges(chart_source(settings))
 
 
@@ -49,6 +55,9 @@ class FleetVersions:
         self.settings = settings
 
     def versions(self) -> dict[str, str]:
+        from releaser.app.rollout_read import fleet_status
+        from releaser.cli.wiring_rollout import read_fleet, rollout_ports
+
         fleet, fleet_file = read_fleet(self.settings)
         ports = rollout_ports(self.settings, fleet, fleet_file)
         rows = fleet_status(fleet, ports.repos, ports.parse_manifests, ports.log)
@@ -66,6 +75,10 @@ def customer_versions(settings: Settings) -> CustomerVersions | None:
 
 
 def release_deps(settings: Settings) -> ReleaseDeps:
+    from releaser.adapters.templates import ChangelogTemplate
+    from releaser.adapters.test_hook import kill_checkpoint
+    from releaser.app.release_context import ReleaseDeps
+
     root = kit_root(settings)
     return ReleaseDeps(
         repo=GitRepo(root),

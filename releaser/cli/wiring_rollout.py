@@ -16,14 +16,12 @@ from releaser.adapters.kit_remote import KitRemote
 from releaser.adapters.manifest_yaml import load_values, parse_manifests
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
 from releaser.adapters.yaml_doc import parse_document
-from releaser.app.compat_ports import ClusterVerdicts
 from releaser.app.kit import load_kit
 from releaser.app.ports_rollout import ArgoCd, Notifier
 from releaser.app.rollout import RolloutPorts
 from releaser.cli.context import Settings
 from releaser.cli.output import info
 from releaser.cli.wiring import kit_root
-from releaser.cli.wiring_compat import compat_service, today
 from releaser.domain.errors import GitError, UsageError
 from releaser.domain.fleet import Fleet
 from releaser.domain.kit import Kit
@@ -89,6 +87,10 @@ class LazyVerdicts:
         self.settings = settings
 
     def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
+        # Imported here too: the engine pulls in the chart sources (requests) and archives.
+        from releaser.app.compat_ports import ClusterVerdicts
+        from releaser.cli.wiring_compat import compat_service, today
+
         verdicts = ClusterVerdicts(compat_service(self.settings), today())
         return verdicts.failures(kit, components, cluster_version)
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from releaser.app.bump import BumpRequest, bump
 from releaser.cli.context import settings
 from releaser.cli.output import emit_json, info
-from releaser.cli.wiring_bump import bump_ports
 
 
 def bump_command(
@@ -24,6 +22,10 @@ def bump_command(
     ),
 ) -> None:
     """Edit a component's version in core/<section>/values.yaml; nothing else changes."""
+    # Imported here: `bump --help` does not pay for the chart sources and the engine.
+    from releaser.app.bump import BumpRequest, bump
+    from releaser.cli.wiring_bump import bump_ports
+
     opts = settings(ctx)
     request = BumpRequest(component, to, latest, latest_compatible, pre, allow_downgrade)
     result = bump(request, bump_ports(opts))

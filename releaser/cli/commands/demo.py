@@ -8,11 +8,6 @@ from pathlib import Path
 
 import typer
 
-from releaser.adapters.demo_runner import run_step
-from releaser.adapters.demo_sandbox import build_sandbox
-from releaser.adapters.local_helm_repo import serve_shipped_indexes
-from releaser.app.demo import run_demo
-from releaser.domain.demo import NEXT_RELEASE
 from releaser.domain.errors import UsageError
 
 EXPLORE = """
@@ -48,6 +43,12 @@ def demo(
     ),
 ) -> None:
     """Build a sandbox and walk through check → plan → cut → rollout → report."""
+    from releaser.adapters.demo_runner import run_step
+    from releaser.adapters.demo_sandbox import build_sandbox
+    from releaser.adapters.local_helm_repo import serve_shipped_indexes
+    from releaser.app.demo import run_demo
+    from releaser.domain.demo import NEXT_RELEASE
+
     root = _sandbox_dir(directory)
     started = time.monotonic()
     run_demo(root, build_sandbox, serve_shipped_indexes, run_step, typer.echo)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from releaser.app.cut import CutRequest, CutResult, cut
-from releaser.app.hotfix import HotfixRequest, HotfixResult, hotfix
-from releaser.app.releases import list_releases
 from releaser.cli.context import settings
 from releaser.cli.output import emit_json, info, table
-from releaser.cli.render_release import render_dry_run, render_written
-from releaser.cli.wiring import yaml_parser
-from releaser.cli.wiring_releases import customer_versions, release_deps, release_repo
+
+# The use cases and their adapters (git, jinja2, the compatibility engine) are imported by
+# the command that runs: `releaser releases` needs neither jinja2 nor requests.
+if TYPE_CHECKING:
+    from releaser.app.cut import CutResult
+    from releaser.app.hotfix import HotfixResult
 
 
 def _written_json(result: CutResult | HotfixResult) -> dict[str, Any]:
@@ -30,6 +30,8 @@ def _written_json(result: CutResult | HotfixResult) -> dict[str, Any]:
 
 
 def _written_text(result: CutResult | HotfixResult, remote: str) -> str:
+    from releaser.cli.render_release import render_dry_run, render_written
+
     if result.written is None:
         return render_dry_run(result.plan, remote)
     return render_written(result.plan, result.written, remote)
@@ -46,6 +48,9 @@ def cut_command(
     ),
 ) -> None:
     """Create release/VERSION with its version and changelog entry."""
+    from releaser.app.cut import CutRequest, cut
+    from releaser.cli.wiring_releases import release_deps
+
     opts = settings(ctx)
     deps = release_deps(opts)
     request = CutRequest(version, from_ref, push, dry_run, allow_incompatible)
@@ -69,6 +74,9 @@ def hotfix_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the commits; write nothing."),
 ) -> None:
     """Commit a fix on release/VERSION as VERSION.P, with a changelog entry."""
+    from releaser.app.hotfix import HotfixRequest, hotfix
+    from releaser.cli.wiring_releases import customer_versions, release_deps
+
     opts = settings(ctx)
     deps = release_deps(opts)
     request = HotfixRequest(version, tuple(sets), note, push, dry_run)
@@ -97,6 +105,10 @@ def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:
 
 def releases_command(ctx: typer.Context) -> None:
     """Release branches with version, date, Kubernetes range and their customers."""
+    from releaser.app.releases import list_releases
+    from releaser.cli.wiring import yaml_parser
+    from releaser.cli.wiring_releases import customer_versions, release_repo
+
     opts = settings(ctx)
     items = list_releases(release_repo(opts), yaml_parser, customer_versions(opts))
     if opts.json:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from releaser.app.rollout import RolloutRequest, RolloutResult, pick_next, roll_out
-from releaser.app.rollout_read import StatusRow, fleet_status
 from releaser.cli.context import Settings, settings
 from releaser.cli.output import emit_json, info, table
-from releaser.cli.wiring_rollout import read_fleet, rollout_ports
 from releaser.domain.customer import redact_url
 from releaser.domain.errors import ExitCode, GitError, UsageError
-from releaser.domain.rollout import parse_duration
-from releaser.domain.versions import KitVersion
+
+# Imported when the command runs, not for `rollout --help`.
+if TYPE_CHECKING:
+    from releaser.app.rollout import RolloutRequest, RolloutResult
+    from releaser.app.rollout_read import StatusRow
 
 
 def rollout(
@@ -35,6 +37,12 @@ def rollout(
     notify: str | None = typer.Option(None, "--notify", help="Slack-compatible webhook URL."),
 ) -> None:
     """Move a customer to a kit version, checked before and confirmed healthy after."""
+    from releaser.app.rollout import RolloutRequest, pick_next, roll_out
+    from releaser.app.rollout_read import fleet_status
+    from releaser.cli.wiring_rollout import read_fleet, rollout_ports
+    from releaser.domain.rollout import parse_duration
+    from releaser.domain.versions import KitVersion
+
     opts = settings(ctx)
     if sum((customer is not None, next_, status)) != 1:
         raise UsageError("pass exactly one of --customer NAME, --next or --status")
