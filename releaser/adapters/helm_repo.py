@@ -17,12 +17,6 @@ from dataclasses import dataclass, field
 import requests
 
 from releaser.adapters.cache import IndexCache, IndexMeta
-from releaser.adapters.helm_index import (
-    IndexFormatError,
-    chart_entries,
-    chart_names,
-    releases_from_entries,
-)
 from releaser.adapters.http import FetchError, fetch, redact
 from releaser.adapters.mirrors import Mirrors
 from releaser.domain.charts import ChartRelease
@@ -71,6 +65,13 @@ class HelmRepoSource:
             raw = self._fetch(state, url, repo_url, {})
         if raw is None:
             raise _error(repo_url, "cached index is unreadable; run again without --offline")
+        # The index parser is imported on a cache miss only: a warm run parses no YAML.
+        from releaser.adapters.helm_index import (
+            IndexFormatError,
+            chart_entries,
+            releases_from_entries,
+        )
+
         try:
             entries = chart_entries(raw, chart)
         except IndexFormatError as err:
@@ -139,6 +140,8 @@ def _conditional(meta: IndexMeta) -> dict[str, str]:
 
 
 def _not_found(raw: bytes, chart: str) -> str:
+    from releaser.adapters.helm_index import chart_names
+
     names = chart_names(raw) or []
     close = difflib.get_close_matches(chart, names, n=3)
     hint = (
