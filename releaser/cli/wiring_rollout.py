@@ -87,10 +87,12 @@ class LazyVerdicts:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._verdicts: ClusterVerdicts | None = None
 
     def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
-        verdicts = ClusterVerdicts(compat_service(self.settings), today())
-        return verdicts.failures(kit, components, cluster_version)
+        if self._verdicts is None:
+            self._verdicts = ClusterVerdicts(compat_service(self.settings), today())
+        return self._verdicts.failures(kit, components, cluster_version)
 
 
 class NoNotifier:

@@ -3,6 +3,15 @@ order of `releaser --help`."""
 
 from types import ModuleType
 
-from releaser.cli.commands import bump, check, compat, demo, kit, releases, rollout
+from releaser.cli.commands import bump, check, compat, demo, kit, releases, report, rollout
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (kit, check, bump, compat, releases, rollout, demo)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    kit,
+    check,
+    bump,
+    compat,
+    releases,
+    rollout,
+    report,
+    demo,
+)
