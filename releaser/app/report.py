@@ -61,8 +61,8 @@ def drift_row(component: Component, kit: Kit, ports: ReportPorts) -> DriftRow:
         else change_kind(ChartVersion.parse(component.version), newer.parsed_version)
     )
     days = None
-    if newer and current and newer.created and current.created:
-        days = (newer.created - current.created).days
+    if newer and newer.created:
+        days = max(0, (ports.today - newer.created.date()).days)
     shown = newest or current
     description = shown.description if shown else None
     return DriftRow(
