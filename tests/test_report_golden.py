@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -72,6 +73,10 @@ def test_json_report_matches_the_golden_file(sandbox: Sandbox) -> None:
     ready = {c["name"]: c["ready"] for c in data["customers"]}
     assert ready == {"kuvaq": True, "menetekel": False, "lintu": True}
     check_golden("2026.4.json", result.stdout)
+    schema = json.loads((Path(__file__).parents[1] / "docs/report.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "customers": [{"name": "x"}]}, schema)
 
 
 def test_html_report_is_written_to_a_file(sandbox: Sandbox, tmp_path: Path) -> None:
