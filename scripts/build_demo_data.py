@@ -149,6 +149,8 @@ def copy_templates(kit: Path, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for template in sorted((kit / "core/base/templates").iterdir()):
         (dest / template.name).write_text(template.read_text())
+    # The kit's upstream support matrices travel with the templates.
+    (dest.parent / "compatibility.yaml").write_text((kit / "core/compatibility.yaml").read_text())
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from releaser.adapters.local_helm_repo import shipped_repositories
 from tests.helm_support import INSTALL_HINT, find_helm, helm_required, run_helm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,24 +22,8 @@ ALWAYS_ON = ("base", "aws", "gcp")
 NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 GLOBAL_REF = re.compile(r"\{\{\s*\.Values\.global\.(\w+)\s*\}\}")
 
-ZALANDO = "https://opensource.zalando.com/postgres-operator/charts/postgres-operator"
-# Helm repository URL -> index file in shared/upstream-data (PROVENANCE.md, section A).
-INDEX_FILES = {
-    "https://charts.jetstack.io": "jetstack-cert-manager.index.yaml",
-    "https://kubernetes.github.io/ingress-nginx": "ingress-nginx.index.yaml",
-    "https://prometheus-community.github.io/helm-charts": "prometheus-community.index.yaml",
-    "https://grafana.github.io/helm-charts": "grafana.index.yaml",
-    "https://grafana-community.github.io/helm-charts": "grafana-community.index.yaml",
-    "https://bitnami-labs.github.io/sealed-secrets": "sealed-secrets.index.yaml",
-    "https://argoproj.github.io/argo-helm": "argo.index.yaml",
-    "https://kubernetes.github.io/autoscaler": "autoscaler.index.yaml",
-    "https://aws.github.io/eks-charts": "eks.index.yaml",
-    "https://kubernetes-sigs.github.io/aws-ebs-csi-driver": "aws-ebs-csi-driver.index.yaml",
-    "https://kubernetes-sigs.github.io/external-dns/": "external-dns.index.yaml",
-    "https://charts.external-secrets.io": "external-secrets.index.yaml",
-    ZALANDO: "postgres-operator.index.yaml",
-    "https://victoriametrics.github.io/helm-charts/": "victoriametrics.index.yaml",
-}
+# Helm repository URL -> index file in shared/upstream-data: the mapping the package ships.
+INDEX_FILES = shipped_repositories()
 
 
 def load(path: Path) -> Any:

@@ -164,6 +164,7 @@ def test_default_target_is_the_newest_release(kit_remote: Path, tmp_path: Path) 
     bed = make_fleet(tmp_path, CUSTOMERS[:1], kit_remote=kit_remote)
     result = cli(bed, "rollout", "--customer", "kuvaq", "--dry-run")
     assert result.out.splitlines()[0] == "kuvaq: 2024.2 → 2024.4: blocked"
+    assert bed.log() == []  # a dry run changes nothing, the rollout log included
 
 
 @pytest.mark.parametrize(

@@ -166,10 +166,12 @@ class ChartArchiveStore:
             if self.oci_download is None:
                 raise UpstreamError(f"{redact(repo_url)}: OCI archives cannot be fetched here")
             return self.oci_download(repo_url, chart, release.version)
-        url = self.rewrite(archive_url(repo_url, release))
+        upstream = archive_url(repo_url, release)
+        url = self.rewrite(upstream)  # messages name the upstream URL, never the mirror
         host = urlsplit(url).netloc
         if host in self._dead_hosts:  # an air-gapped site: do not wait on it once per chart
-            raise UpstreamError(f"{redact(url)}: {self._dead_hosts[host]} (earlier in this run)")
+            reason = self._dead_hosts[host]
+            raise UpstreamError(f"{redact(upstream)}: {reason} (earlier in this run)")
         if self._session is None:
             self._session = self._sessions()
         try:
@@ -177,7 +179,7 @@ class ChartArchiveStore:
         except FetchError as exc:
             if exc.reason.startswith(_UNREACHABLE):
                 self._dead_hosts[host] = exc.reason
-            raise
+            raise UpstreamError(f"{redact(upstream)}: {exc.reason}") from None
 
 
 def _to_json(scan: ChartScan) -> dict[str, Any]:

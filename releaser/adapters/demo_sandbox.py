@@ -73,7 +73,9 @@ def write_kit_state(
         header["version"] = version
     header |= {"kubernetes": state["kubernetes"], "providers": ["aws", "gcp"]}
     _dump(kit / "core/kit.yaml", header)
-    templates = resources.files("releaser.data").joinpath("demo/templates")
+    demo = resources.files("releaser.data").joinpath("demo")
+    (kit / "core/compatibility.yaml").write_text(demo.joinpath("compatibility.yaml").read_text())
+    templates = demo.joinpath("templates")
     for section in SECTIONS:
         values = json.loads(json.dumps(data["defaults"][section]))
         for name, component in values["components"].items():

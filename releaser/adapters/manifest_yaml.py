@@ -13,16 +13,11 @@ from typing import Any
 
 import yaml
 
+from releaser.adapters.yaml_doc import Loader, syntax_error
 from releaser.domain.customer import ManifestDoc, Span
 from releaser.domain.document import KeyPath
-from releaser.domain.errors import InvalidFileError, Problem
 
 _STYLES = {None: None, "": None, "'": "'", '"': '"'}  # libyaml says '' for plain
-
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 
 class _Walker:
@@ -58,26 +53,15 @@ class _Walker:
 def parse_manifests(text: str, file: str) -> list[ManifestDoc]:
     """Every document of `text`; raises `InvalidFileError` (exit 3) on a syntax error."""
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else None
-        message = f"YAML syntax error: {err.problem or err.context}"
-        raise InvalidFileError([Problem(file, line, "", message)]) from None
+        nodes = list(yaml.compose_all(text, Loader=Loader))
     except yaml.YAMLError as err:
-        raise InvalidFileError([Problem(file, None, "", f"YAML error: {err}")]) from None
+        raise syntax_error(err, file) from None
     return [_Walker(file, i).doc(node) for i, node in enumerate(nodes) if node is not None]
 
 
 def load_values(text: str, file: str) -> Any:
     """A Helm values document (inline `helm.values` or a value file) as plain data."""
     try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else None
-        raise InvalidFileError(
-            [Problem(file, line, "", f"YAML syntax error: {err.problem or err.context}")]
-        ) from None
+        return yaml.load(text, Loader=Loader)
     except yaml.YAMLError as err:
-        raise InvalidFileError([Problem(file, None, "", f"YAML error: {err}")]) from None
+        raise syntax_error(err, file) from None

@@ -15,11 +15,10 @@ _SUPPORT_MARKS = {"past": " ✗", "soon": " ⚠", "ok": "", "unknown": ""}
 
 
 def md_escape(text: object) -> str:
-    """Upstream text inside a Markdown table: no HTML, no column breaks, one line."""
+    """Upstream text inside a Markdown table: no HTML tags, no column breaks, one line.
+    Only `<` needs escaping to keep tags out (GitHub renders `>` and `&` as text)."""
     value = re.sub(r"\s+", " ", str(text)).strip()
-    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
-        value = value.replace(char, escaped)
-    return value
+    return value.replace("<", "&lt;").replace("|", "\\|")
 
 
 def show_value(value: Any) -> str:

@@ -14,9 +14,19 @@ from releaser.domain.document import Document, KeyPath, dotted
 from releaser.domain.errors import InvalidFileError, Problem
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    Loader = yaml.SafeLoader
+
+
+def syntax_error(err: yaml.YAMLError, file: str) -> InvalidFileError:
+    """A YAML error as `file:line: YAML syntax error: …` (exit 3)."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else None
+        message = f"YAML syntax error: {err.problem or err.context}"
+        return InvalidFileError([Problem(file, line, "", message)])
+    return InvalidFileError([Problem(file, None, "", f"YAML error: {err}")])
 
 _MAX_DEPTH = 64
 
@@ -61,14 +71,9 @@ class _Builder:
 def parse_document(text: str, file: str) -> Document:
     """Parse one YAML document; raise `InvalidFileError` for syntax errors and duplicate keys."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else None
-        message = f"YAML syntax error: {err.problem or err.context}"
-        raise InvalidFileError([Problem(file, line, "", message)]) from None
+        node = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as err:
-        raise InvalidFileError([Problem(file, None, "", f"YAML error: {err}")]) from None
+        raise syntax_error(err, file) from None
     if node is None:
         return Document(file, None)
     builder = _Builder(file)

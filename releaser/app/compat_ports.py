@@ -38,6 +38,27 @@ class ReleaseGate:
         return [describe(c, label, v) for c, label, v in self._gate(kit).warnings]
 
 
+CLUSTER_SOURCES = ("lifecycle/",)  # findings about the cluster's minor, not the component
+
+
+def cluster_failures(failed: list[tuple[Component, Verdict]], cluster: str) -> list[str]:
+    """One line for what is wrong with the cluster's Kubernetes version (said once), then one
+    per component that fails for reasons of its own."""
+    about_cluster: dict[str, None] = {}
+    lines = []
+    for component, verdict in failed:
+        own = [f for f in verdict.reasons if f.level == "fail"]
+        for finding in own:
+            if finding.source.startswith(CLUSTER_SOURCES):
+                about_cluster[f"{finding.source}: {finding.message}"] = None
+        specific = [f for f in own if not f.source.startswith(CLUSTER_SOURCES)]
+        if specific:
+            reasons = "; ".join(f"{f.source}: {f.message}" for f in specific)
+            lines.append(f"{component.name} {component.version} on {cluster}: {reasons}")
+    head = [f"cluster {cluster}: " + "; ".join(about_cluster)] if about_cluster else []
+    return head + lines
+
+
 class ClusterVerdicts:
     """`ComponentVerdicts` for the rollout preflight: failures on one exact cluster version."""
 
@@ -47,4 +68,4 @@ class ClusterVerdicts:
 
     def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
         failed = self.service.failures(kit, components, cluster_version, self.today)
-        return [describe(c, cluster_version, v) for c, v in failed]
+        return cluster_failures(failed, cluster_version)

@@ -135,7 +135,7 @@ def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
         result.gate.append(err.message)
         raise
     finally:
-        if result.outcome is not None:
+        if result.outcome is not None and not req.dry_run:  # a dry run, even blocked, changes nothing
             _record(ports, result, started)
     return result
 

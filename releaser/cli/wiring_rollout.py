@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -26,6 +27,9 @@ from releaser.domain.errors import GitError, UsageError
 from releaser.domain.fleet import Fleet
 from releaser.domain.kit import Kit
 from releaser.domain.versions import KitVersion
+
+if TYPE_CHECKING:
+    from releaser.app.compat_ports import ClusterVerdicts
 
 
 def cache_dir() -> Path:
@@ -85,14 +89,16 @@ class LazyVerdicts:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._verdicts: ClusterVerdicts | None = None
 
     def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
-        # Imported here too: the engine pulls in the chart sources (requests) and archives.
-        from releaser.app.compat_ports import ClusterVerdicts
-        from releaser.cli.wiring_compat import compat_service, today
+        if self._verdicts is None:
+            # Imported here: the engine pulls in the chart sources (requests) and archives.
+            from releaser.app.compat_ports import ClusterVerdicts
+            from releaser.cli.wiring_compat import compat_service, today
 
-        verdicts = ClusterVerdicts(compat_service(self.settings), today())
-        return verdicts.failures(kit, components, cluster_version)
+            self._verdicts = ClusterVerdicts(compat_service(self.settings), today())
+        return self._verdicts.failures(kit, components, cluster_version)
 
 
 class NoNotifier:

@@ -89,7 +89,7 @@ class DriftRow:
     current: str
     newest: str | None  # None when nothing compatible is known
     change: str  # none | patch | minor | major | other | unknown
-    behind_days: int | None  # newest release date minus the current release date
+    behind_days: int | None  # days since the newest compatible release came out (as of today)
     error: str | None = None
     description: str | None = None  # the chart's own description, from upstream
 
@@ -167,10 +167,12 @@ class Report:
 
 
 def footnotes(compat: Mapping[str, Any]) -> list[tuple[int, str, str, Sequence[Mapping[str, str]]]]:
-    """Numbered reasons for every cell that is not plain ok: (n, component, minor, reasons)."""
+    """Numbered reasons for every cell that is not plain ok: (n, component, minor, reasons),
+    keeping only the reasons that are not ok themselves (what needs attention)."""
     notes: list[tuple[int, str, str, Sequence[Mapping[str, str]]]] = []
     for component in compat.get("components", []):
         for minor, cell in component["verdicts"].items():
-            if cell["verdict"] != "ok" and cell["reasons"]:
-                notes.append((len(notes) + 1, component["name"], minor, cell["reasons"]))
+            reasons = [r for r in cell["reasons"] if r.get("level", "") != "ok"]
+            if cell["verdict"] != "ok" and reasons:
+                notes.append((len(notes) + 1, component["name"], minor, reasons))
     return notes

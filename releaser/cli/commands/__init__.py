@@ -54,6 +54,11 @@ COMMANDS: tuple[Entry, ...] = (
         "Move a customer to a kit version, checked before and confirmed healthy after.",
     ),
     Entry(
+        "report",
+        "report",
+        "The compatibility report: changes, matrix, lifecycle, drift and customers.",
+    ),
+    Entry(
         "demo",
         "demo",
         "Build a sandbox and walk through check → plan → cut → rollout → report.",

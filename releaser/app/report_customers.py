@@ -1,0 +1,27 @@
+"""Which customers can take a release: the rollout preflight, run dry for each customer."""
+
+from __future__ import annotations
+
+from releaser.app.rollout import RolloutPorts, RolloutRequest, roll_out
+from releaser.domain.errors import ReleaserError
+from releaser.domain.fleet import Customer, Fleet
+from releaser.domain.report import CustomerRow
+from releaser.domain.rollout import blocking
+from releaser.domain.versions import KitVersion
+
+
+def customer_row(
+    fleet: Fleet, customer: Customer, target: KitVersion, ports: RolloutPorts
+) -> CustomerRow:
+    cluster = str(customer.kubernetes)
+    request = RolloutRequest(customer, fleet.kit_repo_url, target, dry_run=True)
+    try:
+        result = roll_out(request, ports)
+    except ReleaserError as err:
+        return CustomerRow(customer.name, None, cluster, False, (err.message,))
+    reasons = tuple(str(block) for block in blocking(result.blocks))
+    return CustomerRow(customer.name, result.from_version or None, cluster, not reasons, reasons)
+
+
+def customer_rows(fleet: Fleet, target: KitVersion, ports: RolloutPorts) -> list[CustomerRow]:
+    return [customer_row(fleet, c, target, ports) for c in fleet.customers]

@@ -1,0 +1,61 @@
+"""`releaser report VERSION`: the compatibility report for the release review (SPEC §7)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from releaser.cli.context import settings
+from releaser.cli.output import info
+from releaser.domain.errors import UsageError
+
+FORMATS = ("md", "html", "json")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """A reader never sees half a report: write beside it, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temp, path)
+
+
+def report(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="The release to review, e.g. 2024.3."),
+    against: str | None = typer.Option(
+        None, "--against", help="Compare with this release (default: the previous one)."
+    ),
+    output_format: str = typer.Option(
+        "md", "--format", help="md (pull request), html (one page) or json."
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write to FILE instead of stdout."
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Use cached upstream data only."),
+) -> None:
+    """The compatibility report: changes, matrix, lifecycle, drift and customers."""
+    from releaser.adapters.report_render import render_html, render_json, render_markdown
+    from releaser.app.report import build_report
+    from releaser.cli.wiring_report import report_ports
+
+    opts = settings(ctx)
+    chosen = "json" if opts.json else output_format
+    if chosen not in FORMATS:
+        raise UsageError(f"unknown format '{chosen}'", hint="use md, html or json")
+    model = build_report(version, against, report_ports(opts, offline))
+    render = {"md": render_markdown, "html": render_html, "json": render_json}[chosen]
+    text = render(model)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    write_atomically(output, text)
+    info(f"wrote {output} ({len(text):,} characters)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
