@@ -135,7 +135,8 @@ def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
         result.gate.append(err.message)
         raise
     finally:
-        if result.outcome is not None and not req.dry_run:  # a dry run, even blocked, changes nothing
+        # A dry run, even a blocked one, changes nothing: no log record, no notification.
+        if result.outcome is not None and not req.dry_run:
             _record(ports, result, started)
     return result
 
