@@ -106,6 +106,14 @@ def test_next_release_counts_within_the_year_and_ignores_hotfixes() -> None:
     assert next_release([], 2024) == KitVersion(2024, 1)
 
 
+@pytest.mark.parametrize(("year", "n", "patch"), [(999, 1, None), (2024, 0, None), (2024, 1, 0)])
+def test_kit_version_constructor_refuses_impossible_parts(
+    year: int, n: int, patch: int | None
+) -> None:
+    with pytest.raises(InvalidVersion):
+        KitVersion(year, n, patch)
+
+
 def test_next_release_refuses_a_year_older_than_existing_releases() -> None:
     with pytest.raises(InvalidVersion, match=r"2025\.1 already exists"):
         next_release([KitVersion(2025, 1)], 2024)

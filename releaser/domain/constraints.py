@@ -4,8 +4,9 @@ Helm (`pkg/chartutil/compatible.go`, `IsCompatibleRange`) does
 `semver.NewConstraint(chart.kubeVersion).Check(semver.NewVersion(clusterVersion))` with
 github.com/Masterminds/semver/v3, where the cluster version is the server's `gitVersion`
 (`v1.30.4-eks-a737599`) with its suffix intact. This module ports `constraints.go` and the
-parts of `version.go` it relies on, as of Masterminds/semver v3.4.0 (the release current
-Helm 3.19+/4 builds with; v3.5.0 only adds length limits and a faster scanner):
+parts of `version.go` it relies on, as of Masterminds/semver v3.4.0: the release helm/helm's
+go.mod requires on the Helm 4 line (Helm 3.17.3 still used v3.3.0; v3.5.0 only adds length
+limits and a faster scanner, same answers):
 
 - Syntax: `rewriteRange` first turns each `A - B` (blanks required around `-`) into
   `>= A, <= B`; the text is split on `||` (OR); each part must match `validConstraintRegex`

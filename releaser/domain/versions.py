@@ -40,6 +40,15 @@ class KitVersion:
     n: int
     patch: int | None = None
 
+    def __post_init__(self) -> None:
+        # Keeps the order consistent with equality: no 2024.3.0 next to 2024.3.
+        if (
+            not 1000 <= self.year <= 9999
+            or self.n < 1
+            or (self.patch is not None and self.patch < 1)
+        ):
+            raise InvalidVersion(f"invalid kit version {self.year}.{self.n}.{self.patch}")
+
     @classmethod
     def parse(cls, text: str) -> KitVersion:
         match = _KIT_RE.fullmatch(text)
