@@ -180,3 +180,13 @@ class IndexChanges:
             raw = (entry.get("annotations") or {}).get("artifacthub.io/changes")
             found += [_change(item) for item in yaml.safe_load(raw) or []] if raw else []
         return found
+
+
+@dataclass
+class Fleet:
+    """`CustomerVersions` with fixed answers: customer -> the kit branch it references."""
+
+    refs: dict[str, str]
+
+    def versions(self) -> dict[str, str]:
+        return dict(self.refs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -24,17 +23,9 @@ from tests.kitrepo import (
     make_kit_repo,
     write_kit,
 )
-from tests.release_helpers import deps_for
+from tests.release_helpers import Fleet, deps_for
 
 runner = CliRunner()
-
-
-@dataclass
-class Fleet:
-    refs: dict[str, str]
-
-    def versions(self) -> dict[str, str]:
-        return dict(self.refs)
 
 
 @pytest.fixture
