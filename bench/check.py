@@ -29,26 +29,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from releaser.adapters.local_helm_repo import shipped_repositories  # noqa: E402
 from tests.kitrepo import make_kit_repo  # noqa: E402
 from tests.servers import FileServer  # noqa: E402
 
-# Real repository URL -> index file (PROVENANCE.md section A).
-INDEX_FILES = {
-    "https://charts.jetstack.io": "jetstack-cert-manager.index.yaml",
-    "https://kubernetes.github.io/ingress-nginx": "ingress-nginx.index.yaml",
-    "https://prometheus-community.github.io/helm-charts": "prometheus-community.index.yaml",
-    "https://grafana.github.io/helm-charts": "grafana.index.yaml",
-    "https://grafana-community.github.io/helm-charts": "grafana-community.index.yaml",
-    "https://bitnami-labs.github.io/sealed-secrets": "sealed-secrets.index.yaml",
-    "https://argoproj.github.io/argo-helm": "argo.index.yaml",
-    "https://kubernetes.github.io/autoscaler": "autoscaler.index.yaml",
-    "https://aws.github.io/eks-charts": "eks.index.yaml",
-    "https://kubernetes-sigs.github.io/aws-ebs-csi-driver": "aws-ebs-csi-driver.index.yaml",
-    "https://kubernetes-sigs.github.io/external-dns/": "external-dns.index.yaml",
-    "https://charts.external-secrets.io": "external-secrets.index.yaml",
-    "https://opensource.zalando.com/postgres-operator/charts/postgres-operator": "postgres-operator.index.yaml",
-    "https://victoriametrics.github.io/helm-charts/": "victoriametrics.index.yaml",
-}
+# Real repository URL -> index file: the mapping the package ships for the demo.
+INDEX_FILES = shipped_repositories()
 
 # The 16 components of the project's core kit (used when no kit with core/ is available).
 BUILTIN = {
