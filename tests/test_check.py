@@ -238,7 +238,7 @@ def test_damaged_cache_is_refetched(tmp_path: Path, mirrors: Path, server: FileS
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "releaser" / "indexes"
     for index in cache.rglob("index.yaml"):
         index.write_bytes(b"garbage")
-    for parsed in cache.rglob("charts/*.json"):
+    for parsed in [*cache.rglob("charts/*.json"), *(cache.parent / "checks").glob("*.json")]:
         parsed.unlink()
     server.log.clear()
     second = run_check(kit, mirrors)

@@ -15,15 +15,13 @@ unchanged (one 304) reads a small JSON file and parses no YAML at all. Writes ar
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from releaser.adapters.cache_files import read_json_object, write_atomic, write_json
 from releaser.domain.charts import ChartChange, ChartRelease
 
 _FORMAT = 1
@@ -54,7 +52,7 @@ class IndexCache:
 
     # ------------------------------------------------------------------ index
     def meta(self, url: str) -> IndexMeta | None:
-        data = _read_json(self._dir(url) / "meta.json")
+        data = read_json_object(self._dir(url) / "meta.json")
         if not data or data.get("format") != _FORMAT:
             return None
         try:
@@ -90,25 +88,23 @@ class IndexCache:
             datetime.now(UTC).isoformat(timespec="seconds"),
         )
         directory = self._dir(url)
-        _write(directory / "index.yaml", raw)
-        _write(
+        write_atomic(directory / "index.yaml", raw)
+        write_json(
             directory / "meta.json",
-            json.dumps(
-                {
-                    "format": _FORMAT,
-                    "url": meta.url,
-                    "etag": etag,
-                    "lastModified": last_modified,
-                    "sha256": meta.sha256,
-                    "fetchedAt": meta.fetched_at,
-                }
-            ).encode(),
+            {
+                "format": _FORMAT,
+                "url": meta.url,
+                "etag": etag,
+                "lastModified": last_modified,
+                "sha256": meta.sha256,
+                "fetchedAt": meta.fetched_at,
+            },
         )
         return meta
 
     # ------------------------------------------------------------------ parsed charts
     def releases(self, url: str, sha256: str, chart: str) -> list[ChartRelease] | None:
-        data = _read_json(self._chart_file(url, chart))
+        data = read_json_object(self._chart_file(url, chart))
         if not data or data.get("format") != _FORMAT or data.get("sha256") != sha256:
             return None
         try:
@@ -125,7 +121,7 @@ class IndexCache:
             "chart": chart,
             "releases": [release_to_json(r) for r in releases],
         }
-        _write(self._chart_file(url, chart), json.dumps(payload, separators=(",", ":")).encode())
+        write_json(self._chart_file(url, chart), payload)
 
     def _chart_file(self, url: str, chart: str) -> Path:
         safe = hashlib.sha256(chart.encode()).hexdigest()[:16]
@@ -173,27 +169,3 @@ def release_from_json(d: dict[str, Any]) -> ChartRelease:
         digest=d.get("digest"),
         annotations=tuple([(k, v) for k, v in annotations]) if annotations else (),
     )
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomic replace; a cache that cannot be written is simply not written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return

@@ -82,6 +82,13 @@ class HelmRepoSource:
         self._cache.store_releases(url, state.meta.sha256, chart, found)
         return found
 
+    def revision(self, repo_url: str, chart: str) -> str | None:
+        """The sha256 of the repository's index as this run sees it (after one conditional
+        GET, shared with `releases`): the chart's releases change only when it does."""
+        url = index_url(self._mirrors.apply(repo_url))
+        state = self._load(url, repo_url)
+        return state.meta.sha256 if state.meta else None
+
     # ------------------------------------------------------------------ fetching
     def _load(self, url: str, repo_url: str) -> _Index:
         with self._guard:

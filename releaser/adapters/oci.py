@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +23,7 @@ from typing import Any
 import platformdirs
 import requests
 
+from releaser.adapters.cache_files import read_json, write_json
 from releaser.adapters.helm_index import parse_changes
 from releaser.adapters.oci_registry import RegistryClient
 from releaser.domain.charts import ChartRelease
@@ -271,7 +270,7 @@ class _Cache:
 
     def load(self, digest: str) -> _Entry | None:
         path = self._manifest_path(digest)
-        data = _read_json(path) if path else None
+        data = read_json(path) if path else None
         if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
             return None
         return _Entry(digest, data["config"], data.get("annotations") or {}, data.get("layer"))
@@ -279,32 +278,13 @@ class _Cache:
     def store(self, entry: _Entry) -> None:
         path = self._manifest_path(entry.digest)
         if path is not None:
-            _write_json(path, entry.as_json())
+            write_json(path, entry.as_json())
 
     def tags(self, client: RegistryClient) -> dict[str, str]:
-        data = _read_json(self._tags_path(client))
+        data = read_json(self._tags_path(client))
         tags = data.get("tags") if isinstance(data, dict) else None
         return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
 
     def save_tags(self, client: RegistryClient, tags: dict[str, str]) -> None:
         repository = f"{client.host}/{client.repository}"
-        _write_json(self._tags_path(client), {"repository": repository, "tags": tags})
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # absent or damaged: fetch again
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Atomic write; a cache that cannot be written only costs speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+        write_json(self._tags_path(client), {"repository": repository, "tags": tags})

@@ -24,10 +24,14 @@ class ChartSource(Protocol):
     def releases(self, repo_url: str, chart: str) -> list[ChartRelease]: ...
 
 
+class RevisionedSource(ChartSource, Protocol):
+    def revision(self, repo_url: str, chart: str) -> str | None: ...
+
+
 class SchemeSource:
     def __init__(
         self,
-        http: ChartSource,
+        http: RevisionedSource,
         session_factory: Callable[[], requests.Session],
         mirrors: Mirrors,
         oci: ChartSource | None = None,
@@ -39,7 +43,7 @@ class SchemeSource:
         self._lock = threading.Lock()
 
     def releases(self, repo_url: str, chart: str) -> list[ChartRelease]:
-        scheme = repo_url.split("://", 1)[0].lower() if "://" in repo_url else ""
+        scheme = _scheme(repo_url)
         if scheme in ("http", "https"):
             return self._http.releases(repo_url, chart)
         if scheme == "oci":
@@ -48,11 +52,22 @@ class SchemeSource:
             redact(f"repository {repo_url}: unsupported URL scheme (expected https:// or oci://)")
         )
 
+    def revision(self, repo_url: str, chart: str) -> str | None:
+        """What identifies the chart's current releases, when the source can tell cheaply:
+        the index digest for http(s); None (unknown) for OCI, whose tags have no digest."""
+        if _scheme(repo_url) in ("http", "https"):
+            return self._http.revision(repo_url, chart)
+        return None
+
     def _oci_source(self, repo_url: str) -> ChartSource:
         with self._lock:
             if self._oci is None:
                 self._oci = _load_oci(self._session_factory, self._mirrors, repo_url)
             return self._oci
+
+
+def _scheme(repo_url: str) -> str:
+    return repo_url.split("://", 1)[0].lower() if "://" in repo_url else ""
 
 
 def _load_oci(

@@ -1,7 +1,9 @@
 """`check`: for every component, the newest upstream patch, minor and major releases.
 
 Repositories are queried concurrently; one failing repository marks its components with
-an error and the others are still reported (the command then exits 4).
+an error and the others are still reported (the command then exits 4). With a memo, a
+component whose chart releases are unchanged since an earlier run (same index) gets that
+run's answer back instead of reading and sorting every release again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from releaser.app.ports import ChartSource
-from releaser.app.ports_sources import NoProgress, Progress
+from releaser.app.ports_sources import CheckMemo, NoProgress, Progress
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import ReleaserError
 from releaser.domain.kit import Component
@@ -46,6 +48,7 @@ def check_components(
     include_prerelease: bool = False,
     progress: Progress | None = None,
     workers: int = MAX_WORKERS,
+    memo: CheckMemo | None = None,
 ) -> CheckResult:
     """Check each component against its repository; results keep the components' order."""
     bar = progress or NoProgress()
@@ -53,7 +56,7 @@ def check_components(
 
     def one(component: Component) -> ComponentCheck:
         try:
-            return check_one(component, source, include_prerelease)
+            return check_one(component, source, include_prerelease, memo)
         finally:
             bar.advance(component.name)
 
@@ -66,19 +69,22 @@ def check_components(
 
 
 def check_one(
-    component: Component, source: ChartSource, include_prerelease: bool
+    component: Component,
+    source: ChartSource,
+    include_prerelease: bool,
+    memo: CheckMemo | None = None,
 ) -> ComponentCheck:
     try:
-        releases = source.releases(component.repo_url, component.chart)
+        found = memo.recall(component, include_prerelease) if memo else None
+        if found is None:
+            releases = source.releases(component.repo_url, component.chart)
+            if not releases:
+                return ComponentCheck(
+                    component, error=f"no releases of chart '{component.chart}' found"
+                )
+            found = ReleasePool(releases, include_prerelease).upgrades(component.version)
+            if memo:
+                memo.remember(component, include_prerelease, found)
     except ReleaserError as err:
         return ComponentCheck(component, error=err.message)
-    if not releases:
-        return ComponentCheck(component, error=f"no releases of chart '{component.chart}' found")
-    pool = ReleasePool(releases, include_prerelease)
-    found = pool.candidates(component.version)
-    steps = {
-        kind: pool.between(component.version, target)
-        for kind, target in found.by_kind().items()
-        if target is not None
-    }
-    return ComponentCheck(component, found, steps)
+    return ComponentCheck(component, found.candidates, found.steps)

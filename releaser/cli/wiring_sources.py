@@ -16,11 +16,13 @@ from pathlib import Path
 import requests
 
 from releaser.adapters.cache import IndexCache
+from releaser.adapters.check_memo import CheckMemoFiles
 from releaser.adapters.helm_repo import HelmRepoSource
 from releaser.adapters.http import HttpOptions, build_session
 from releaser.adapters.mirrors import Mirrors
 from releaser.adapters.sources import SchemeSource
 from releaser.app.ports import ChartSource
+from releaser.app.ports_sources import CheckMemo
 from releaser.cli.context import Settings
 from releaser.domain.errors import UsageError
 
@@ -71,7 +73,18 @@ def mirrors(settings: Settings) -> Mirrors:
 
 def chart_source(settings: Settings, offline: bool = False) -> ChartSource:
     """http(s) and oci repositories behind one `ChartSource`, mirrored and cached."""
+    return _scheme_source(settings, offline, cache_root())
+
+
+def check_sources(settings: Settings, offline: bool = False) -> tuple[ChartSource, CheckMemo]:
+    """The chart source for `check`, and the memo of its earlier answers."""
+    root = cache_root()
+    source = _scheme_source(settings, offline, root)
+    return source, CheckMemoFiles(source, root)
+
+
+def _scheme_source(settings: Settings, offline: bool, root: Path) -> SchemeSource:
     mirror_map = mirrors(settings)
     sessions = session_factory()
-    helm = HelmRepoSource(sessions, IndexCache(cache_root()), mirror_map, offline=offline)
+    helm = HelmRepoSource(sessions, IndexCache(root), mirror_map, offline=offline)
     return SchemeSource(helm, sessions, mirror_map)

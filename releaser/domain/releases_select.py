@@ -29,6 +29,16 @@ class Candidates:
         return {"patch": self.patch, "minor": self.minor, "major": self.major}
 
 
+@dataclass(frozen=True)
+class Upgrades:
+    """What a component could move to, and for each step kind the releases on the way."""
+
+    candidates: Candidates
+    # For each of patch/minor/major that has a candidate: the releases after the current
+    # version up to and including that candidate, newest first.
+    steps: dict[str, list[ChartRelease]]
+
+
 _Key = tuple[object, ...]
 _Entry = tuple[_Key, ChartVersion, ChartRelease]
 
@@ -74,6 +84,15 @@ class ReleasePool:
 
         patch, minor = self._first(floor, same_minor), self._first(floor, same_major)
         return Candidates(own, patch, minor, self._first(floor, higher_major), newest)
+
+    def upgrades(self, current: str) -> Upgrades:
+        found = self.candidates(current)
+        steps = {
+            kind: self.between(current, target)
+            for kind, target in found.by_kind().items()
+            if target is not None
+        }
+        return Upgrades(found, steps)
 
     def between(self, current: str, target: ChartRelease) -> list[ChartRelease]:
         """Eligible releases after `current` up to and including `target`, newest first."""

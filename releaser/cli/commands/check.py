@@ -25,15 +25,15 @@ def check(
     from releaser.cli import render_check
     from releaser.cli.progress import stderr_progress
     from releaser.cli.wiring import read_kit
-    from releaser.cli.wiring_sources import chart_source
+    from releaser.cli.wiring_sources import check_sources
 
     opts = settings(ctx)
     if fmt not in ("table", "md"):
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
     items = _components(read_kit(opts), section)
-    source = chart_source(opts, offline=offline)
+    source, memo = check_sources(opts, offline=offline)
     progress = stderr_progress("checking")
-    result = check_components(items, source, include_prerelease=pre, progress=progress)
+    result = check_components(items, source, include_prerelease=pre, progress=progress, memo=memo)
     if opts.json:
         typer.echo(redact(json.dumps(render_check.check_as_dict(result), indent=2)))
     else:
