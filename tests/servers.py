@@ -21,7 +21,9 @@ get a 304. Every request is recorded in `server.log` (method, path, headers, sta
 Faults (`fault(path, Fault(...))`, applied to the first `times` requests of that path, or to
 all when `times` is None): a status code, a delay before answering, a body truncated below
 its announced Content-Length, no Content-Length at all, a redirect, an abrupt connection
-reset, replacement bytes.
+reset, replacement bytes. With `tls=` (a server-side `ssl.SSLContext`) it speaks HTTPS.
+A proxy is a server too: a request through an HTTP proxy arrives with the whole URL as its
+path, so `route("http://charts.example.test/index.yaml", …)` answers it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -67,9 +70,15 @@ class FileServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (port chosen by the OS)."""
 
     def __init__(
-        self, root: Path | None = None, *, etag: bool = True, last_modified: bool = True
+        self,
+        root: Path | None = None,
+        *,
+        etag: bool = True,
+        last_modified: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.root = root.resolve() if root else None
+        self.tls = tls  # serve HTTPS with this server-side context
         self.etag = etag
         self.last_modified = last_modified
         self.log: list[Request] = []
@@ -115,11 +124,13 @@ class FileServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> FileServer:
         handler = type("BoundHandler", (_Handler,), {"server_state": self})
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()

@@ -14,7 +14,7 @@ from releaser.adapters.chart_archive import (
     archive_url,
     read_archive,
 )
-from releaser.adapters.http import build_session
+from releaser.adapters.http import HttpClient
 from releaser.domain.api_scan import ApiChoice, collect_defines, scan_chart, scan_template
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
@@ -204,7 +204,7 @@ def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: 
         mirror = {"https://charts.example.test": server.url}
 
         def store(offline: bool = False) -> ChartArchiveStore:
-            return ChartArchiveStore(tmp_path / "cache", build_session,
+            return ChartArchiveStore(tmp_path / "cache", HttpClient(),
                                      lambda u: u.replace(*next(iter(mirror.items()))), offline=offline)
 
         first = store().scan("https://charts.example.test", "demo", release)
@@ -219,7 +219,7 @@ def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: 
 
 
 def test_unreachable_host_is_not_retried_for_every_chart(tmp_path: Path) -> None:
-    store = ChartArchiveStore(tmp_path / "cache", build_session)
+    store = ChartArchiveStore(tmp_path / "cache", HttpClient())
     first = ChartRelease("a", "1.0.0", urls=("http://127.0.0.1:9/a-1.0.0.tgz",))
     second = ChartRelease("b", "1.0.0", urls=("http://127.0.0.1:9/b-1.0.0.tgz",))
     with pytest.raises(UpstreamError, match="connection refused"):

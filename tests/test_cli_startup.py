@@ -18,7 +18,9 @@ from releaser.cli import main
 from releaser.cli.coercion import PlainRuntimeParam, install
 from releaser.cli.commands import COMMANDS
 from releaser.cli.main import app
+from tests.helmrepos import component, kit_components, serve_repos, write_mirrors
 from tests.kitrepo import make_kit_repo
+from tests.servers import FileServer
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -202,3 +204,19 @@ def test_listing_releases_without_a_fleet_imports_neither_requests_nor_jinja2(
     loaded = imported_after("--kit", str(kit), "releases")
     assert "releaser.cli.wiring_releases" in loaded
     assert not loaded & {"requests", "jinja2", "pydantic"}
+
+
+def test_a_warm_check_imports_neither_requests_nor_the_index_parser(
+    tmp_path: Path, upstream: Path
+) -> None:
+    dns = component("https://kubernetes-sigs.github.io/external-dns/", "external-dns", "1.19.0")
+    kit = make_kit_repo(tmp_path / "kit", components=kit_components(base={"dns": dns}))
+    with FileServer() as server:
+        serve_repos(server, upstream / "helm-repos")
+        argv = ("--kit", str(kit), "--mirrors", str(write_mirrors(tmp_path / "m.yaml", server)))
+        cold = imported_after(*argv, "check")
+        warm = imported_after(*argv, "check")
+        assert [r.status for r in server.log] == [200, 304]
+    assert "releaser.adapters.helm_index" in cold
+    assert "urllib3" in warm
+    assert not warm & {"requests", "charset_normalizer", "releaser.adapters.helm_index"}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from releaser.adapters.http import FetchError, HttpOptions, build_session, fetch, redact
+from releaser.adapters.http import FetchError, HttpClient, HttpOptions, fetch, redact
 from tests.helmrepos import component, kit_components, run_check, serve_repos, write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import Fault, FileServer
@@ -125,10 +125,10 @@ def test_body_over_the_size_limit(kit: Path, tmp_path: Path, server: FileServer,
 
 def test_size_limit_is_enforced_while_streaming(server: FileServer) -> None:
     server.fault(PATH, Fault(no_length=True))  # no Content-Length to refuse up front
-    session = build_session(HttpOptions(retries=0, max_bytes=20_000))
+    client = HttpClient(HttpOptions(retries=0, max_bytes=20_000))
     with pytest.raises(FetchError, match="response exceeds the limit of 20000 bytes"):
-        fetch(session, server.url + PATH)
-    assert len(fetch(session, server.url + PATH, max_bytes=10**6).content) > 20_000
+        fetch(client, server.url + PATH)
+    assert len(fetch(client, server.url + PATH, max_bytes=10**6).content) > 20_000
 
 
 def test_redirect_loop(kit: Path, tmp_path: Path, server: FileServer) -> None:

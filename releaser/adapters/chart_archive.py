@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
 import yaml
 
-from releaser.adapters.http import FetchError, fetch, redact
+from releaser.adapters.http import FetchError, HttpClient, fetch, redact
 from releaser.domain.api_scan import ApiChoice, ChartScan, scan_chart
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
@@ -116,14 +115,13 @@ class ChartArchiveStore:
     def __init__(
         self,
         cache_dir: Path,
-        session_factory: Callable[[], requests.Session],
+        client: HttpClient,
         rewrite: Callable[[str], str] = lambda url: url,
         oci_download: OciDownload | None = None,
         offline: bool = False,
     ) -> None:
         self.cache_dir = cache_dir
-        self._sessions = session_factory
-        self._session: requests.Session | None = None
+        self._client = client
         self.rewrite = rewrite
         self.oci_download = oci_download
         self.offline = offline
@@ -172,10 +170,8 @@ class ChartArchiveStore:
         if host in self._dead_hosts:  # an air-gapped site: do not wait on it once per chart
             reason = self._dead_hosts[host]
             raise UpstreamError(f"{redact(upstream)}: {reason} (earlier in this run)")
-        if self._session is None:
-            self._session = self._sessions()
         try:
-            return fetch(self._session, url, max_bytes=MAX_ARCHIVE).content
+            return fetch(self._client, url, max_bytes=MAX_ARCHIVE).content
         except FetchError as exc:
             if exc.reason.startswith(_UNREACHABLE):
                 self._dead_hosts[host] = exc.reason

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
-
 from releaser.adapters.cache import IndexCache, IndexMeta
-from releaser.adapters.http import FetchError, fetch, redact
+from releaser.adapters.http import FetchError, HttpClient, fetch, redact
 from releaser.adapters.mirrors import Mirrors
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
@@ -40,16 +37,15 @@ class _Index:
 class HelmRepoSource:
     def __init__(
         self,
-        session_factory: Callable[[], requests.Session],
+        client: HttpClient,
         cache: IndexCache,
         mirrors: Mirrors | None = None,
         offline: bool = False,
     ) -> None:
-        self._session_factory = session_factory
+        self._client = client
         self._cache = cache
         self._mirrors = mirrors or Mirrors()
         self._offline = offline
-        self._local = threading.local()
         self._indexes: dict[str, _Index] = {}
         self._guard = threading.Lock()
 
@@ -119,7 +115,7 @@ class HelmRepoSource:
     ) -> bytes | None:
         """GET the index (conditionally with `headers`); None when it is unchanged (304)."""
         try:
-            answer = fetch(self._session(), url, headers=headers)
+            answer = fetch(self._client, url, headers=headers)
         except FetchError as err:
             raise _error(repo_url, err.reason) from None
         if answer.status == 304 and headers:
@@ -129,12 +125,6 @@ class HelmRepoSource:
             url, answer.content, answer.headers.get("ETag"), answer.headers.get("Last-Modified")
         )
         return state.raw
-
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = self._session_factory()
-        return session
 
 
 def _conditional(meta: IndexMeta) -> dict[str, str]:

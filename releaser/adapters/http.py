@@ -1,18 +1,42 @@
-"""The one HTTP session factory: timeouts, retries with backoff, redirect and size limits,
-and credential redaction. Every adapter that talks HTTP (Helm repositories, OCI registries,
-Argo CD) builds its session here and reads bodies through `fetch`.
+"""GETting files over HTTP: timeouts, retries with backoff, redirect and size limits, proxies
+from the environment, credential redaction.
+
+`HttpClient` (urllib3) fetches whole files: Helm repository indexes and chart archives. It is
+what a warm `releaser check` needs, so it imports urllib3 and not requests, whose import
+alone costs more than a third of such a run. API conversations (OCI registries, Argo CD)
+use requests sessions from `releaser.adapters.http_session`, built on the same options.
+
+Like requests, the client honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, verifies TLS with
+REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (else certifi's bundle), and turns
+credentials in a URL (`https://user:pass@host/…`) into Basic auth, dropped on redirects to
+another host.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import re
+import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.request import getproxies_environment, proxy_bypass
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationValueError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseError,
+)
+from urllib3.util import make_headers
 from urllib3.util.retry import Retry
 
 from releaser import __version__
@@ -41,36 +65,31 @@ class HttpOptions:
     max_bytes: int = DEFAULT_MAX_BYTES  # largest body accepted, enforced while streaming
 
 
-class ReleaserSession(requests.Session):
-    """A `requests.Session` that remembers its options (timeouts, size limit)."""
-
-    def __init__(self, options: HttpOptions) -> None:
-        super().__init__()
-        self.http_options = options
-
-
-def build_session(options: HttpOptions | None = None) -> ReleaserSession:
-    """A session with bounded retries (exponential backoff), redirects and a user agent."""
-    opts = options or HttpOptions()
-    session = ReleaserSession(opts)
-    retry = Retry(
-        total=opts.retries,
+def retry_policy(opts: HttpOptions, redirects: bool) -> Retry:
+    """Bounded retries of idempotent requests; the last answer is handed back, not raised."""
+    return Retry(
+        total=None,  # each kind has its own bound; redirects must not eat the retries
         connect=opts.retries,
         read=opts.retries,
         status=opts.retries,
         other=0,
+        redirect=opts.max_redirects if redirects else False,
         backoff_factor=opts.backoff,
         status_forcelist=RETRY_STATUSES,
         allowed_methods=frozenset({"GET", "HEAD"}),
         raise_on_status=False,  # hand back the last answer: its status names the failure
         respect_retry_after_header=False,  # a server must not stall us for minutes
     )
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.max_redirects = opts.max_redirects
-    session.headers["User-Agent"] = f"releaser/{__version__}"
-    return session
+
+
+def ca_bundle() -> str:
+    """The CA file requests would use: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else certifi."""
+    configured = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if configured:
+        return configured
+    import certifi
+
+    return str(certifi.where())
 
 
 @dataclass(frozen=True)
@@ -79,7 +98,7 @@ class Fetched:
 
     url: str  # final URL after redirects
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # case-insensitive
     content: bytes
 
 
@@ -92,51 +111,120 @@ class FetchError(UpstreamError):
         super().__init__(f"{self.url}: {self.reason}")
 
 
+class HttpClient:
+    """Connection pools (one per proxy) shared by every thread; urllib3 pools are thread-safe."""
+
+    def __init__(self, options: HttpOptions | None = None) -> None:
+        self.options = options or HttpOptions()
+        self._proxies = getproxies_environment()
+        self._headers = make_headers(accept_encoding=True, user_agent=f"releaser/{__version__}")
+        self._managers: dict[str | None, urllib3.PoolManager] = {}
+        self._lock = threading.Lock()
+
+    def open(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
+        """GET with retries and redirects; the body is left unread (streamed by `fetch`)."""
+        target, auth = _split_credentials(url)
+        opts = self.options
+        return self._manager(target).request(
+            "GET",
+            target,
+            headers={**self._headers, **auth, **headers},  # urllib3 replaces, not merges
+            preload_content=False,
+            redirect=True,
+            retries=retry_policy(opts, redirects=True),
+            timeout=urllib3.Timeout(connect=opts.connect_timeout, read=opts.read_timeout),
+        )
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        proxy = self._proxy_for(url)
+        with self._lock:
+            if proxy not in self._managers:
+                self._managers[proxy] = self._new_manager(proxy)
+            return self._managers[proxy]
+
+    def _proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+        if not proxy or proxy_bypass(parts.netloc):
+            return None
+        return proxy
+
+    def _new_manager(self, proxy: str | None) -> urllib3.PoolManager:
+        if proxy is None:
+            return urllib3.PoolManager(maxsize=16, ca_certs=ca_bundle())
+        target, auth = _split_credentials(proxy)
+        return urllib3.ProxyManager(
+            target,
+            maxsize=16,
+            proxy_headers={"Proxy-Authorization": auth["Authorization"]} if auth else None,
+            ca_certs=ca_bundle(),
+        )
+
+
 def fetch(
-    session: requests.Session,
+    client: HttpClient,
     url: str,
     max_bytes: int | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     """GET `url`; 200 and 304 come back, anything else raises `FetchError` (one line)."""
-    opts = session.http_options if isinstance(session, ReleaserSession) else HttpOptions()
+    opts = client.options
     limit = opts.max_bytes if max_bytes is None else max_bytes
-    timeout = (opts.connect_timeout, opts.read_timeout)
     try:
-        with session.get(url, headers=dict(headers or {}), timeout=timeout, stream=True) as resp:
-            if resp.status_code == 304:
-                return Fetched(resp.url, 304, dict(resp.headers), b"")
-            if resp.status_code != 200:
-                raise FetchError(url, _status_reason(resp, opts.retries))
-            return Fetched(resp.url, 200, dict(resp.headers), _read_body(resp, url, limit))
-    except FetchError:
-        raise
-    except requests.TooManyRedirects:
-        raise FetchError(url, f"too many redirects (more than {opts.max_redirects})") from None
-    except requests.RequestException as err:
+        resp = client.open(url, headers or {})
+    except MaxRetryError as err:
+        if isinstance(err.reason, ResponseError) and "redirect" in str(err.reason):
+            reason = f"too many redirects (more than {opts.max_redirects})"
+            raise FetchError(url, reason) from None
         raise FetchError(url, describe_error(err, opts)) from None
+    except (HTTPError, ValueError) as err:  # ValueError: a URL urllib3 cannot parse
+        raise FetchError(url, describe_error(err, opts)) from None
+    try:
+        if resp.status not in (200, 304):
+            raise FetchError(url, _status_reason(resp.status, resp.reason, opts.retries))
+        body = _read_body(resp, url, limit, opts) if resp.status == 200 else b""
+    except BaseException:
+        resp.close()  # the connection may still hold unread bytes: never reuse it
+        raise
+    resp.release_conn()
+    return Fetched(resp.url or url, resp.status, resp.headers, body)
 
 
-def _status_reason(resp: requests.Response, retries: int) -> str:
-    text = f"HTTP {resp.status_code} {resp.reason or ''}".rstrip()
-    if resp.status_code in RETRY_STATUSES and retries:
+def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without userinfo, and the Basic auth header that userinfo stood for."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, {}
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return bare, {"Authorization": make_headers(basic_auth=f"{user}:{password}")["authorization"]}
+
+
+def _status_reason(status: int, reason: str | None, retries: int) -> str:
+    text = f"HTTP {status} {reason or ''}".rstrip()
+    if status in RETRY_STATUSES and retries:
         text += f" (after {retries} retries)"
     return text
 
 
-def _read_body(resp: requests.Response, url: str, limit: int) -> bytes:
+def _read_body(
+    resp: urllib3.BaseHTTPResponse, url: str, limit: int, opts: HttpOptions
+) -> bytes:
     announced = resp.headers.get("Content-Length", "")
     if announced.isdigit() and int(announced) > limit:
         raise FetchError(url, f"response of {int(announced)} bytes exceeds the limit of {limit}")
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in resp.iter_content(_CHUNK):
+        for chunk in resp.stream(_CHUNK):
             size += len(chunk)
             if size > limit:
                 raise FetchError(url, f"response exceeds the limit of {limit} bytes")
             chunks.append(chunk)
-    except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as err:
+    except ReadTimeoutError:
+        raise FetchError(url, f"no answer within {opts.read_timeout:g}s") from None
+    except (ProtocolError, OSError) as err:
         if announced.isdigit():
             received = max(size, _bytes_read(err))
             raise FetchError(
@@ -147,21 +235,25 @@ def _read_body(resp: requests.Response, url: str, limit: int) -> bytes:
 
 
 def describe_error(err: BaseException, opts: HttpOptions) -> str:
-    """A short, URL-free reason for a requests/urllib3 failure."""
-    if isinstance(err, requests.ConnectTimeout):
+    """A short, URL-free reason for a failed request (urllib3 or requests, which wraps it)."""
+    chain = _chain(err)
+    # urllib3's NewConnectionError (refused, unreachable…) subclasses ConnectTimeoutError.
+    if any(_connect_timed_out(cur) for cur in chain):
         return f"connection timed out after {opts.connect_timeout:g}s"
-    if isinstance(err, requests.ReadTimeout) or _timed_out(err):
+    if _timed_out(chain):
         return f"no answer within {opts.read_timeout:g}s"
-    if isinstance(err, requests.exceptions.SSLError):
+    if any(isinstance(cur, ssl.SSLError) for cur in chain):
         return f"TLS error ({_root(err)})"
-    if isinstance(err, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+    if any(isinstance(cur, LocationValueError | ValueError) for cur in chain):
         return "invalid URL"
-    code = _errno(err)
+    code = _errno(err, chain)
     if code == errno.ECONNREFUSED:
         return "connection refused"
     if code == errno.ECONNRESET:
         return "connection reset by peer"
-    if "Name or service not known" in str(err) or "nodename nor servname" in str(err):
+    if any(isinstance(cur, NameResolutionError) for cur in chain) or (
+        "Name or service not known" in str(err) or "nodename nor servname" in str(err)
+    ):
         return "host name not found"
     return _root(err)
 
@@ -191,20 +283,24 @@ def _bytes_read(err: BaseException) -> int:
     return 0
 
 
-def _timed_out(err: BaseException) -> bool:
-    """A read timeout that outlived its retries arrives wrapped in a ConnectionError."""
+def _connect_timed_out(err: BaseException) -> bool:
+    return isinstance(err, ConnectTimeoutError) and not isinstance(err, NewConnectionError)
+
+
+def _timed_out(chain: list[BaseException]) -> bool:
+    """A read timeout that outlived its retries arrives wrapped in other errors."""
     return any(
         isinstance(cur, TimeoutError | ReadTimeoutError) or "Read timed out" in str(cur)
-        for cur in _chain(err)
+        for cur in chain
     )
 
 
-def _errno(err: BaseException) -> int | None:
-    for cur in _chain(err):
-        if isinstance(cur, OSError) and cur.errno:
-            return cur.errno
+def _errno(err: BaseException, chain: list[BaseException]) -> int | None:
+    for cur in chain:
         if isinstance(cur, ConnectionResetError):
             return errno.ECONNRESET
+        if isinstance(cur, OSError) and cur.errno:
+            return cur.errno
     text = str(err)
     if "Connection refused" in text:
         return errno.ECONNREFUSED

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
-
-import requests
+from typing import TYPE_CHECKING, Protocol
 
 from releaser.adapters.http import redact
 from releaser.adapters.mirrors import Mirrors
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
+
+if TYPE_CHECKING:  # requests is imported by the first oci:// repository, not before
+    import requests
 
 
 class ChartSource(Protocol):

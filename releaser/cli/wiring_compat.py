@@ -21,7 +21,13 @@ from releaser.app.ports_bump import CompatibleVersionPicker
 from releaser.cli.context import Settings
 from releaser.cli.output import info
 from releaser.cli.wiring import kit_files, kit_root
-from releaser.cli.wiring_sources import cache_root, chart_source, mirrors, session_factory
+from releaser.cli.wiring_sources import (
+    cache_root,
+    chart_source,
+    http_client,
+    mirrors,
+    session_factory,
+)
 from releaser.domain.compat import CompatData
 from releaser.domain.errors import UsageError
 
@@ -52,7 +58,7 @@ def chart_archives(settings: Settings, offline: bool = False) -> ChartArchiveSto
         return source.download_chart(repo_url, chart, version)
 
     return ChartArchiveStore(
-        cache_root() / "charts", sessions, mirror_map.apply, oci_download, offline=offline
+        cache_root() / "charts", http_client(), mirror_map.apply, oci_download, offline=offline
     )
 
 

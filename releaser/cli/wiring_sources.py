@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from functools import partial
 from pathlib import Path
-
-import requests
+from typing import TYPE_CHECKING
 
 from releaser.adapters.cache import IndexCache
 from releaser.adapters.check_memo import CheckMemoFiles
 from releaser.adapters.helm_repo import HelmRepoSource
-from releaser.adapters.http import HttpOptions, build_session
+from releaser.adapters.http import HttpClient, HttpOptions
 from releaser.adapters.mirrors import Mirrors
 from releaser.adapters.sources import SchemeSource
 from releaser.app.ports import ChartSource
 from releaser.app.ports_sources import CheckMemo
 from releaser.cli.context import Settings
 from releaser.domain.errors import UsageError
+
+if TYPE_CHECKING:  # imported by the first OCI registry a run meets, not before
+    import requests
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
@@ -63,8 +64,21 @@ def cache_root(env: Mapping[str, str] | None = None) -> Path:
     return Path(user_cache_dir("releaser"))
 
 
+def http_client(options: HttpOptions | None = None) -> HttpClient:
+    """The client that GETs indexes and chart archives."""
+    return HttpClient(options or http_options())
+
+
 def session_factory(options: HttpOptions | None = None) -> Callable[[], requests.Session]:
-    return partial(build_session, options or http_options())
+    """requests sessions for OCI registries, built (and requests imported) on demand."""
+    opts = options or http_options()
+
+    def build() -> requests.Session:
+        from releaser.adapters.http_session import build_session
+
+        return build_session(opts)
+
+    return build
 
 
 def mirrors(settings: Settings) -> Mirrors:
@@ -85,6 +99,5 @@ def check_sources(settings: Settings, offline: bool = False) -> tuple[ChartSourc
 
 def _scheme_source(settings: Settings, offline: bool, root: Path) -> SchemeSource:
     mirror_map = mirrors(settings)
-    sessions = session_factory()
-    helm = HelmRepoSource(sessions, IndexCache(root), mirror_map, offline=offline)
-    return SchemeSource(helm, sessions, mirror_map)
+    helm = HelmRepoSource(http_client(), IndexCache(root), mirror_map, offline=offline)
+    return SchemeSource(helm, session_factory(), mirror_map)
