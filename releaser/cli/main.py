@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -65,4 +66,10 @@ def global_options(
 
 def main() -> None:
     """Console entry point; typer maps usage errors to exit 2 and `typer.Exit` to its code."""
-    app(prog_name="releaser")
+    try:
+        app(prog_name="releaser")
+    finally:
+        # The process ends here. The collections the interpreter runs while shutting down skip
+        # frozen objects; they cost 50-60 ms (a sixth of a warm `check`) to free memory the
+        # operating system takes back anyway.
+        gc.freeze()
