@@ -6,7 +6,10 @@ Serves the Helm repository indexes of `../shared/upstream-data/helm-repos` with 
 server, maps the kit's real repository URLs onto it with a mirrors file, and runs the CLI as
 a subprocess (`python -m releaser --kit K --mirrors M --json check`):
 - cold: an empty cache directory each run (fetch + parse everything);
-- warm: the same cache directory, primed once (one 304 per repository, no YAML);
+- warm: the same cache directory, primed once (one 304 per repository, no YAML, each
+  component's answer read back from the memo of the earlier run);
+- warm, answers not kept: the same, with the memo of answers deleted before each run (what a
+  run costs after the kit's versions changed but upstream did not);
 - peak memory: the largest ru_maxrss of those child processes;
 - baseline: parsing every needed index whole with yaml.CSafeLoader, in this process.
 For scale: Renovate takes 11.8 s cold and 3.0 s warm with 680–870 MB peak on this kit.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -90,8 +94,10 @@ def prefix_of(url: str) -> str:
     return "/" + INDEX_FILES[url].removesuffix(".index.yaml")
 
 
-def run_measured(kit: Path, mirrors: Path, cache: Path) -> tuple[float, int]:
-    """Like run_once, but reaps the child itself so its own ru_maxrss is known."""
+def run_measured(kit: Path, mirrors: Path, cache: Path, forget_answers: bool = False) -> tuple[float, int]:
+    """Runs check in a child it reaps itself, so the child's own ru_maxrss is known."""
+    if forget_answers:
+        shutil.rmtree(cache / "releaser" / "checks", ignore_errors=True)
     env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT))
     env.pop("RELEASER_CACHE_DIR", None)
     argv = [sys.executable, "-m", "releaser", "--kit", str(kit), "--mirrors", str(mirrors), "--json", "check"]
@@ -146,14 +152,16 @@ def main() -> None:
             warm_cache = tmp / "warm"
             run_measured(kit, mirrors, warm_cache)
             warm = [run_measured(kit, mirrors, warm_cache) for _ in range(args.runs)]
+            unkept = [run_measured(kit, mirrors, warm_cache, forget_answers=True) for _ in range(args.runs)]
         floor = startup_floor(args.runs, "-c", "import releaser.cli.main")
         help_floor = startup_floor(args.runs, "-m", "releaser", "--help")
         base = baseline(args.data, repos)
         size = sum((args.data / INDEX_FILES[u]).stat().st_size for u in repos)
-        peak = max(rss for _, rss in cold + warm) / 1024
+        peak = max(rss for _, rss in cold + warm + unkept) / 1024
         print(f"kit: {kit}  components: {len(charts)}  repositories: {len(repos)}  index bytes: {size / 1e6:.1f} MB")
         print(f"cold  median of {args.runs}: {statistics.median(t for t, _ in cold):.2f} s   (target <= 1.5 s)")
         print(f"warm  median of {args.runs}: {statistics.median(t for t, _ in warm):.2f} s   (target <= 0.4 s)")
+        print(f"warm, answers not kept, median of {args.runs}: {statistics.median(t for t, _ in unkept):.2f} s")
         print(f"peak memory (max ru_maxrss of the runs): {peak:.0f} MB   (target <= 120 MB)")
         print(f"startup floor, medians: import releaser.cli.main {floor:.2f} s, "
               f"`releaser --help` {help_floor:.2f} s (typer builds every command)")
