@@ -55,13 +55,14 @@ def test_http_proxy_from_the_environment(
         assert "pr0xy-pass" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("no_proxy", ["127.0.0.1", "example.test, 127.0.0.0/8", "*"])
 def test_no_proxy_goes_direct(
-    tmp_path: Path, upstream: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, upstream: Path, monkeypatch: pytest.MonkeyPatch, no_proxy: str
 ) -> None:
     with FileServer() as server:
         server.route("/sealed/index.yaml", upstream / SEALED_INDEX)
         monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nobody listens there
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setenv("NO_PROXY", no_proxy)
         assert run_check(_kit(tmp_path, server.url + "/sealed"), None).exit_code == 0
         monkeypatch.delenv("NO_PROXY")
         refused = run_check(_kit(tmp_path / "again", server.url + "/sealed"), None)

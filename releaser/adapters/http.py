@@ -6,7 +6,8 @@ what a warm `releaser check` needs, so it imports urllib3 and not requests, whos
 alone costs more than a third of such a run. API conversations (OCI registries, Argo CD)
 use requests sessions from `releaser.adapters.http_session`, built on the same options.
 
-Like requests, the client honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, verifies TLS with
+Like requests, the client honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (names, suffixes and
+networks such as 10.0.0.0/8), verifies TLS with
 REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (else certifi's bundle), and turns
 credentials in a URL (`https://user:pass@host/…`) into Basic auth, dropped on redirects to
 another host.
@@ -15,13 +16,14 @@ another host.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import re
 import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 from urllib.request import getproxies_environment, proxy_bypass
 
 import urllib3
@@ -145,7 +147,7 @@ class HttpClient:
     def _proxy_for(self, url: str) -> str | None:
         parts = urlsplit(url)
         proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
-        if not proxy or proxy_bypass(parts.netloc):
+        if not proxy or _bypassed(parts, self._proxies.get("no", "")):
             return None
         return proxy
 
@@ -159,6 +161,23 @@ class HttpClient:
             proxy_headers={"Proxy-Authorization": auth["Authorization"]} if auth else None,
             ca_certs=ca_bundle(),
         )
+
+
+def _bypassed(parts: SplitResult, no_proxy: str) -> bool:
+    """NO_PROXY as requests reads it: host names and suffixes, and also networks (CIDR)."""
+    if proxy_bypass(parts.netloc):
+        return True
+    try:
+        address = ipaddress.ip_address(parts.hostname or "")
+    except ValueError:
+        return False
+    for entry in no_proxy.split(","):
+        try:
+            if address in ipaddress.ip_network(entry.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def fetch(
