@@ -15,7 +15,7 @@ import pytest
 from releaser.adapters.http import FetchError, HttpClient, HttpOptions, fetch
 from tests.helmrepos import component, kit_components, run_check
 from tests.kitrepo import make_kit_repo
-from tests.servers import FileServer
+from tests.servers import Fault, FileServer
 
 SEALED_INDEX = "helm-repos/sealed-secrets.index.yaml"
 FAR_AWAY = "http://charts.example.test/sealed"  # never resolved: only a proxy can reach it
@@ -141,3 +141,14 @@ def test_tls_trusts_the_ca_bundle_requests_would(
     monkeypatch.setenv(variable, str(certificate[0]))
     answer = fetch(HttpClient(), https_server.url + "/index.yaml")
     assert answer.status == 200 and answer.content.startswith(b"apiVersion")
+
+
+def test_credentials_are_not_sent_on_to_another_host(upstream: Path) -> None:
+    with FileServer() as first, FileServer() as other:
+        other.route("/moved/index.yaml", upstream / SEALED_INDEX)
+        first.fault("/private/index.yaml", Fault(redirect=f"{other.url}/moved/index.yaml"))
+        url = f"http://robot:secret@127.0.0.1:{first.port}/private/index.yaml"
+        assert fetch(HttpClient(), url).content.startswith(b"apiVersion")
+        assert first.log[0].headers["authorization"].startswith("Basic ")
+        (moved,) = other.log
+        assert "authorization" not in moved.headers
