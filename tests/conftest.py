@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.helmrepos import serve_repos
+from tests.servers import FileServer
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 UPSTREAM = SHARED / "upstream-data"
 _real_connect = socket.socket.connect
@@ -69,3 +72,11 @@ def upstream() -> Path:
     if not UPSTREAM.is_dir():
         pytest.fail(f"shared upstream data not found at {UPSTREAM}")
     return UPSTREAM
+
+
+@pytest.fixture
+def helm_server(upstream: Path) -> Iterator[FileServer]:
+    """The real index files on 127.0.0.1, each repository under its own prefix (helmrepos.REPOS)."""
+    with FileServer() as server:
+        serve_repos(server, upstream / "helm-repos")
+        yield server

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,20 +51,13 @@ KIT = {
 
 
 @pytest.fixture
-def server(upstream: Path) -> Iterator[FileServer]:
-    with FileServer() as srv:
-        serve_repos(srv, upstream / "helm-repos")
-        yield srv
-
-
-@pytest.fixture
 def kit(tmp_path: Path) -> Path:
     return make_kit_repo(tmp_path / "kit", components=KIT)
 
 
 @pytest.fixture
-def mirrors(tmp_path: Path, server: FileServer) -> Path:
-    return write_mirrors(tmp_path / "mirrors.yaml", server)
+def mirrors(tmp_path: Path, helm_server: FileServer) -> Path:
+    return write_mirrors(tmp_path / "mirrors.yaml", helm_server)
 
 
 def _by_name(stdout: str) -> dict[str, dict]:
@@ -146,27 +138,27 @@ def test_section_filter_and_unknown_section(kit: Path, mirrors: Path) -> None:
     assert bad.exit_code == 2 and "unknown section 'nope'" in bad.stderr
 
 
-def test_table_and_markdown_show_upstream_urls(kit: Path, mirrors: Path, server: FileServer) -> None:
+def test_table_and_markdown_show_upstream_urls(kit: Path, mirrors: Path, helm_server: FileServer) -> None:
     table = run_check(kit, mirrors, json_output=False)
     assert table.exit_code == 0
     assert "PATCH" in table.stdout and JETSTACK in table.stdout
-    assert server.url not in table.stdout
+    assert helm_server.url not in table.stdout
     md = run_check(kit, mirrors, "--format", "md", json_output=False)
     assert md.stdout.startswith("| Component |") and "### external-dns: changes since 1.19.0" in md.stdout
-    assert server.url not in md.stdout
+    assert helm_server.url not in md.stdout
     bad = run_check(kit, mirrors, "--format", "html", json_output=False)
     assert bad.exit_code == 2
 
 
-def test_warm_run_costs_one_304_per_repository(kit: Path, mirrors: Path, server: FileServer) -> None:
+def test_warm_run_costs_one_304_per_repository(kit: Path, mirrors: Path, helm_server: FileServer) -> None:
     first = run_check(kit, mirrors)
-    server.log.clear()
+    helm_server.log.clear()
     second = run_check(kit, mirrors)
     assert second.exit_code == 0 and second.stdout == first.stdout
-    statuses = sorted((r.path, r.status) for r in server.log)
+    statuses = sorted((r.path, r.status) for r in helm_server.log)
     repos = {REPOS[s["repoURL"]][0] for items in KIT.values() for s in items.values()}
     assert statuses == sorted((f"{p}/index.yaml", 304) for p in repos)
-    assert all("if-none-match" in r.headers for r in server.log)
+    assert all("if-none-match" in r.headers for r in helm_server.log)
 
 
 def test_last_modified_alone_also_revalidates(kit: Path, tmp_path: Path, upstream: Path) -> None:
@@ -192,12 +184,12 @@ def test_changed_index_is_refetched_and_reparsed(tmp_path: Path, upstream: Path)
         assert after["latest"]["minor"]["version"] == "1.22.0"
 
 
-def test_offline_uses_the_cache_and_names_missing_repositories(kit: Path, mirrors: Path, server: FileServer, tmp_path: Path) -> None:
+def test_offline_uses_the_cache_and_names_missing_repositories(kit: Path, mirrors: Path, helm_server: FileServer, tmp_path: Path) -> None:
     online = run_check(kit, mirrors)
-    server.log.clear()
+    helm_server.log.clear()
     offline = run_check(kit, mirrors, "--offline")
     assert offline.exit_code == 0 and offline.stdout == online.stdout
-    assert server.log == []  # not a single request
+    assert helm_server.log == []  # not a single request
     other = make_kit_repo(tmp_path / "other", components=kit_components(base={"argo-cd": component("https://argoproj.github.io/argo-helm", "argo-cd", "9.0.0")}))
     missing = run_check(other, mirrors, "--offline")
     assert missing.exit_code == 4
@@ -232,7 +224,7 @@ def test_oci_repository_through_a_real_registry(
     assert result.exit_code == 4
 
 
-def test_damaged_cache_is_refetched(tmp_path: Path, mirrors: Path, server: FileServer) -> None:
+def test_damaged_cache_is_refetched(tmp_path: Path, mirrors: Path, helm_server: FileServer) -> None:
     kit = make_kit_repo(tmp_path / "k", components=kit_components(base={"external-dns": component(DNS, "external-dns", "1.19.0")}))
     first = run_check(kit, mirrors)
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "releaser" / "indexes"
@@ -240,7 +232,7 @@ def test_damaged_cache_is_refetched(tmp_path: Path, mirrors: Path, server: FileS
         index.write_bytes(b"garbage")
     for parsed in [*cache.rglob("charts/*.json"), *(cache.parent / "checks").glob("*.json")]:
         parsed.unlink()
-    server.log.clear()
+    helm_server.log.clear()
     second = run_check(kit, mirrors)
     assert second.exit_code == 0 and second.stdout == first.stdout
-    assert server.statuses("/external-dns/index.yaml") == [304, 200]
+    assert helm_server.statuses("/external-dns/index.yaml") == [304, 200]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from releaser import __version__
 from releaser.adapters.check_memo import upgrades_from_json, upgrades_to_json
 from releaser.adapters.helm_index import chart_entries, releases_from_entries
 from releaser.domain.releases_select import ReleasePool
-from tests.helmrepos import component, kit_components, run_check, serve_repos, write_mirrors
+from tests.helmrepos import component, kit_components, run_check, write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import FileServer
 
@@ -23,10 +22,8 @@ DNS = "https://kubernetes-sigs.github.io/external-dns/"
 
 
 @pytest.fixture
-def mirrors(tmp_path: Path, upstream: Path) -> Iterator[Path]:
-    with FileServer() as srv:
-        serve_repos(srv, upstream / "helm-repos")
-        yield write_mirrors(tmp_path / "mirrors.yaml", srv)
+def mirrors(tmp_path: Path, helm_server: FileServer) -> Path:
+    return write_mirrors(tmp_path / "mirrors.yaml", helm_server)
 
 
 def _kit(where: Path, version: str) -> Path:
