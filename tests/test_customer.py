@@ -8,11 +8,11 @@ from releaser.adapters.manifest_yaml import parse_manifests
 from releaser.domain.customer import (
     find_kit_sources,
     normalise_repo_url,
-    redact_url,
     rewrite_problems,
     splice,
 )
 from releaser.domain.errors import InvalidFileError
+from releaser.domain.redaction import redact_url
 from tests.customerrepo import ADDONS, APPS, KIT_URL
 
 CUSTOMER_REPO = "file:///srv/git/kuvaq.git"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from releaser.adapters.http import FetchError, HttpClient, HttpOptions, fetch, redact
+from releaser.adapters.http import FetchError, HttpClient, HttpOptions, fetch
+from releaser.domain.redaction import redact
 from tests.helmrepos import component, kit_components, run_check, write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import Fault, FileServer

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import requests
 
-from releaser.domain.customer import redact_url
+from releaser.domain.redaction import redact_url
 from releaser.domain.rollout import AppState, GateUnreachable
 
 _MAX_BYTES = 8 * 1024 * 1024

@@ -25,10 +25,11 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from releaser.adapters.http import FetchError, HttpClient, fetch, redact
+from releaser.adapters.http import FetchError, HttpClient, fetch
 from releaser.domain.api_scan import ApiChoice, ChartScan, scan_chart
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
+from releaser.domain.redaction import redact
 
 SCAN_FORMAT = 1  # bump when the scanner changes what it finds: old cache entries are ignored
 MAX_ARCHIVE = 20 * 1024 * 1024

@@ -19,9 +19,9 @@ from pathlib import Path
 from git import BadObject
 from git.db import GitDB
 
-from releaser.domain.customer import redact_url
 from releaser.domain.errors import GitError
 from releaser.domain.fleet import Customer
+from releaser.domain.redaction import redact_url
 
 LOCAL_REFS = "refs/releaser"
 # What GitPython's object database raises for a missing, odd or unreadable object.

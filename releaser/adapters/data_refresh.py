@@ -27,6 +27,7 @@ from urllib3.util.retry import Retry
 
 from releaser.adapters.datasets import load_kubent_rules
 from releaser.domain.errors import UpstreamError
+from releaser.domain.redaction import redact
 
 Fetch = Callable[[str], bytes]
 Doc = dict[str, Any]
@@ -67,10 +68,6 @@ class UpstreamUrls:
         return f"{self.endoflife.rstrip('/')}/products/{name}"
 
 
-def _redact(url: str) -> str:
-    return re.sub(r"//[^/@]*@", "//***@", url)
-
-
 def http_fetcher(timeout: float = 20.0, retries: int = 2, max_bytes: int = MAX_BYTES) -> Fetch:
     """GET with timeouts, retries with backoff on 429/5xx and a size cap.
 
@@ -94,13 +91,13 @@ def http_fetcher(timeout: float = 20.0, retries: int = 2, max_bytes: int = MAX_B
                 response.raise_for_status()
                 body = response.raw.read(max_bytes + 1, decode_content=True)
         except requests.RequestException as exc:
-            reason = _redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             raise UpstreamError(
-                f"could not fetch {_redact(url)}: {reason}", hint=UNCHANGED
+                f"could not fetch {redact(url)}: {reason}", hint=UNCHANGED
             ) from exc
         if len(body) > max_bytes:
             raise UpstreamError(
-                f"{_redact(url)} answered more than {max_bytes} bytes", hint=UNCHANGED
+                f"{redact(url)} answered more than {max_bytes} bytes", hint=UNCHANGED
             )
         return bytes(body)
 
@@ -111,7 +108,7 @@ def http_fetcher(timeout: float = 20.0, retries: int = 2, max_bytes: int = MAX_B
 
 
 def _bad(url: str, what: str) -> UpstreamError:
-    return UpstreamError(f"unexpected answer from {_redact(url)}: {what}", hint=UNCHANGED)
+    return UpstreamError(f"unexpected answer from {redact(url)}: {what}", hint=UNCHANGED)
 
 
 def releases_of(body: bytes, url: str) -> list[Doc]:

@@ -14,10 +14,11 @@ import threading
 from dataclasses import dataclass, field
 
 from releaser.adapters.cache import IndexCache, IndexMeta
-from releaser.adapters.http import FetchError, HttpClient, fetch, redact
+from releaser.adapters.http import FetchError, HttpClient, fetch
 from releaser.adapters.mirrors import Mirrors
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
+from releaser.domain.redaction import redact
 
 
 def index_url(repo_url: str) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-import re
 import ssl
 import threading
 from collections.abc import Mapping
@@ -43,19 +42,11 @@ from urllib3.util.retry import Retry
 
 from releaser import __version__
 from releaser.domain.errors import UpstreamError
+from releaser.domain.redaction import redact
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 _CHUNK = 256 * 1024
-
-# `scheme://user:pass@` or `scheme://token@`: the whole userinfo goes.
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'<>]+@")
-
-
-def redact(text: str) -> str:
-    """`https://user:pass@host/x` -> `https://***@host/x`, anywhere inside `text`."""
-    return _USERINFO.sub(r"\g<scheme>***@", text)
-
 
 @dataclass(frozen=True)
 class HttpOptions:

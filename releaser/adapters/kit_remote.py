@@ -7,8 +7,8 @@ from pathlib import Path
 
 from releaser.adapters.customer_repo import run_git
 from releaser.adapters.kit_files import GitRefFiles
-from releaser.domain.customer import redact_url
 from releaser.domain.errors import GitError
+from releaser.domain.redaction import redact_url
 from releaser.domain.versions import KitVersion
 
 

@@ -28,6 +28,7 @@ from releaser.adapters.helm_index import parse_changes
 from releaser.adapters.oci_registry import RegistryClient
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
+from releaser.domain.redaction import redact
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
@@ -58,14 +59,6 @@ def tag_to_version(tag: str) -> str | None:
 def version_to_tag(version: str) -> str:
     """OCI tags cannot hold `+`; Helm writes it as `_`."""
     return version.replace("+", "_")
-
-
-def redact(url: str) -> str:
-    """`oci://user:pw@host/path` -> `oci://host/path`."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from releaser.adapters.http import redact
 from releaser.adapters.mirrors import Mirrors
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
+from releaser.domain.redaction import redact
 
 if TYPE_CHECKING:  # requests is imported by the first oci:// repository, not before
     import requests

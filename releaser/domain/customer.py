@@ -44,14 +44,6 @@ def normalise_repo_url(url: str) -> str:
     return f"{host}/{path}"
 
 
-def redact_url(url: str) -> str:
-    """`https://user:secret@host/x` -> `https://***@host/x`: credentials never reach output."""
-    match = _URL_RE.match(url)
-    if match and match["auth"]:
-        return f"{match['scheme']}://***@{match['rest']}"
-    return url
-
-
 @dataclass(frozen=True)
 class Span:
     """Where a scalar sits in its file's text: [start, end) and its quote style."""

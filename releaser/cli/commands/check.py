@@ -20,12 +20,12 @@ def check(
 ) -> None:
     """Newest upstream patch, minor and major release of each component."""
     # Imported here: `releaser --help` and other commands do not pay for requests and yaml.
-    from releaser.adapters.http import redact
     from releaser.app.check import check_components
     from releaser.cli import render_check
     from releaser.cli.progress import stderr_progress
     from releaser.cli.wiring import read_kit
     from releaser.cli.wiring_sources import check_sources
+    from releaser.domain.redaction import redact
 
     opts = settings(ctx)
     if fmt not in ("table", "md"):

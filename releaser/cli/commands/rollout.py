@@ -8,8 +8,8 @@ import typer
 
 from releaser.cli.context import Settings, settings
 from releaser.cli.output import emit_json, info, table
-from releaser.domain.customer import redact_url
 from releaser.domain.errors import ExitCode, GitError, UsageError
+from releaser.domain.redaction import redact_url
 
 # Imported when the command runs, not for `rollout --help`.
 if TYPE_CHECKING:

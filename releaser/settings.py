@@ -1,0 +1,166 @@
+"""Every setting releaser reads from the environment, in one frozen object.
+
+This is the only module that reads `RELEASER_*` variables (and the proxy / CA variables the
+HTTP client honours). The composition root builds one `Settings` per run with
+`Settings.from_env()` and hands its parts to the adapters; nothing else looks at
+`os.environ`. Every cache lives under `cache_dir` (`RELEASER_CACHE_DIR`, default the
+platform's user cache dir), so one variable moves all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from releaser.domain.errors import UsageError
+from releaser.domain.redaction import remember_secret
+
+APP_NAME = "releaser"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How every HTTP request behaves (indexes, archives, OCI, Argo CD, webhooks, data)."""
+
+    connect_timeout: float = 10.0  # seconds to establish a connection
+    read_timeout: float = 30.0  # seconds of silence tolerated while waiting for bytes
+    deadline: float = 120.0  # seconds one request may take in all, retries included
+    retries: int = 3  # extra attempts on 5xx/429, connection and read errors
+    backoff: float = 0.5  # backoff factor: 0, 2×, 4×… this many seconds
+    max_redirects: int = 5
+    max_bytes: int = 100 * 1024 * 1024  # largest body accepted, after decompression
+    proxies: Mapping[str, str] = field(default_factory=dict)  # scheme -> proxy URL, "no"
+    ca_bundle: str | None = None  # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else certifi's
+
+
+@dataclass(frozen=True)
+class CacheDirs:
+    """One directory per cache, all under one root."""
+
+    root: Path
+
+    @property
+    def indexes(self) -> Path:
+        return self.root / "indexes"
+
+    @property
+    def checks(self) -> Path:
+        return self.root / "checks"
+
+    @property
+    def charts(self) -> Path:
+        return self.root / "charts"
+
+    @property
+    def oci(self) -> Path:
+        return self.root / "oci"
+
+    @property
+    def helm(self) -> Path:
+        return self.root / "helm"
+
+    @property
+    def customers(self) -> Path:
+        return self.root / "customers"
+
+    @property
+    def kits(self) -> Path:
+        return self.root / "kits"
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache: CacheDirs
+    data_dir: Path  # where `releaser data refresh` writes its snapshots
+    fleet: Path | None  # RELEASER_FLEET
+    mirrors: Path | None  # RELEASER_MIRRORS
+    today: date | None  # RELEASER_TODAY pins the date verdicts and changelogs use
+    http: HttpSettings
+    env: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            cache=CacheDirs(_path(env, "RELEASER_CACHE_DIR") or _user_dir("cache")),
+            data_dir=_path(env, "RELEASER_DATA_DIR") or _user_dir("data") / "data",
+            fleet=_path(env, "RELEASER_FLEET"),
+            mirrors=_path(env, "RELEASER_MIRRORS"),
+            today=_date(env, "RELEASER_TODAY"),
+            http=_http(env),
+            env=env,
+        )
+
+    def secret(self, name: str) -> str | None:
+        """The value of the environment variable `name` (a token), remembered for redaction."""
+        value = self.env.get(name)
+        if value:
+            remember_secret(value)
+        return value or None
+
+
+def _user_dir(kind: str) -> Path:
+    import platformdirs  # only when no RELEASER_* directory is set
+
+    if kind == "cache":
+        return Path(platformdirs.user_cache_dir(APP_NAME))
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    text = env.get(name)
+    return Path(text) if text else None
+
+
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    text = env.get(name)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a valid number") from None
+    if value < 0 or value != value:
+        raise UsageError(f"{name}={text!r} must be a number not below 0")
+    return value
+
+
+def _http(env: Mapping[str, str]) -> HttpSettings:
+    base = HttpSettings()
+    timeout = _number(env, "RELEASER_HTTP_TIMEOUT", base.read_timeout) or base.read_timeout
+    return HttpSettings(
+        connect_timeout=min(timeout, base.connect_timeout),
+        read_timeout=timeout,
+        deadline=_number(env, "RELEASER_HTTP_DEADLINE", base.deadline) or base.deadline,
+        retries=int(_number(env, "RELEASER_HTTP_RETRIES", base.retries)),
+        backoff=_number(env, "RELEASER_HTTP_BACKOFF", base.backoff),
+        max_redirects=base.max_redirects,
+        max_bytes=int(_number(env, "RELEASER_HTTP_MAX_BYTES", base.max_bytes)),
+        proxies=_proxies(env),
+        ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
+    )
+
+
+def _proxies(env: Mapping[str, str]) -> dict[str, str]:
+    """HTTP(S)_PROXY, ALL_PROXY, NO_PROXY as urllib reads them (lower case wins)."""
+    proxies: dict[str, str] = {}
+    for name, value in env.items():
+        if value and name.lower().endswith("_proxy"):
+            proxies.setdefault(name[:-6].lower(), value)
+    for name, value in env.items():
+        if value and name.endswith("_proxy"):
+            proxies[name[:-6]] = value
+    return proxies
