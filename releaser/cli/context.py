@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
+
+from releaser.settings import Settings as EnvSettings
 
 
 @dataclass
@@ -17,24 +18,28 @@ class Settings:
     json: bool = False
     verbose: bool = False
     no_color: bool = False
+    _config: EnvSettings | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> EnvSettings:
+        """The environment's settings, read once per invocation."""
+        if self._config is None:
+            self._config = EnvSettings.from_env()
+        return self._config
 
     @property
     def fleet_path(self) -> Path | None:
         """--fleet, then RELEASER_FLEET, then ./fleet.yaml when it exists."""
         if self.fleet:
             return self.fleet
-        env = os.environ.get("RELEASER_FLEET")
-        if env:
-            return Path(env)
+        if self.config.fleet:
+            return self.config.fleet
         default = Path("fleet.yaml")
         return default if default.is_file() else None
 
     @property
     def mirrors_path(self) -> Path | None:
-        if self.mirrors:
-            return self.mirrors
-        env = os.environ.get("RELEASER_MIRRORS")
-        return Path(env) if env else None
+        return self.mirrors or self.config.mirrors
 
 
 def settings(ctx: typer.Context) -> Settings:

@@ -8,7 +8,6 @@ Verdicts depend on the date (lifecycles): RELEASER_TODAY pins it.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 from releaser.adapters.chart_archive import ChartArchiveStore
@@ -78,19 +77,13 @@ def compat_service(
     )
 
 
-def today() -> date:
+def today(settings: Settings) -> date:
     """The real date, or RELEASER_TODAY (YYYY-MM-DD) for reproducible runs and tests."""
-    text = os.environ.get("RELEASER_TODAY")
-    if not text:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"RELEASER_TODAY={text!r} is not a date (YYYY-MM-DD)") from None
+    return settings.config.today or date.today()
 
 
 def planner(settings: Settings, offline: bool = False, render: bool = True) -> Planner:
-    return Planner(compat_service(settings, None, offline, render), today())
+    return Planner(compat_service(settings, None, offline, render), today(settings))
 
 
 def compatible_picker(settings: Settings) -> CompatibleVersionPicker:

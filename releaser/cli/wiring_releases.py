@@ -29,16 +29,19 @@ def compat_gate(settings: Settings) -> CompatGate:
     from releaser.app.compat_ports import ReleaseGate
     from releaser.cli.wiring_compat import compat_service, today
 
-    return ReleaseGate(compat_service(settings), today())
+    return ReleaseGate(compat_service(settings), today(settings))
 
 
 class TodayClock:
     """The real date, or RELEASER_TODAY for reproducible changelogs."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
     def today(self) -> date:
         from releaser.cli.wiring_compat import today
 
-        return today()
+        return today(self.settings)
 
 
 def changes_lookup(settings: Settings) -> ChangesLookup:
@@ -84,7 +87,7 @@ def release_deps(settings: Settings) -> ReleaseDeps:
         repo=GitRepo(root),
         parse=yaml_parser,
         render=ChangelogTemplate(root),
-        clock=TodayClock(),
+        clock=TodayClock(settings),
         compat=compat_gate(settings),
         changes=changes_lookup(settings),
         checkpoint=kill_checkpoint,

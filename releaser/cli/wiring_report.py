@@ -34,7 +34,7 @@ def release_refs(settings: Settings) -> Sequence[tuple[KitVersion, str]]:
 def report_ports(settings: Settings, offline: bool = False) -> ReportPorts:
     root = kit_root(settings)
     service = compat_service(settings, offline=offline)
-    when = today()
+    when = today(settings)
     quick = Planner(CompatService(service.sources, service.data), when)
     store = DataStore()
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import platformdirs
 
 from releaser.adapters.customer_repo import GitCustomerRepos, run_git
 from releaser.adapters.fleet_file import load_fleet
@@ -26,14 +23,11 @@ from releaser.cli.wiring import kit_root
 from releaser.domain.errors import GitError, UsageError
 from releaser.domain.fleet import Fleet
 from releaser.domain.kit import Kit
+from releaser.domain.redaction import remember_secret
 from releaser.domain.versions import KitVersion
 
 if TYPE_CHECKING:
     from releaser.app.compat_ports import ClusterVerdicts
-
-
-def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("releaser"))
 
 
 def read_fleet(settings: Settings) -> tuple[Fleet, Path]:
@@ -97,7 +91,7 @@ class LazyVerdicts:
             from releaser.app.compat_ports import ClusterVerdicts
             from releaser.cli.wiring_compat import compat_service, today
 
-            self._verdicts = ClusterVerdicts(compat_service(self.settings), today())
+            self._verdicts = ClusterVerdicts(compat_service(self.settings), today(self.settings))
         return self._verdicts.failures(kit, components, cluster_version)
 
 
@@ -131,6 +125,7 @@ def notifier(fleet: Fleet, url: str | None) -> Notifier:
     target = url or fleet.notify
     if not target:
         return NoNotifier()
+    remember_secret(target)  # the webhook URL's path is its credential
     from releaser.adapters.notify import WebhookNotifier
 
     return WebhookNotifier(target, info)
@@ -139,9 +134,10 @@ def notifier(fleet: Fleet, url: str | None) -> Notifier:
 def rollout_ports(
     settings: Settings, fleet: Fleet, fleet_file: Path, notify_url: str | None = None
 ) -> RolloutPorts:
-    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), cache_dir())
+    cache = settings.config.cache
+    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), cache.root)
     return RolloutPorts(
-        repos=GitCustomerRepos(cache_dir()),
+        repos=GitCustomerRepos(cache.root),
         kit=kit,
         parse_manifests=parse_manifests,
         parse_values=load_values,
@@ -150,6 +146,6 @@ def rollout_ports(
         notifier=notifier(fleet, notify_url),
         clock=SystemClock(),
         argocd=argocd_client,
-        env=dict(os.environ),
+        env=settings.config.env,
         progress=info,
     )

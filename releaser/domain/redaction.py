@@ -17,8 +17,8 @@ import threading
 from urllib.parse import urlsplit
 
 MASK = "***"
-# `scheme://user:pass@` or `scheme://token@`: the whole userinfo goes.
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'<>]+@")
+# `scheme://user:pass@` or `scheme://token@`: the whole userinfo goes (a `'` may be in it).
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"<>]+@")
 _SECRET_QUERY = re.compile(
     r"(?P<key>[?&;](?:access_token|token|private_token|password|passwd|pwd|secret|"
     r"api_key|apikey|key|sig|signature|x-amz-signature|x-goog-signature)=)[^&#\s\"'<>]+",

@@ -36,7 +36,7 @@ def compat(
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
     kit = read_kit(opts, ref)
     service = compat_service(opts, ref, offline=offline, render=not no_render)
-    matrix = service.evaluate_kit(kit, _targets(kubernetes), today())
+    matrix = service.evaluate_kit(kit, _targets(kubernetes), today(opts))
     where = ref or "working tree"
     if opts.json:
         emit_json(matrix.as_dict())
