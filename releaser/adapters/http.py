@@ -260,7 +260,7 @@ class _Call:
             try:
                 raw = self._send(method, target, headers, body, watch)
             except (HTTPError, OSError, ValueError) as err:
-                if watch.expired:
+                if watch.spent():
                     raise self._deadline_error() from None
                 delay = None if last or not _retryable(err) else self._backoff(attempt, watch)
                 if delay is None:
@@ -336,7 +336,7 @@ class _Call:
             for chunk in raw.stream(_CHUNK, decode_content=False):
                 body.add(chunk)
         except (HTTPError, OSError) as err:
-            if watch.expired:
+            if watch.spent():
                 raise self._deadline_error() from None
             if isinstance(err, ReadTimeoutError):
                 raise FetchError(
@@ -420,6 +420,10 @@ class _Watchdog:
 
     def remaining(self) -> float:
         return self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        """Expired, or so nearly that a timeout capped at the deadline just fired."""
+        return self.expired or self.remaining() < 0.1
 
     def attach(self, conn: HTTPConnection) -> None:
         with self._lock:
