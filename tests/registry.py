@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+import urllib3
 import yaml
 
 from tests.registry_front import FrontProxy as FrontProxy  # re-exported for tests
@@ -114,9 +114,9 @@ def _wait_ready(registry: Registry, log: Path) -> None:
         if registry.process.poll() is not None:
             raise RuntimeError(f"docker-registry exited: {log.read_text(errors='replace')}")
         try:
-            requests.get(f"{registry.base}/v2/", timeout=1)
+            urllib3.request("GET", f"{registry.base}/v2/", timeout=1, retries=False)
             return
-        except requests.ConnectionError:
+        except urllib3.exceptions.HTTPError:
             time.sleep(0.05)
     registry.stop()
     raise RuntimeError("docker-registry did not start within 15 s")
@@ -149,34 +149,41 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def push_blob(session: requests.Session, base: str, repository: str, data: bytes) -> str:
+class Session:
+    """A urllib3 pool that sends Basic auth on every request, if given."""
+
+    def __init__(self, auth: tuple[str, str] | None = None) -> None:
+        self.pool = urllib3.PoolManager()
+        self.headers = urllib3.make_headers(basic_auth=":".join(auth)) if auth else {}
+
+    def send(self, method: str, url: str, body: bytes | None = None, content_type: str = "") -> urllib3.BaseHTTPResponse:
+        headers = {**self.headers, **({"Content-Type": content_type} if content_type else {})}
+        return self.pool.request(method, url, body=body, headers=headers, timeout=10, retries=False)
+
+
+def push_blob(session: Session, base: str, repository: str, data: bytes) -> str:
     """Monolithic upload: POST to open an upload session, PUT the bytes with their digest."""
-    started = session.post(f"{base}/v2/{repository}/blobs/uploads/", timeout=10)
-    assert started.status_code == 202, started.text
+    started = session.send("POST", f"{base}/v2/{repository}/blobs/uploads/")
+    assert started.status == 202, started.data
     location = urllib.parse.urljoin(base, started.headers["Location"])
     digest = digest_of(data)
     separator = "&" if "?" in location else "?"
-    done = session.put(
+    done = session.send(
+        "PUT",
         f"{location}{separator}digest={urllib.parse.quote(digest)}",
-        data=data,
-        headers={"Content-Type": "application/octet-stream"},
-        timeout=10,
+        data,
+        "application/octet-stream",
     )
-    assert done.status_code == 201, done.text
+    assert done.status == 201, done.data
     return digest
 
 
 def push_manifest(
-    session: requests.Session, base: str, repository: str, tag: str, manifest: dict[str, Any]
+    session: Session, base: str, repository: str, tag: str, manifest: dict[str, Any]
 ) -> str:
     body = json.dumps(manifest).encode()
-    done = session.put(
-        f"{base}/v2/{repository}/manifests/{tag}",
-        data=body,
-        headers={"Content-Type": OCI_MANIFEST},
-        timeout=10,
-    )
-    assert done.status_code == 201, done.text
+    done = session.send("PUT", f"{base}/v2/{repository}/manifests/{tag}", body, OCI_MANIFEST)
+    assert done.status == 201, done.data
     return digest_of(body)
 
 
@@ -192,9 +199,7 @@ def push_chart(
     `metadata` is the Chart.yaml content (name, version, appVersion, kubeVersion, ...).
     Returns the manifest digest.
     """
-    session = requests.Session()
-    if registry.auth:
-        session.auth = registry.auth
+    session = Session(registry.auth)
     layer = chart_tgz(metadata)
     config = json.dumps({"apiVersion": "v2", **metadata}).encode()
     manifest: dict[str, Any] = {
@@ -221,7 +226,7 @@ def push_chart(
 
 def push_image_manifest(registry: Registry, repository: str, tag: str) -> str:
     """A container image (not a chart) in the same repository, as some registries mix them."""
-    session = requests.Session()
+    session = Session()
     config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
     manifest = {
         "schemaVersion": 2,

@@ -27,8 +27,10 @@ from releaser.adapters.datasets import (
     load_lifecycle,
     write_snapshots,
 )
+from releaser.adapters.http import HttpClient
 from releaser.app.data import RefreshResult, data_status, refresh
 from releaser.domain.errors import InvalidFileError, UpstreamError
+from releaser.settings import HttpSettings
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "refresh"
 TODAY = date(2026, 11, 22)
@@ -94,7 +96,7 @@ def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_refresh(upstream: Upstream, user_dir: Path, retries: int = 0) -> RefreshResult:
-    source = upstream_snapshots(http_fetcher(timeout=5, retries=retries), upstream.urls, TODAY)
+    source = upstream_snapshots(http_fetcher(HttpClient(HttpSettings(read_timeout=5, retries=retries, backoff=0.1))), upstream.urls, TODAY)
     return refresh(source, DataStore(user_dir))
 
 
@@ -193,13 +195,13 @@ def test_empty_release_list_is_refused(upstream: Upstream, user_dir: Path) -> No
 
 
 def test_oversized_answer_is_refused(upstream: Upstream) -> None:
-    fetch = http_fetcher(timeout=5, retries=0, max_bytes=1000)
+    fetch = http_fetcher(HttpClient(HttpSettings(read_timeout=5, retries=0)), max_bytes=1000)
     with pytest.raises(UpstreamError, match="more than 1000 bytes"):
         fetch(upstream.urls.product("kubernetes"))
 
 
 def test_credentials_in_urls_are_redacted(upstream: Upstream) -> None:
-    fetch = http_fetcher(timeout=5, retries=0)
+    fetch = http_fetcher(HttpClient(HttpSettings(read_timeout=5, retries=0)))
     url = f"http://user:s3cret@127.0.0.1:{upstream.port}/nothing-here"
     with pytest.raises(UpstreamError) as caught:
         fetch(url)

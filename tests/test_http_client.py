@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from releaser.adapters.http import FetchError, HttpClient, HttpOptions, fetch
+from releaser.adapters.http import FetchError, HttpClient, fetch
+from releaser.settings import HttpSettings, Settings
 from tests.helmrepos import component, kit_components, run_check
 from tests.kitrepo import make_kit_repo
 from tests.servers import Fault, FileServer
@@ -126,7 +127,7 @@ def test_tls_is_verified_by_default(
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     with pytest.raises(FetchError, match=r"TLS error \(.*certificate verify failed"):
-        fetch(HttpClient(HttpOptions(retries=0)), https_server.url + "/index.yaml")
+        fetch(HttpClient(HttpSettings(retries=0)), https_server.url + "/index.yaml")
 
 
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
@@ -139,7 +140,7 @@ def test_tls_trusts_the_ca_bundle_requests_would(
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     monkeypatch.setenv(variable, str(certificate[0]))
-    answer = fetch(HttpClient(), https_server.url + "/index.yaml")
+    answer = fetch(HttpClient(Settings.from_env().http), https_server.url + "/index.yaml")
     assert answer.status == 200 and answer.content.startswith(b"apiVersion")
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from releaser.adapters.http import FetchError, HttpClient, HttpOptions, fetch
+from releaser.adapters.http import FetchError, HttpClient, fetch
 from releaser.domain.redaction import redact
+from releaser.settings import HttpSettings
 from tests.helmrepos import component, kit_components, run_check, write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import Fault, FileServer
@@ -118,7 +119,7 @@ def test_body_over_the_size_limit(kit: Path, tmp_path: Path, helm_server: FileSe
 
 def test_size_limit_is_enforced_while_streaming(helm_server: FileServer) -> None:
     helm_server.fault(PATH, Fault(no_length=True))  # no Content-Length to refuse up front
-    client = HttpClient(HttpOptions(retries=0, max_bytes=20_000))
+    client = HttpClient(HttpSettings(retries=0, max_bytes=20_000))
     with pytest.raises(FetchError, match="response exceeds the limit of 20000 bytes"):
         fetch(client, helm_server.url + PATH)
     assert len(fetch(client, helm_server.url + PATH, max_bytes=10**6).content) > 20_000

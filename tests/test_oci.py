@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
+from releaser.adapters.http import HttpClient
 from releaser.adapters.oci import OciChartSource, OciRef, tag_to_version
 from releaser.adapters.oci_registry import RegistryClient, is_loopback
 from releaser.domain.charts import ChartChange
 from releaser.domain.errors import UpstreamError
+from releaser.settings import HttpSettings, Settings
 from tests.registry import (
     PASSWORD,
     USER,
@@ -35,6 +36,7 @@ from tests.registry import (
     running_registry,
 )
 
+CLIENT = HttpClient(HttpSettings(retries=0, deadline=20))  # one per run, as in releaser
 
 @pytest.fixture(scope="session")
 def registries(tmp_path_factory: pytest.TempPathFactory) -> DemoRegistries:
@@ -62,7 +64,7 @@ def bearer(plain: Registry) -> Iterator[FrontProxy]:
 
 
 def source(tmp_path: Path, **options: object) -> OciChartSource:
-    return OciChartSource(cache_dir=tmp_path / "cache", **options)  # type: ignore[arg-type]
+    return OciChartSource(CLIENT, tmp_path / "cache", **options)  # type: ignore[arg-type]
 
 
 def versions(found: list[object]) -> list[str]:
@@ -177,7 +179,7 @@ def test_credentials_in_the_url_are_used_and_never_shown(
     with pytest.raises(UpstreamError) as err:
         source(tmp_path).releases(f"oci://{USER}:{PASSWORD}@{host}/charts", "missing")
     assert PASSWORD not in str(err.value)
-    assert f"oci://{host}/charts/missing" in str(err.value)
+    assert f"oci://***@{host}/charts/missing" in str(err.value)
 
 
 def test_unknown_repository_is_chart_not_found(plain: Registry, tmp_path: Path) -> None:
@@ -203,9 +205,9 @@ def test_registry_down_is_one_line(tmp_path: Path) -> None:
 def test_second_run_only_lists_tags(plain: Registry, tmp_path: Path) -> None:
     with proxy(plain, token=None) as front:
         url = f"oci://{front.host}/charts"
-        first = OciChartSource().releases(url, "demo")  # default cache dir under XDG_CACHE_HOME
+        first = OciChartSource(CLIENT, Settings.from_env().cache.oci).releases(url, "demo")  # the cache dir follows XDG_CACHE_HOME
         count = len(front.log)
-        second = OciChartSource().releases(url, "demo")
+        second = OciChartSource(CLIENT, Settings.from_env().cache.oci).releases(url, "demo")
         again = front.log[count:]
     assert first == second
     assert again == ["/v2/charts/demo/tags/list?n=1000"]
@@ -251,7 +253,7 @@ def test_download_chart_returns_the_verified_archive(plain: Registry, tmp_path: 
 
 
 def test_oversized_responses_are_refused(plain: Registry) -> None:
-    client = RegistryClient(requests.Session(), plain.host, "charts/demo", "oci://x/demo")
+    client = RegistryClient(CLIENT, plain.host, "charts/demo", "oci://x/demo")
     with pytest.raises(UpstreamError, match="larger than 0 KiB"):
         client.get(client.url("tags/list"), limit=10)
 
@@ -286,7 +288,7 @@ def test_tag_to_version(tag: str, version: str | None) -> None:
 )
 def test_plain_http_only_for_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
-    client = RegistryClient(requests.Session(), host, "x/y", "oci://x/y")
+    client = RegistryClient(CLIENT, host, "x/y", "oci://x/y")
     assert client.base.startswith("http://" if loopback else "https://")
 
 
@@ -300,3 +302,16 @@ def test_oci_ref_parsing() -> None:
     assert OciRef.parse("oci://registry-1.docker.io", "nginx").repository == "nginx"
     with pytest.raises(UpstreamError, match="not an oci://"):
         OciRef.parse("https://charts.example.com", "x")
+
+
+def test_the_wired_oci_cache_follows_releaser_cache_dir(
+    plain: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from releaser.adapters.mirrors import Mirrors
+    from releaser.cli.wiring_sources import oci_source
+
+    monkeypatch.setenv("RELEASER_CACHE_DIR", str(tmp_path / "moved"))
+    found = oci_source(Mirrors()).releases(f"oci://{plain.host}/charts", "demo")
+    assert found
+    assert list((tmp_path / "moved" / "oci" / "tags").glob("*.json"))
+    assert not Path(os.environ["XDG_CACHE_HOME"], "releaser", "oci").exists()

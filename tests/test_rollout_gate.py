@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from releaser.adapters.argocd import ArgoCdClient, parse_application
+from releaser.adapters.http import HttpClient
 from releaser.domain.rollout import GateUnreachable
+from releaser.settings import HttpSettings
 from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
 from tests.customerrepo import (
     TOKEN,
@@ -177,7 +179,7 @@ def test_missing_token_is_a_usage_error_before_any_change(bed: FleetBed) -> None
 
 def test_multi_source_apps_report_revisions(argocd: ArgoCdEmulator) -> None:
     argocd.script("multi", app_json("multi", revisions=["aaa111", "bbb222"]))
-    state_ = ArgoCdClient(argocd.url, TOKEN).state("multi")
+    state_ = ArgoCdClient(HttpClient(), argocd.url, TOKEN).state("multi")
     assert state_.revisions == ("aaa111", "bbb222")
     assert state_.on_revision(frozenset({"BBB222"}))
     assert not state_.on_revision(frozenset({"ccc333"}))
@@ -185,13 +187,13 @@ def test_multi_source_apps_report_revisions(argocd: ArgoCdEmulator) -> None:
 
 def test_unknown_app_is_a_permanent_error(argocd: ArgoCdEmulator) -> None:
     with pytest.raises(GateUnreachable, match="no application") as err:
-        ArgoCdClient(argocd.url, TOKEN).state("nope")
+        ArgoCdClient(HttpClient(), argocd.url, TOKEN).state("nope")
     assert err.value.permanent
 
 
 def test_unreachable_server_is_retryable() -> None:
     with pytest.raises(GateUnreachable, match="did not answer") as err:
-        ArgoCdClient("http://127.0.0.1:9", TOKEN, timeout=2).state("core-base")
+        ArgoCdClient(HttpClient(HttpSettings(retries=0, deadline=2)), "http://127.0.0.1:9", TOKEN).state("core-base")
     assert not err.value.permanent
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
+from releaser.adapters.http import FetchError, HttpClient
 from releaser.domain.redaction import redact_url
 from releaser.domain.rollout import AppState, GateUnreachable
 
@@ -18,37 +17,36 @@ _MAX_BYTES = 8 * 1024 * 1024
 
 
 class ArgoCdClient:
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(self, client: HttpClient, url: str, token: str) -> None:
+        self.client = client
         self.url = url.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-        self.session.headers["Accept"] = "application/json"
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def state(self, app: str) -> AppState:
         where = f"{redact_url(self.url)}/api/v1/applications/{app}"
         try:
-            response = self.session.get(
-                f"{self.url}/api/v1/applications/{quote(app, safe='')}",
-                params={"refresh": "normal"},
-                timeout=self.timeout,
+            response = self.client.request(
+                "GET",
+                f"{self.url}/api/v1/applications/{quote(app, safe='')}?refresh=normal",
+                headers=self._headers,
+                max_bytes=_MAX_BYTES,
             )
-        except requests.RequestException as err:
+        except FetchError as err:  # its reason names no URL and no header
             raise GateUnreachable(
-                f"Argo CD at {redact_url(self.url)} did not answer: {type(err).__name__}",
+                f"Argo CD at {redact_url(self.url)} did not answer: {err.reason}",
                 permanent=False,
             ) from None
-        if response.status_code in (401, 403):
+        if response.status in (401, 403):
             raise GateUnreachable(
-                f"Argo CD refused the token for {where} (HTTP {response.status_code})",
+                f"Argo CD refused the token for {where} (HTTP {response.status})",
                 permanent=True,
                 hint="check the token in the env var named by argocd.tokenEnv",
             )
-        if response.status_code == 404:
+        if response.status == 404:
             raise GateUnreachable(f"Argo CD has no application at {where}", permanent=True)
-        if response.status_code != 200 or len(response.content) > _MAX_BYTES:
+        if response.status != 200:
             raise GateUnreachable(
-                f"Argo CD answered HTTP {response.status_code} for {where}", permanent=False
+                f"Argo CD answered HTTP {response.status} for {where}", permanent=False
             )
         try:
             return parse_application(app, response.json())

@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import requests
 import yaml
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from releaser.adapters.datasets import load_kubent_rules
+from releaser.adapters.http import FetchError, HttpClient, ResponseTooLarge
 from releaser.domain.errors import UpstreamError
 from releaser.domain.redaction import redact
 
@@ -68,38 +66,21 @@ class UpstreamUrls:
         return f"{self.endoflife.rstrip('/')}/products/{name}"
 
 
-def http_fetcher(timeout: float = 20.0, retries: int = 2, max_bytes: int = MAX_BYTES) -> Fetch:
-    """GET with timeouts, retries with backoff on 429/5xx and a size cap.
-
-    Every failure is an UpstreamError naming the URL (credentials redacted).
-    """
-    session = requests.Session()
-    retry = Retry(
-        total=retries,
-        backoff_factor=0.3,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-        raise_on_status=False,
-    )
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.headers["User-Agent"] = "releaser (data refresh)"
+def http_fetcher(client: HttpClient, max_bytes: int = MAX_BYTES) -> Fetch:
+    """GET through the run's client (timeouts, deadline, retries, size cap on the
+    decompressed body). Every failure is an UpstreamError naming the URL, redacted."""
 
     def fetch(url: str) -> bytes:
         try:
-            with session.get(url, timeout=timeout, stream=True) as response:
-                response.raise_for_status()
-                body = response.raw.read(max_bytes + 1, decode_content=True)
-        except requests.RequestException as exc:
-            reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return client.fetch(url, max_bytes=max_bytes).content
+        except ResponseTooLarge as err:
             raise UpstreamError(
-                f"could not fetch {redact(url)}: {reason}", hint=UNCHANGED
-            ) from exc
-        if len(body) > max_bytes:
+                f"{err.url} answered more than {max_bytes} bytes", hint=UNCHANGED
+            ) from None
+        except FetchError as err:
             raise UpstreamError(
-                f"{redact(url)} answered more than {max_bytes} bytes", hint=UNCHANGED
-            )
-        return bytes(body)
+                f"could not fetch {err.url}: {err.reason}", hint=UNCHANGED
+            ) from None
 
     return fetch
 
@@ -316,13 +297,13 @@ def fetch_snapshots(
 
 
 def upstream_snapshots(
-    fetch: Fetch | None = None, urls: UpstreamUrls | None = None, today: date | None = None
+    fetch: Fetch, urls: UpstreamUrls | None = None, today: date | None = None
 ) -> Callable[[], dict[str, Doc]]:
     """The `fetch_snapshots` callable `releaser.app.data.refresh` expects, wired to HTTP."""
 
     def build() -> dict[str, Doc]:
         return fetch_snapshots(
-            fetch or http_fetcher(),
+            fetch,
             urls or UpstreamUrls(),
             load_kubent_rules(),
             today or date.today(),

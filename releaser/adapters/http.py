@@ -1,102 +1,65 @@
-"""GETting files over HTTP: timeouts, retries with backoff, redirect and size limits, proxies
-from the environment, credential redaction.
+"""The one HTTP client of releaser (urllib3): Helm indexes, chart archives, OCI registries,
+Argo CD, webhooks and data refresh all go through `HttpClient`.
 
-`HttpClient` (urllib3) fetches whole files: Helm repository indexes and chart archives. It is
-what a warm `releaser check` needs, so it imports urllib3 and not requests, whose import
-alone costs more than a third of such a run. API conversations (OCI registries, Argo CD)
-use requests sessions from `releaser.adapters.http_session`, built on the same options.
-
-Like requests, the client honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY (names, suffixes and
-networks such as 10.0.0.0/8), verifies TLS with
-REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (else certifi's bundle), and turns
-credentials in a URL (`https://user:pass@host/…`) into Basic auth, dropped on redirects to
-another host.
+urllib3 and not requests: a warm `releaser check` is speed-critical, and importing requests
+alone costs a third of such a run. What requests used to give, this module does itself:
+- proxies from `HttpSettings.proxies` (HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, with names,
+  suffixes and networks such as 10.0.0.0/8), TLS verified with `ca_bundle` or certifi's;
+- credentials in a URL (`https://user:pass@host/…`) become Basic auth, and any Authorization
+  is dropped on a redirect to another host;
+- retries with backoff on 429/5xx and connection/read errors, for idempotent methods only;
+- per-read timeouts AND one deadline per request, covering connect, retries, redirects and
+  the body: a watchdog shuts the socket down when it passes, so a server that trickles
+  headers or a body at 1 byte/s cannot hold a run;
+- size limits on DECOMPRESSED bytes: gzip is inflated here, incrementally and bounded, so a
+  gzip bomb is a size error and a corrupt stream a network error.
+Every failure is one `FetchError` (an `UpstreamError`, exit 4): a redacted URL and a
+one-line reason.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
-import os
+import json as jsonlib
+import socket
 import ssl
 import threading
+import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
-from urllib.request import getproxies_environment, proxy_bypass
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
     LocationValueError,
-    MaxRetryError,
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
-    ResponseError,
 )
 from urllib3.util import make_headers
-from urllib3.util.retry import Retry
 
 from releaser import __version__
 from releaser.domain.errors import UpstreamError
 from releaser.domain.redaction import redact
+from releaser.settings import HttpSettings
 
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-_CHUNK = 256 * 1024
-
-@dataclass(frozen=True)
-class HttpOptions:
-    connect_timeout: float = 10.0  # seconds to establish a connection
-    read_timeout: float = 30.0  # seconds of silence tolerated while waiting for bytes
-    retries: int = 3  # extra attempts on 5xx/429, connection and read errors
-    backoff: float = 0.5  # urllib3 backoff factor: 0, 2×, 4×… this many seconds
-    max_redirects: int = 5
-    max_bytes: int = DEFAULT_MAX_BYTES  # largest body accepted, enforced while streaming
-
-
-def retry_policy(opts: HttpOptions, redirects: bool) -> Retry:
-    """Bounded retries of idempotent requests; the last answer is handed back, not raised."""
-    return Retry(
-        total=None,  # each kind has its own bound; redirects must not eat the retries
-        connect=opts.retries,
-        read=opts.retries,
-        status=opts.retries,
-        other=0,
-        redirect=opts.max_redirects if redirects else False,
-        backoff_factor=opts.backoff,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
-        raise_on_status=False,  # hand back the last answer: its status names the failure
-        respect_retry_after_header=False,  # a server must not stall us for minutes
-    )
-
-
-def ca_bundle() -> str:
-    """The CA file requests would use: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, else certifi."""
-    configured = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if configured:
-        return configured
-    import certifi
-
-    return str(certifi.where())
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """A fully read answer: 200 with its body, or 304 with an empty one."""
-
-    url: str  # final URL after redirects
-    status: int
-    headers: Mapping[str, str]  # case-insensitive
-    content: bytes
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_CHUNK = 64 * 1024
 
 
 class FetchError(UpstreamError):
-    """A GET that failed after retries. `reason` is one line without the URL."""
+    """A request that failed: `reason` is one line without the URL; `url` is redacted."""
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = redact(url)
@@ -104,71 +67,132 @@ class FetchError(UpstreamError):
         super().__init__(f"{self.url}: {self.reason}")
 
 
-class HttpClient:
-    """Connection pools (one per proxy) shared by every thread; urllib3 pools are thread-safe."""
+class ResponseTooLarge(FetchError):
+    """The body (decompressed) is over the size limit."""
 
-    def __init__(self, options: HttpOptions | None = None) -> None:
-        self.options = options or HttpOptions()
-        self._proxies = getproxies_environment()
-        self._headers = make_headers(accept_encoding=True, user_agent=f"releaser/{__version__}")
+
+@dataclass(frozen=True)
+class Response:
+    """A fully read answer; `content` is decompressed."""
+
+    url: str  # final URL after redirects, without credentials
+    status: int
+    headers: Mapping[str, str]  # case-insensitive
+    content: bytes
+    reason: str = ""  # the status line's phrase ("Not Found")
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError when it is not."""
+        return jsonlib.loads(self.content)
+
+    def next_link(self) -> str | None:
+        """The absolute target of a `Link: <…>; rel="next"` header, if any."""
+        for part in self.headers.get("Link", "").split(","):
+            target, _, params = part.strip().partition(";")
+            if target.startswith("<") and target.endswith(">") and _is_next(params):
+                return urljoin(self.url, target[1:-1])
+        return None
+
+
+Fetched = Response  # the name `fetch` callers know
+
+
+def _is_next(params: str) -> bool:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "rel" and "next" in value.strip('" ').split():
+            return True
+    return False
+
+
+class HttpClient:
+    """Connection pools (one per proxy) shared by every thread of a run: create one per run."""
+
+    def __init__(self, settings: HttpSettings | None = None) -> None:
+        self.settings = settings or HttpSettings()
+        self._headers = {
+            "User-Agent": f"releaser/{__version__}",
+            "Accept-Encoding": "gzip",
+        }
         self._managers: dict[str | None, urllib3.PoolManager] = {}
         self._lock = threading.Lock()
 
-    def open(self, url: str, headers: Mapping[str, str]) -> urllib3.BaseHTTPResponse:
-        """GET with retries and redirects; the body is left unread (streamed by `fetch`)."""
-        target, auth = _split_credentials(url)
-        opts = self.options
-        return self._manager(target).request(
-            "GET",
-            target,
-            headers={**self._headers, **auth, **headers},  # urllib3 replaces, not merges
-            preload_content=False,
-            redirect=True,
-            retries=retry_policy(opts, redirects=True),
-            timeout=urllib3.Timeout(connect=opts.connect_timeout, read=opts.read_timeout),
-        )
+    # ------------------------------------------------------------------ public API
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        json: Any = None,
+        max_bytes: int | None = None,
+        redirects: bool = True,
+        retry: bool | None = None,
+    ) -> Response:
+        """Send one request and read the whole answer, whatever its status.
 
-    def _manager(self, url: str) -> urllib3.PoolManager:
-        proxy = self._proxy_for(url)
+        `retry` defaults to True for idempotent methods; a webhook POST is never repeated.
+        Raises `FetchError` for transport failures, the deadline, too many redirects and
+        bodies over `max_bytes` (default `settings.max_bytes`) once decompressed.
+        """
+        target, auth = _split_credentials(url)
+        sent = {**self._headers, **auth, **(headers or {})}
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            sent.setdefault("Content-Type", "application/json")
+        call = _Call(
+            self,
+            method.upper(),
+            url,
+            max_bytes if max_bytes is not None else self.settings.max_bytes,
+            (method.upper() in IDEMPOTENT) if retry is None else retry,
+        )
+        with _Watchdog(self.settings.deadline) as watch:
+            return call.run(target, sent, body, redirects, watch)
+
+    def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None, max_bytes: int | None = None
+    ) -> Response:
+        """GET `url`; 200 and 304 come back, any other status raises `FetchError`."""
+        answer = self.request("GET", url, headers=headers, max_bytes=max_bytes)
+        if answer.status not in (200, 304):
+            raise FetchError(
+                url, status_reason(answer.status, answer.reason, self.settings.retries)
+            )
+        return answer
+
+    def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+        """GET a JSON document (200 only); a non-JSON answer is a `FetchError`."""
+        answer = self.fetch(url, {"Accept": "application/json", **(headers or {})})
+        try:
+            return answer.json()
+        except ValueError:
+            raise FetchError(url, "the answer is not valid JSON") from None
+
+    # ------------------------------------------------------------------ pools
+    def manager(self, url: str) -> urllib3.PoolManager:
+        proxy = proxy_for(url, self.settings.proxies)
         with self._lock:
             if proxy not in self._managers:
                 self._managers[proxy] = self._new_manager(proxy)
             return self._managers[proxy]
 
-    def _proxy_for(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
-        if not proxy or _bypassed(parts, self._proxies.get("no", "")):
-            return None
-        return proxy
-
     def _new_manager(self, proxy: str | None) -> urllib3.PoolManager:
+        ca_certs = self.settings.ca_bundle or _certifi()
+        manager: urllib3.PoolManager
         if proxy is None:
-            return urllib3.PoolManager(maxsize=16, ca_certs=ca_bundle())
-        target, auth = _split_credentials(proxy)
-        return urllib3.ProxyManager(
-            target,
-            maxsize=16,
-            proxy_headers={"Proxy-Authorization": auth["Authorization"]} if auth else None,
-            ca_certs=ca_bundle(),
-        )
-
-
-def _bypassed(parts: SplitResult, no_proxy: str) -> bool:
-    """NO_PROXY as requests reads it: host names and suffixes, and also networks (CIDR)."""
-    if proxy_bypass(parts.netloc):
-        return True
-    try:
-        address = ipaddress.ip_address(parts.hostname or "")
-    except ValueError:
-        return False
-    for entry in no_proxy.split(","):
-        try:
-            if address in ipaddress.ip_network(entry.strip(), strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+            manager = urllib3.PoolManager(maxsize=16, ca_certs=ca_certs)
+        else:
+            target, auth = _split_credentials(proxy)
+            manager = urllib3.ProxyManager(
+                target,
+                maxsize=16,
+                proxy_headers={"Proxy-Authorization": auth["Authorization"]} if auth else None,
+                ca_certs=ca_certs,
+            )
+        manager.pool_classes_by_scheme = _WATCHED_POOLS  # type: ignore[assignment]
+        return manager
 
 
 def fetch(
@@ -176,28 +200,332 @@ def fetch(
     url: str,
     max_bytes: int | None = None,
     headers: Mapping[str, str] | None = None,
-) -> Fetched:
-    """GET `url`; 200 and 304 come back, anything else raises `FetchError` (one line)."""
-    opts = client.options
-    limit = opts.max_bytes if max_bytes is None else max_bytes
+) -> Response:
+    """`client.fetch`: GET with 200/304 only."""
+    return client.fetch(url, headers=headers, max_bytes=max_bytes)
+
+
+def status_reason(status: int, reason: str, retries: int) -> str:
+    text = f"HTTP {status} {reason}".rstrip()
+    if status in RETRY_STATUSES and retries:
+        text += f" (after {retries} retries)"
+    return text
+
+
+# ---------------------------------------------------------------------- one request
+class _Call:
+    """One request's redirects, retries and body reads, all under one watchdog."""
+
+    def __init__(self, client: HttpClient, method: str, url: str, limit: int, retry: bool):
+        self.client = client
+        self.settings = client.settings
+        self.method = method
+        self.url = url  # as the caller gave it: every message names it (redacted)
+        self.limit = limit
+        self.retry = retry
+
+    def run(
+        self,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        redirects: bool,
+        watch: _Watchdog,
+    ) -> Response:
+        method = self.method
+        for _ in range(self.settings.max_redirects + 1):
+            answer = self._attempts(method, target, headers, body, watch)
+            location = answer.headers.get("Location")
+            if not (redirects and answer.status in REDIRECT_STATUSES and location):
+                return answer
+            following = urljoin(target, location)
+            if _origin(following) != _origin(target):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+            target = following
+        raise FetchError(self.url, f"too many redirects (more than {self.settings.max_redirects})")
+
+    def _attempts(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        watch: _Watchdog,
+    ) -> Response:
+        retries = self.settings.retries if self.retry else 0
+        for attempt in range(retries + 1):
+            last = attempt == retries
+            try:
+                raw = self._send(method, target, headers, body, watch)
+            except (HTTPError, OSError, ValueError) as err:
+                if watch.spent():
+                    raise self._deadline_error() from None
+                delay = None if last or not _retryable(err) else self._backoff(attempt, watch)
+                if delay is None:
+                    raise FetchError(self.url, self._describe(err, attempt)) from None
+                time.sleep(delay)
+                continue
+            delay = self._backoff(attempt, watch) if raw.status in RETRY_STATUSES else None
+            if delay is None or last:
+                return self._read(raw, target, method, watch)
+            raw.drain_conn()  # read the error page off so the connection can be reused
+            raw.release_conn()
+            time.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _send(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        watch: _Watchdog,
+    ) -> urllib3.BaseHTTPResponse:
+        left = watch.remaining()
+        if left <= 0:
+            raise self._deadline_error()
+        timeout = urllib3.Timeout(
+            connect=min(self.settings.connect_timeout, left),
+            read=min(self.settings.read_timeout, left),
+        )
+        _current.watch = watch
+        try:
+            return self.client.manager(target).urlopen(
+                method,
+                target,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                timeout=timeout,
+            )
+        finally:
+            _current.watch = None
+
+    def _backoff(self, attempt: int, watch: _Watchdog) -> float | None:
+        """The pause before the retry after `attempt` (0, 2×, 4×… backoff), or None when
+        it would outlast the deadline."""
+        delay = 0.0 if attempt == 0 else self.settings.backoff * 2**attempt
+        return delay if delay < watch.remaining() else None
+
+    def _read(
+        self, raw: urllib3.BaseHTTPResponse, target: str, method: str, watch: _Watchdog
+    ) -> Response:
+        try:
+            content = b"" if method == "HEAD" or raw.status == 304 else self._body(raw, watch)
+        except BaseException:
+            raw.close()  # the connection may still hold unread bytes: never reuse it
+            raise
+        raw.release_conn()
+        return Response(target, raw.status, raw.headers, content, raw.reason or "")
+
+    def _body(self, raw: urllib3.BaseHTTPResponse, watch: _Watchdog) -> bytes:
+        encoding = raw.headers.get("Content-Encoding", "").strip().lower()
+        announced = raw.headers.get("Content-Length", "")
+        if encoding in ("", "identity") and announced.isdigit() and int(announced) > self.limit:
+            raise ResponseTooLarge(
+                self.url, f"response of {int(announced)} bytes exceeds the limit of {self.limit}"
+            )
+        body = _Body(self.url, self.limit, encoding)
+        try:
+            for chunk in raw.stream(_CHUNK, decode_content=False):
+                body.add(chunk)
+        except (HTTPError, OSError) as err:
+            if watch.spent():
+                raise self._deadline_error() from None
+            if isinstance(err, ReadTimeoutError):
+                raise FetchError(
+                    self.url, f"no answer within {self.settings.read_timeout:g}s"
+                ) from None
+            raise FetchError(self.url, _broken_body(err, announced, body.received)) from None
+        return body.finish()
+
+    def _deadline_error(self) -> FetchError:
+        return FetchError(self.url, f"no complete answer within {self.settings.deadline:g}s")
+
+    def _describe(self, err: BaseException, attempt: int) -> str:
+        reason = describe_error(err, self.settings)
+        return f"{reason} (after {attempt} retries)" if attempt else reason
+
+
+class _Body:
+    """Collects a body, inflating gzip incrementally; the limit counts decompressed bytes."""
+
+    def __init__(self, url: str, limit: int, encoding: str) -> None:
+        self.url = url
+        self.limit = limit
+        self.received = 0  # bytes off the wire
+        self.size = 0  # bytes after decompression
+        self.chunks: list[bytes] = []
+        self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+        if encoding not in ("", "identity", "gzip"):
+            raise FetchError(url, f"unsupported Content-Encoding {encoding!r}")
+
+    def add(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.inflater is None:
+            self._keep(data)
+            return
+        try:
+            while data and not self.inflater.eof:
+                # Bounded output: one step never inflates more than the limit allows.
+                self._keep(self.inflater.decompress(data, self.limit - self.size + 1))
+                data = self.inflater.unconsumed_tail
+        except zlib.error:
+            raise FetchError(self.url, "corrupt gzip body") from None
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise ResponseTooLarge(self.url, f"response exceeds the limit of {self.limit} bytes")
+        self.chunks.append(data)
+
+    def finish(self) -> bytes:
+        if self.inflater is not None and not self.inflater.eof:
+            raise FetchError(self.url, "corrupt gzip body (the stream ends early)")
+        return b"".join(self.chunks)
+
+
+# ---------------------------------------------------------------------- the deadline
+_current = threading.local()  # the watchdog of the request this thread is sending
+
+
+class _Watchdog:
+    """Shuts down the socket of a request that outlives its deadline.
+
+    Socket timeouts bound each read, not the sum of them: a server that sends one byte per
+    second never trips them. This timer does, whatever the request is doing.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._conn: HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        """Expired, or so nearly that a timeout capped at the deadline just fired."""
+        return self.expired or self.remaining() < 0.1
+
+    def attach(self, conn: HTTPConnection) -> None:
+        with self._lock:
+            self._conn = conn
+            if self.expired:
+                _shutdown(conn)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._conn is not None:
+                _shutdown(self._conn)
+
+
+def _shutdown(conn: HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch(conn: HTTPConnection) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.attach(conn)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        _watch(self)
+        super().connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)  # a reused keep-alive connection does not connect again
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        _watch(self)
+        super().connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+# ---------------------------------------------------------------------- proxies, auth, TLS
+def proxy_for(url: str, proxies: Mapping[str, str]) -> str | None:
+    """The proxy for `url` from HTTP(S)_PROXY / ALL_PROXY, unless NO_PROXY bypasses it."""
+    parts = urlsplit(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or _bypassed(parts.hostname or "", parts.port, proxies.get("no", "")):
+        return None
+    return proxy
+
+
+def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    """NO_PROXY as requests reads it: `*`, names, `.suffixes`, `host:port` and networks."""
+    host = host.lower()
     try:
-        resp = client.open(url, headers or {})
-    except MaxRetryError as err:
-        if isinstance(err.reason, ResponseError) and "redirect" in str(err.reason):
-            reason = f"too many redirects (more than {opts.max_redirects})"
-            raise FetchError(url, reason) from None
-        raise FetchError(url, describe_error(err, opts)) from None
-    except (HTTPError, ValueError) as err:  # ValueError: a URL urllib3 cannot parse
-        raise FetchError(url, describe_error(err, opts)) from None
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for raw in no_proxy.split(","):
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, entry_port = entry.rpartition(":") if _has_port(entry) else (entry, "", "")
+        if entry_port and str(port) != entry_port:
+            continue
+        name = name.lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+        if address is not None and _in_network(address, name):
+            return True
+    return False
+
+
+def _has_port(entry: str) -> bool:
+    head, sep, tail = entry.rpartition(":")
+    return bool(sep) and tail.isdigit() and ":" not in head
+
+
+def _in_network(address: ipaddress.IPv4Address | ipaddress.IPv6Address, entry: str) -> bool:
     try:
-        if resp.status not in (200, 304):
-            raise FetchError(url, _status_reason(resp.status, resp.reason, opts.retries))
-        body = _read_body(resp, url, limit, opts) if resp.status == 200 else b""
-    except BaseException:
-        resp.close()  # the connection may still hold unread bytes: never reuse it
-        raise
-    resp.release_conn()
-    return Fetched(resp.url or url, resp.status, resp.headers, body)
+        return address in ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
 
 
 def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
@@ -208,50 +536,49 @@ def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
     user, password = unquote(parts.username or ""), unquote(parts.password or "")
     netloc = parts.netloc.rsplit("@", 1)[1]
     bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return bare, {"Authorization": make_headers(basic_auth=f"{user}:{password}")["authorization"]}
+    return bare, basic_auth(user, password)
 
 
-def _status_reason(status: int, reason: str | None, retries: int) -> str:
-    text = f"HTTP {status} {reason or ''}".rstrip()
-    if status in RETRY_STATUSES and retries:
-        text += f" (after {retries} retries)"
-    return text
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The Authorization header for HTTP Basic auth."""
+    return {"Authorization": make_headers(basic_auth=f"{user}:{password}")["authorization"]}
 
 
-def _read_body(
-    resp: urllib3.BaseHTTPResponse, url: str, limit: int, opts: HttpOptions
-) -> bytes:
-    announced = resp.headers.get("Content-Length", "")
-    if announced.isdigit() and int(announced) > limit:
-        raise FetchError(url, f"response of {int(announced)} bytes exceeds the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in resp.stream(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise FetchError(url, f"response exceeds the limit of {limit} bytes")
-            chunks.append(chunk)
-    except ReadTimeoutError:
-        raise FetchError(url, f"no answer within {opts.read_timeout:g}s") from None
-    except (ProtocolError, OSError) as err:
-        if announced.isdigit():
-            received = max(size, _bytes_read(err))
-            raise FetchError(
-                url, f"response truncated: received {received} of {announced} bytes"
-            ) from None
-        raise FetchError(url, f"connection broken while reading the body ({_root(err)})") from None
-    return b"".join(chunks)
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
-def describe_error(err: BaseException, opts: HttpOptions) -> str:
-    """A short, URL-free reason for a failed request (urllib3 or requests, which wraps it)."""
+def _certifi() -> str:
+    import certifi
+
+    return str(certifi.where())
+
+
+# ---------------------------------------------------------------------- error reasons
+def _retryable(err: BaseException) -> bool:
+    """Connection and read errors are worth another attempt; TLS and bad URLs are not."""
+    chain = _chain(err)
+    return not any(isinstance(cur, ssl.SSLError | LocationValueError) for cur in chain) and not (
+        isinstance(err, ValueError)
+    )
+
+
+def _broken_body(err: BaseException, announced: str, received: int) -> str:
+    if announced.isdigit():
+        got = max(received, _bytes_read(err))
+        return f"response truncated: received {got} of {announced} bytes"
+    return f"connection broken while reading the body ({_root(err)})"
+
+
+def describe_error(err: BaseException, settings: HttpSettings) -> str:
+    """A short, URL-free reason for a failed request."""
     chain = _chain(err)
     # urllib3's NewConnectionError (refused, unreachable…) subclasses ConnectTimeoutError.
     if any(_connect_timed_out(cur) for cur in chain):
-        return f"connection timed out after {opts.connect_timeout:g}s"
+        return f"connection timed out after {settings.connect_timeout:g}s"
     if _timed_out(chain):
-        return f"no answer within {opts.read_timeout:g}s"
+        return f"no answer within {settings.read_timeout:g}s"
     if any(isinstance(cur, ssl.SSLError) for cur in chain):
         return f"TLS error ({_root(err)})"
     if any(isinstance(cur, LocationValueError | ValueError) for cur in chain):
@@ -265,6 +592,8 @@ def describe_error(err: BaseException, opts: HttpOptions) -> str:
         "Name or service not known" in str(err) or "nodename nor servname" in str(err)
     ):
         return "host name not found"
+    if any(isinstance(cur, ProtocolError) for cur in chain):
+        return f"connection broken ({_root(err)})"
     return _root(err)
 
 
@@ -298,7 +627,7 @@ def _connect_timed_out(err: BaseException) -> bool:
 
 
 def _timed_out(chain: list[BaseException]) -> bool:
-    """A read timeout that outlived its retries arrives wrapped in other errors."""
+    """A read timeout arrives wrapped in other errors."""
     return any(
         isinstance(cur, TimeoutError | ReadTimeoutError) or "Read timed out" in str(cur)
         for cur in chain

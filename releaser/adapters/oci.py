@@ -20,11 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-import requests
-
 from releaser.adapters.cache_files import read_json, write_json
 from releaser.adapters.helm_index import parse_changes
+from releaser.adapters.http import HttpClient
 from releaser.adapters.oci_registry import RegistryClient
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
@@ -96,21 +94,21 @@ class _Entry:
 
 
 class OciChartSource:
-    """`ChartSource` for `oci://` repository URLs."""
+    """`ChartSource` for `oci://` repository URLs; `cache_dir` is `CacheDirs.oci`."""
 
     def __init__(
         self,
-        session: requests.Session | None = None,
+        client: HttpClient,
+        cache_dir: Path,
         rewrite: Callable[[str], str] = _identity,
         credentials: Credentials = _no_credentials,
-        cache_dir: Path | None = None,
         workers: int = 8,
         page_size: int = 1000,
     ) -> None:
-        self.session = session or requests.Session()
+        self.http = client
         self.rewrite = rewrite
         self.credentials = credentials
-        self.cache = _Cache(cache_dir or Path(platformdirs.user_cache_dir("releaser")) / "oci")
+        self.cache = _Cache(cache_dir)
         self.workers = workers
         self.page_size = page_size
 
@@ -121,7 +119,7 @@ class OciChartSource:
         if effective != repo_url:
             label += f" (via mirror {redact(effective).rstrip('/')}/{chart})"
         creds = self.credentials(ref.host) or ref.userinfo
-        return RegistryClient(self.session, ref.host, ref.repository, label, creds)
+        return RegistryClient(self.http, ref.host, ref.repository, label, creds)
 
     def releases(self, repo_url: str, chart: str) -> list[ChartRelease]:
         """Every chart version in the repository, newest first; non-chart tags are skipped."""

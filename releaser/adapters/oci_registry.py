@@ -3,7 +3,8 @@
 It speaks just what chart lookups need: `GET` with the bearer-token handshake ghcr.io and
 Docker Hub require (401 + `WWW-Authenticate: Bearer realm,service,scope` -> token endpoint ->
 retry), basic auth, size-capped reads, and tag-list pagination through `Link` headers.
-Credentials and tokens live in headers only, never in a URL, so no message can leak them.
+Credentials and tokens live in headers only, never in a URL, so no message can leak them;
+the shared `HttpClient` drops them when a blob redirects to another host (a CDN).
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ import json
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-import requests
-
+from releaser.adapters.http import FetchError, HttpClient, ResponseTooLarge, basic_auth
 from releaser.domain.errors import UpstreamError
 
-TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 SMALL_LIMIT = 4 * 1024 * 1024  # manifests, configs, tag pages, tokens
 _CHALLENGE_PARAM = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _MAX_PAGES = 1000
@@ -41,15 +40,8 @@ def is_loopback(host: str) -> bool:
 class Reply:
     status: int
     body: bytes
-    headers: requests.structures.CaseInsensitiveDict[str]
+    headers: Mapping[str, str]  # case-insensitive
     next_url: str | None  # the `Link: <...>; rel="next"` target, absolute
-
-
-def _short_reason(err: requests.RequestException) -> str:
-    if isinstance(err, requests.Timeout):
-        return "timed out"
-    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(err))
-    return match.group(1).strip().lower() if match else type(err).__name__
 
 
 def registry_error(body: bytes) -> str:
@@ -66,13 +58,13 @@ class RegistryClient:
 
     def __init__(
         self,
-        session: requests.Session,
+        client: HttpClient,
         host: str,
         repository: str,
         label: str,
         credentials: tuple[str, str] | None = None,
     ) -> None:
-        self.session = session
+        self.client = client
         self.host = host
         self.repository = repository
         self.label = label  # how messages name the chart: the upstream oci:// URL, redacted
@@ -110,22 +102,12 @@ class RegistryClient:
         if auth:
             headers["Authorization"] = auth
         try:
-            with self.session.get(url, headers=headers, timeout=TIMEOUT, stream=True) as resp:
-                body = self._read(resp, limit)
-                link = resp.links.get("next", {}).get("url")
-                next_url = urllib.parse.urljoin(resp.url, link) if link else None
-                return Reply(resp.status_code, body, resp.headers, next_url)
-        except requests.RequestException as err:
-            raise self.fail(f"cannot reach registry {self.host}: {_short_reason(err)}") from None
-
-    def _read(self, resp: requests.Response, limit: int) -> bytes:
-        chunks, size = [], 0
-        for chunk in resp.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise self.fail(f"response from {self.host} larger than {limit // 1024} KiB")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            answer = self.client.request("GET", url, headers=headers, max_bytes=limit)
+        except ResponseTooLarge:
+            raise self.fail(f"response from {self.host} larger than {limit // 1024} KiB") from None
+        except FetchError as err:
+            raise self.fail(f"cannot reach registry {self.host}: {err.reason}") from None
+        return Reply(answer.status, answer.content, answer.headers, answer.next_link())
 
     def _authenticate(self, challenge: Reply) -> str:
         header = challenge.headers.get("WWW-Authenticate", "")
@@ -133,7 +115,7 @@ class RegistryClient:
         if scheme == "basic":
             if not self.credentials:
                 raise self.fail(f"registry {self.host} needs credentials (basic auth)")
-            return requests.auth._basic_auth_str(*self.credentials)
+            return basic_auth(*self.credentials)["Authorization"]
         if scheme != "bearer":
             raise self.fail(f"registry {self.host} asks for unsupported auth {scheme or 'none'!r}")
         return f"Bearer {self._token(dict(_CHALLENGE_PARAM.findall(header)))}"
@@ -145,14 +127,15 @@ class RegistryClient:
         if realm.startswith("http://") and not is_loopback(urllib.parse.urlsplit(realm).netloc):
             raise self.fail(f"registry {self.host} asks for a token over plain HTTP; refused")
         params.setdefault("scope", f"repository:{self.repository}:pull")
+        url = f"{realm}{'&' if '?' in realm else '?'}{urllib.parse.urlencode(params)}"
+        headers = basic_auth(*self.credentials) if self.credentials else {}
         try:
-            resp = self.session.get(realm, params=params, auth=self.credentials, timeout=TIMEOUT)
-        except requests.RequestException as err:
-            reason = _short_reason(err)
-            raise self.fail(f"cannot reach token service of {self.host}: {reason}") from None
-        if resp.status_code != 200:
+            resp = self.client.request("GET", url, headers=headers, max_bytes=SMALL_LIMIT)
+        except FetchError as err:
+            raise self.fail(f"cannot reach token service of {self.host}: {err.reason}") from None
+        if resp.status != 200:
             raise self.fail(
-                f"token service of {self.host} answered {resp.status_code}{self._credential_note()}"
+                f"token service of {self.host} answered {resp.status}{self._credential_note()}"
             )
         try:
             data = resp.json()

@@ -23,9 +23,9 @@ from releaser.cli.wiring import kit_files, kit_root
 from releaser.cli.wiring_sources import (
     cache_root,
     chart_source,
+    env_settings,
     http_client,
     mirrors,
-    session_factory,
 )
 from releaser.domain.compat import CompatData
 from releaser.domain.errors import UsageError
@@ -50,14 +50,14 @@ def compat_data(settings: Settings, ref: str | None = None) -> CompatData:
 
 def chart_archives(settings: Settings, offline: bool = False) -> ChartArchiveStore:
     mirror_map = mirrors(settings)
-    sessions = session_factory()
+    env = env_settings()
 
     def oci_download(repo_url: str, chart: str, version: str) -> bytes:
-        source = OciChartSource(session=sessions(), rewrite=mirror_map.apply)
+        source = OciChartSource(http_client(env.http), env.cache.oci, rewrite=mirror_map.apply)
         return source.download_chart(repo_url, chart, version)
 
     return ChartArchiveStore(
-        cache_root() / "charts", http_client(), mirror_map.apply, oci_download, offline=offline
+        env.cache.charts, http_client(env.http), mirror_map.apply, oci_download, offline=offline
     )
 
 

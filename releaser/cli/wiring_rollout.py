@@ -111,14 +111,15 @@ class SystemClock:
         time.sleep(seconds)
 
 
-# requests is imported only when Argo CD or a webhook is used: it is a third of the startup
-# time of `rollout --status`, which never needs it.
+# The HTTP client is built only when Argo CD or a webhook is used: `rollout --status` never
+# needs it.
 
 
 def argocd_client(url: str, token: str) -> ArgoCd:
     from releaser.adapters.argocd import ArgoCdClient
+    from releaser.cli.wiring_sources import http_client
 
-    return ArgoCdClient(url, token)
+    return ArgoCdClient(http_client(), url, token)
 
 
 def notifier(fleet: Fleet, url: str | None) -> Notifier:
@@ -127,8 +128,9 @@ def notifier(fleet: Fleet, url: str | None) -> Notifier:
         return NoNotifier()
     remember_secret(target)  # the webhook URL's path is its credential
     from releaser.adapters.notify import WebhookNotifier
+    from releaser.cli.wiring_sources import http_client
 
-    return WebhookNotifier(target, info)
+    return WebhookNotifier(http_client(), target, info)
 
 
 def rollout_ports(

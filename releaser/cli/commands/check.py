@@ -19,7 +19,7 @@ def check(
     fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
 ) -> None:
     """Newest upstream patch, minor and major release of each component."""
-    # Imported here: `releaser --help` and other commands do not pay for requests and yaml.
+    # Imported here: `releaser --help` and other commands do not pay for urllib3 and yaml.
     from releaser.app.check import check_components
     from releaser.cli import render_check
     from releaser.cli.progress import stderr_progress

@@ -102,11 +102,12 @@ def data(ctx: typer.Context) -> None:
 @data_app.command("refresh")
 def refresh_command(ctx: typer.Context) -> None:
     """Fetch the snapshots again from endoflife.date and the deprecation data."""
-    from releaser.adapters.data_refresh import upstream_snapshots
+    from releaser.adapters.data_refresh import http_fetcher, upstream_snapshots
     from releaser.adapters.datasets import DataStore
     from releaser.app.data import refresh
+    from releaser.cli.wiring_sources import http_client
 
-    result = refresh(upstream_snapshots(), DataStore())
+    result = refresh(upstream_snapshots(http_fetcher(http_client())), DataStore())
     _show(ctx, list(result.after))
     for path in result.written:
         info(f"wrote {path}")
