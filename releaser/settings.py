@@ -125,17 +125,18 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
         raise UsageError(f"{name}={text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
+    """A non-negative number (`kind=int` for counts and sizes: `1.5` bytes is refused)."""
     text = env.get(name)
     if not text:
         return default
     try:
-        value = float(text)
+        value = kind(text)
     except ValueError:
-        raise UsageError(f"{name}={text!r} is not a valid number") from None
+        raise UsageError(f"{name}={text!r} is not a valid {kind.__name__}") from None
     if value < 0 or value != value:
         raise UsageError(f"{name}={text!r} must be a number not below 0")
-    return value
+    return float(value)
 
 
 def _http(env: Mapping[str, str]) -> HttpSettings:
@@ -145,10 +146,10 @@ def _http(env: Mapping[str, str]) -> HttpSettings:
         connect_timeout=min(timeout, base.connect_timeout),
         read_timeout=timeout,
         deadline=_number(env, "RELEASER_HTTP_DEADLINE", base.deadline) or base.deadline,
-        retries=int(_number(env, "RELEASER_HTTP_RETRIES", base.retries)),
+        retries=int(_number(env, "RELEASER_HTTP_RETRIES", base.retries, int)),
         backoff=_number(env, "RELEASER_HTTP_BACKOFF", base.backoff),
         max_redirects=base.max_redirects,
-        max_bytes=int(_number(env, "RELEASER_HTTP_MAX_BYTES", base.max_bytes)),
+        max_bytes=int(_number(env, "RELEASER_HTTP_MAX_BYTES", base.max_bytes, int)),
         proxies=_proxies(env),
         ca_bundle=env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None,
     )
