@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.templates import ChangelogTemplate
 from releaser.adapters.yaml_doc import parse_document
 from releaser.app.cut import CutRequest, cut
 from releaser.app.hotfix import HotfixRequest, hotfix
@@ -39,6 +38,7 @@ from releaser.domain.release_rules import (
     with_trailers,
 )
 from releaser.domain.versions import KitVersion
+from releaser.render.changelog import ChangelogTemplate
 from tests.kitrepo import commit_all, init_repo, write_kit
 from tests.release_helpers import ROOT, IndexChanges, RuleGate, deps_for, show
 

@@ -1,4 +1,4 @@
-"""Plain-text rendering of a kit diff for the terminal."""
+"""A kit diff as terminal text or JSON."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from releaser.domain.diff import KitDiff
+from releaser.render import output
 
 
 def _value(value: Any) -> str:
@@ -29,4 +30,8 @@ def render_diff(diff: KitDiff) -> str:
     ]
     if diff.is_empty:
         lines.append("no changes")
-    return "\n".join(lines)
+    return output.terminal("\n".join(lines))
+
+
+def render_diff_json(diff: KitDiff) -> str:
+    return output.json_text(diff.as_dict())

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from releaser.cli.context import Settings, settings
-from releaser.cli.output import emit_json, info, table
+from releaser.cli.output import emit_json, info
 from releaser.domain.errors import ExitCode, GitError, UsageError
 from releaser.domain.redaction import redact_url
+from releaser.render.text import table
 
 # Imported when the command runs, not for `rollout --help`.
 if TYPE_CHECKING:
