@@ -3,14 +3,14 @@
 Every `{{ value }}` passes a finalizer before it is written, so no template (a packaged one or
 a kit's own `.releaser/changelog.md.j2`) can print upstream text unsanitized: in Markdown it
 becomes `md_inline` text, in HTML control characters go and autoescape does the rest. A filter
-that builds Markup itself (`md`, `autolink`, `href`) returns `Markup`, which is left alone.
+that builds Markup itself (`md`, `autolinks`) returns `Markup`, which is left alone.
 `StrictUndefined` turns a typo in a template into an error instead of silently empty text.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import jinja2
@@ -34,10 +34,10 @@ def md_filter(value: object) -> Markup:
     return Markup(md_inline(value))
 
 
-def autolink(url: object) -> Markup:
-    """`<url>` for an http(s) URL; nothing for another scheme (no `<javascript:…>`)."""
-    href = safe_href(str(url))
-    return Markup(f"<{href}>" if href else "")
+def autolinks(urls: Iterable[object]) -> Markup:
+    """` <url>` for each http(s) URL; nothing for another scheme (no `<javascript:…>`)."""
+    hrefs = (safe_href(str(url)) for url in urls)
+    return Markup("".join(f" <{href}>" for href in hrefs if href))
 
 
 def href(url: object) -> str:
@@ -63,6 +63,6 @@ def environment(
         trim_blocks=trim,
         lstrip_blocks=trim,
     )
-    env.filters.update(md=md_filter, oneline=one_line, autolink=autolink, href=href)
+    env.filters.update(md=md_filter, oneline=one_line, autolinks=autolinks, href=href)
     env.filters["value"] = show_value
     return env
