@@ -40,7 +40,9 @@ LINK_TARGET = re.compile(r"(?<!\\)\]\(([^)]*)\)")
 TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9+.-]*)(:?)")
 
 
-def _entry(version: str, kube: str | None, changes: list[Any] | None) -> tuple[dict[str, Any], bytes]:
+def _entry(
+    version: str, kube: str | None, changes: list[Any] | None
+) -> tuple[dict[str, Any], bytes]:
     data = chart_archive("hostile", version, {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\n"})
     entry: dict[str, Any] = {
         "apiVersion": "v2", "name": "hostile", "version": version, "appVersion": SCRIPT,
@@ -61,7 +63,11 @@ def write_hostile_repo(root: Path) -> Path:
         entry, data = _entry(version, kube, changes)
         (root / f"hostile-{version}.tgz").write_bytes(data)
         entries.append(entry)
-    index = {"apiVersion": "v1", "entries": {"hostile": entries}, "generated": "2026-10-01T00:00:00Z"}
+    index = {
+        "apiVersion": "v1",
+        "entries": {"hostile": entries},
+        "generated": "2026-10-01T00:00:00Z",
+    }
     (root / "index.yaml").write_text(yaml.safe_dump(index), encoding="utf-8")
     return root
 

@@ -14,9 +14,9 @@ from releaser.render.text import table
 # Characters that matter to Markdown, HTML and terminals, mixed into arbitrary text.
 SPECIAL = list("<>&|[]()!#*-+=`~\\:\n\r\t\x1b\x07\x08\x7f\x9b\x9c\u202e\u2066 ")
 PIECES = ["javascript:", "data:", "vbscript:", "file:", "https://", "]("]
-hostile = st.lists(
-    st.sampled_from(SPECIAL + PIECES) | st.text(max_size=4), max_size=40
-).map("".join)
+hostile = st.lists(st.sampled_from(SPECIAL + PIECES) | st.text(max_size=4), max_size=40).map(
+    "".join
+)
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A Markdown link or autolink: `](target)` not preceded by a backslash, or `<scheme:…>`.
