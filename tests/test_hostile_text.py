@@ -183,3 +183,22 @@ def test_cut_changelog_and_report_stay_inert(kit: Path, mirrors: Path, tmp_path:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.stdout  # the description, as text
     assert "<script>alert" not in html.stdout and "<img" not in html.stdout
     assert all(re.match(r"https?://|#", h) for h in re.findall(r'href="([^"]*)"', html.stdout))
+
+
+def test_argo_cd_and_git_messages_reach_the_terminal_inert() -> None:
+    # No Argo CD can run here; the messages its API returns reach the rollout's result as
+    # they are, so the renderer is given such a result directly.
+    from releaser.app.rollout import RolloutResult
+    from releaser.domain.rollout import Block, Outcome
+    from releaser.render.rollout import result_text
+
+    hostile = "sync failed\x1b]52;c;ZXZpbA==\x07 \x1b[2J\ron https://u:secret@git.example/x\nnext"
+    result = RolloutResult(
+        "kuvaq", "2026.1", "2026.2", Outcome.DEGRADED, blocks=[Block("health", hostile)],
+        notes=[hostile], commit="0123456789abcdef", gate=[hostile],
+    )  # fmt: skip
+    text = result_text(result, direct=False, push=True)
+    assert_terminal_safe(text)
+    assert "secret" not in text and "https://***@git.example/x" in text
+    assert "  gate: sync failed on https://***@git.example/x next" in text
+    assert len(text.splitlines()) == 5
