@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from releaser.render.jinja import environment
 from releaser.render.sanitize import md_code, md_inline, one_line, safe_href, strip_controls
 from releaser.render.text import table
 
@@ -124,3 +125,11 @@ def test_code_spans_only_for_plain_values() -> None:
     assert md_code("v1.2.3") == "`v1.2.3`"
     assert md_code(">=1.25.0-0") == "&gt;=1.25.0-0"
     assert md_code("1.0`<b>") == "1.0`&lt;b&gt;"
+
+
+def test_html_links_are_http_only_and_text_is_escaped() -> None:
+    template = environment(html=True).from_string('<a href="{{ url | href }}">{{ text }}</a>')
+    page = template.render(url="javascript:alert(1)", text="<b>\x1b[2Jhi\u202e</b>")
+    assert page == '<a href="#">&lt;b&gt;hi&lt;/b&gt;</a>'
+    safe = template.render(url='https://example.org/a b"', text="x")
+    assert safe == '<a href="https://example.org/a%20b%22">x</a>'

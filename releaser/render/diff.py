@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from releaser.domain.diff import KitDiff
 from releaser.render import output
-
-
-def _value(value: Any) -> str:
-    return "(absent)" if value is None else json.dumps(value, default=str)
+from releaser.render.text import show_value
 
 
 def render_diff(diff: KitDiff) -> str:
@@ -25,7 +19,7 @@ def render_diff(diff: KitDiff) -> str:
     ]
     lines += [f"~ {f.name}: {f.field} {f.from_value} -> {f.to_value}" for f in diff.fields]
     lines += [
-        f"  default {d.name}: {d.path}: {_value(d.from_value)} -> {_value(d.to_value)}"
+        f"  default {d.name}: {d.path}: {show_value(d.from_value)} -> {show_value(d.to_value)}"
         for d in diff.defaults
     ]
     if diff.is_empty:

@@ -9,7 +9,6 @@ that builds Markup itself (`md`, `autolinks`) returns `Markup`, which is left al
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from releaser.render.sanitize import md_inline, one_line, safe_href, strip_controls
+from releaser.render.text import show_value
 
 
 def _md_finalize(value: Any) -> Any:
@@ -43,10 +43,6 @@ def autolinks(urls: Iterable[object]) -> Markup:
 def href(url: object) -> str:
     """An HTML `href` value: the URL when it is http(s), else `#`."""
     return safe_href(str(url)) or "#"
-
-
-def show_value(value: Any) -> str:
-    return "(absent)" if value is None else json.dumps(value, default=str)
 
 
 def environment(

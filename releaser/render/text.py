@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from releaser.render.sanitize import one_line
+
+
+def show_value(value: Any) -> str:
+    """A value of values.yaml as JSON; `(absent)` where the key is missing."""
+    return "(absent)" if value is None else json.dumps(value, default=str)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
