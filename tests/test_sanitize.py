@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -38,9 +39,10 @@ def test_markdown_has_no_raw_html_and_no_control_character(text: str) -> None:
     assert "\n" not in out
 
 
-@given(hostile)
-def test_markdown_links_only_point_at_http(text: str) -> None:
-    out = md_inline(text)
+@pytest.mark.parametrize("sanitize", [md_inline, md_code])
+@given(text=hostile)
+def test_markdown_links_only_point_at_http(sanitize: Callable[[str], str], text: str) -> None:
+    out = sanitize(text)
     for target in LINK_TARGET.findall(out):
         assert re.match(r"https?://", target, re.IGNORECASE), (text, out)
     assert not AUTOLINK.search(out)

@@ -44,7 +44,7 @@ _BLOCK_START = re.compile(r"^(?:#{1,6}(?=\s|$)|[-+*](?=\s|$)|`{3}|~{3}|=+$)")
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 # A scheme a browser would run or read locally: its colon is escaped, so no autolink forms.
 _UNSAFE_SCHEME = re.compile(r"(javascript|vbscript|data|file)(\s*):", re.IGNORECASE)
-_CODE_SAFE = re.compile(r"[\w.+:=^~,*/@ -]*")
+_CODE_SAFE = re.compile(r"[\w.+=^~,*/ -]*")
 SAFE_SCHEMES = ("http", "https")
 
 
