@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from releaser.adapters.report_render import render_html, render_json, render_markdown
 from releaser.domain.kit import KubernetesRange
 from releaser.domain.report import CustomerRow, DriftRow, LifecycleRow, Report, SupportEnd
+from releaser.render.report import render_html, render_json, render_markdown
 
 MINORS = [f"1.{m}" for m in range(29, 37)]
 VERDICTS = ("ok", "warn", "fail", "unknown")

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.templates import ChangelogTemplate
 from releaser.adapters.yaml_doc import parse_document
 from releaser.app.cut import CutRequest, cut
 from releaser.app.hotfix import HotfixRequest, hotfix
 from releaser.app.kit import load_kit
 from releaser.domain.changelog import EntryInput, build_entry
+from releaser.domain.charts import ChartChange
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import InvalidFileError, UsageError
 from releaser.domain.kit import Component, Kit, KubernetesRange, Section
@@ -39,6 +39,7 @@ from releaser.domain.release_rules import (
     with_trailers,
 )
 from releaser.domain.versions import KitVersion
+from releaser.render.changelog import ChangelogTemplate
 from tests.kitrepo import commit_all, init_repo, write_kit
 from tests.release_helpers import ROOT, IndexChanges, RuleGate, deps_for, show
 
@@ -274,6 +275,20 @@ def test_a_broken_override_template_is_a_clear_error(tmp_path: Path) -> None:
     entry = build_entry(diff_kits(kit, kit), kit, EntryInput("2024.3", date(2024, 1, 1)))
     with pytest.raises(InvalidFileError, match=r"changelog\.md\.j2.*verison"):
         ChangelogTemplate(tmp_path).render(entry)
+
+
+def test_an_override_template_cannot_print_upstream_text_raw(tmp_path: Path) -> None:
+    """A kit's own template writes `<{{ link }}>` naively; the values are still escaped."""
+    (tmp_path / ".releaser").mkdir()
+    (tmp_path / ".releaser/changelog.md.j2").write_text(
+        "{% for s in entry.sections %}{% for u in s.upgraded %}{% for c in u.changes %}"
+        "- {{ c.description }} <{{ c.links[0] }}>\n{% endfor %}{% endfor %}{% endfor %}"
+    )
+    old, new = kit_of(comp("a", "1.0.0")), kit_of(comp("a", "1.1.0"))
+    hostile = ChartChange("", "# <b>x</b>\n| y", ("javascript:alert(1)",))
+    data = EntryInput("2024.3", date(2024, 1, 1), previous="2024.2", changes={"a": [hostile]})
+    text = ChangelogTemplate(tmp_path).render(build_entry(diff_kits(old, new), new, data))
+    assert text == "- \\# &lt;b&gt;x&lt;/b&gt; \\| y <javascript\\:alert(1)>\n"
 
 
 # --------------------------------------------------------------------------- text edits

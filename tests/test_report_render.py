@@ -6,7 +6,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-from releaser.adapters.report_render import render_html, render_json, render_markdown
 from releaser.domain.kit import KubernetesRange
 from releaser.domain.report import (
     CustomerRow,
@@ -15,6 +14,7 @@ from releaser.domain.report import (
     Report,
     SupportEnd,
 )
+from releaser.render.report import render_html, render_json, render_markdown
 from tests.browser import dump_dom, screenshot
 
 HOSTILE = "<script>document.title='pwned'</script>"
@@ -50,7 +50,7 @@ def make_report(components: int = 3, reason: str = "tested upstream") -> Report:
 def test_markdown_escapes_upstream_text_and_numbers_reasons() -> None:
     text = render_markdown(make_report(reason=f"{HOSTILE} | pipe"))
     assert "<script>" not in text
-    assert "&lt;script>" in text and "\\| pipe" in text
+    assert "&lt;script&gt;" in text and "\\| pipe" in text
     assert "| comp-0 | 1.0.0 | ✓ ok | ! warn [1] | ✗ fail [2] |" in text
     assert "1. **comp-0 on 1.36**" in text
     assert "| 1.35 | 2027-02-28 ⚠ | 2026-01-01 ✗ | unknown |" in text

@@ -12,6 +12,7 @@ import typer
 
 from releaser.cli.context import Settings
 from releaser.cli.lazy import LazyGroup
+from releaser.cli.output import info
 from releaser.domain.errors import ExitCode, ReleaserError
 
 
@@ -33,7 +34,7 @@ def report_error(err: ReleaserError, ctx: typer.Context) -> None:
     settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
     if settings.verbose:
         traceback.print_exc(file=sys.stderr)
-    typer.echo(f"error: {err}", err=True)
+    info(f"error: {err}")  # redacted, no escape sequences from upstream text
 
 
 app = typer.Typer(

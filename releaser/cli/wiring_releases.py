@@ -78,9 +78,9 @@ def customer_versions(settings: Settings) -> CustomerVersions | None:
 
 
 def release_deps(settings: Settings) -> ReleaseDeps:
-    from releaser.adapters.templates import ChangelogTemplate
     from releaser.adapters.test_hook import kill_checkpoint
     from releaser.app.release_context import ReleaseDeps
+    from releaser.render.changelog import ChangelogTemplate
 
     root = kit_root(settings)
     return ReleaseDeps(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from releaser.cli.context import settings
@@ -21,11 +19,10 @@ def check(
     """Newest upstream patch, minor and major release of each component."""
     # Imported here: `releaser --help` and other commands do not pay for urllib3 and yaml.
     from releaser.app.check import check_components
-    from releaser.cli import render_check
     from releaser.cli.progress import stderr_progress
     from releaser.cli.wiring import read_kit
     from releaser.cli.wiring_sources import check_sources
-    from releaser.domain.redaction import redact
+    from releaser.render import check as render_check
 
     opts = settings(ctx)
     if fmt not in ("table", "md"):
@@ -35,12 +32,12 @@ def check(
     progress = stderr_progress("checking")
     result = check_components(items, source, include_prerelease=pre, progress=progress, memo=memo)
     if opts.json:
-        typer.echo(redact(json.dumps(render_check.check_as_dict(result), indent=2)))
+        typer.echo(render_check.render_json(result))
     else:
         render = render_check.render_markdown if fmt == "md" else render_check.render_table
-        typer.echo(redact(render(result)))
+        typer.echo(render(result))
     if result.failed:
-        raise UpstreamError(redact(render_check.failure_message(result, detailed=opts.json)))
+        raise UpstreamError(render_check.failure_message(result, detailed=opts.json))
 
 
 def _components(kit: Kit, section: str | None) -> list[Component]:

@@ -6,8 +6,9 @@ import typer
 
 from releaser.app.data import SnapshotInfo
 from releaser.cli.context import settings
-from releaser.cli.output import emit_json, info, table
+from releaser.cli.output import emit_json, info
 from releaser.domain.errors import UpstreamError, UsageError
+from releaser.render.text import table
 
 RENDER_HELP = "Scan the chart templates even when helm is available (no rendering)."
 
@@ -27,9 +28,9 @@ def compat(
     fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
 ) -> None:
     """Verdict per component and Kubernetes version, with the reasons of each."""
-    from releaser.cli import render_compat
     from releaser.cli.wiring import read_kit
     from releaser.cli.wiring_compat import compat_service, today
+    from releaser.render import compat as render_compat
 
     opts = settings(ctx)
     if fmt not in ("table", "md"):
@@ -39,7 +40,7 @@ def compat(
     matrix = service.evaluate_kit(kit, _targets(kubernetes), today(opts))
     where = ref or "working tree"
     if opts.json:
-        emit_json(matrix.as_dict())
+        typer.echo(render_compat.render_json(matrix))
     else:
         render = render_compat.render_markdown if fmt == "md" else render_compat.render_text
         typer.echo(render(kit, matrix, where, opts.verbose))
@@ -68,17 +69,17 @@ def plan(
 ) -> None:
     """Newest release of each component compatible with the kit's whole Kubernetes range."""
     from releaser.app.plan import apply_plan
-    from releaser.cli import render_compat
     from releaser.cli.wiring import read_kit
     from releaser.cli.wiring_bump import bump_ports
     from releaser.cli.wiring_compat import planner
+    from releaser.render import compat as render_compat
 
     opts = settings(ctx)
     kit = read_kit(opts)
     result = planner(opts, offline, render=not no_render).plan(kit, include_prerelease=pre)
     applied = apply_plan(result, bump_ports(opts)) if apply else []
     if opts.json:
-        emit_json({**result.as_dict(), "applied": [r.as_dict() for r in applied]})
+        typer.echo(render_compat.render_plan_json(result, [r.as_dict() for r in applied]))
     else:
         typer.echo(render_compat.render_plan(result))
     for r in applied:

@@ -6,11 +6,12 @@ import typer
 
 from releaser.app.kit import check_kit
 from releaser.cli.context import settings
-from releaser.cli.output import emit_json, info, table
-from releaser.cli.render_diff import render_diff
+from releaser.cli.output import emit_json, info
 from releaser.cli.wiring import kit_files, read_kit, yaml_parser
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import ExitCode, UsageError
+from releaser.render.diff import render_diff, render_diff_json
+from releaser.render.text import table
 
 
 def components(
@@ -64,7 +65,7 @@ def diff(
     opts = settings(ctx)
     changes = diff_kits(read_kit(opts, ref_a), read_kit(opts, ref_b), ref_a, ref_b)
     if opts.json:
-        emit_json(changes.as_dict())
+        typer.echo(render_diff_json(changes))
     else:
         typer.echo(render_diff(changes))
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from releaser.cli.context import settings
-from releaser.cli.output import emit_json, info, table
+from releaser.cli.output import emit_json, info
+from releaser.render.text import table
 
 # The use cases and their adapters (git, jinja2, the compatibility engine) are imported by
 # the command that runs: `releaser releases` needs neither jinja2 nor requests.
@@ -30,7 +31,7 @@ def _written_json(result: CutResult | HotfixResult) -> dict[str, Any]:
 
 
 def _written_text(result: CutResult | HotfixResult, remote: str) -> str:
-    from releaser.cli.render_release import render_dry_run, render_written
+    from releaser.render.release import render_dry_run, render_written
 
     if result.written is None:
         return render_dry_run(result.plan, remote)

@@ -39,9 +39,9 @@ def report(
     offline: bool = typer.Option(False, "--offline", help="Use cached upstream data only."),
 ) -> None:
     """The compatibility report: changes, matrix, lifecycle, drift and customers."""
-    from releaser.adapters.report_render import render_html, render_json, render_markdown
     from releaser.app.report import build_report
     from releaser.cli.wiring_report import report_ports
+    from releaser.render.report import render_html, render_json, render_markdown
 
     opts = settings(ctx)
     chosen = "json" if opts.json else output_format

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from releaser.cli.context import Settings, settings
-from releaser.cli.output import emit_json, info, table
+from releaser.cli.output import info
 from releaser.domain.errors import ExitCode, GitError, UsageError
-from releaser.domain.redaction import redact_url
+from releaser.render import rollout as render_rollout
 
 # Imported when the command runs, not for `rollout --help`.
 if TYPE_CHECKING:
@@ -73,52 +73,19 @@ def rollout(
 
 def render_result(opts: Settings, result: RolloutResult, request: RolloutRequest) -> None:
     if opts.json:
-        emit_json(result.as_dict())
-    head = f"{result.customer}: {result.from_version} → {result.to_version}"
-    lines = [f"  - {b}" for b in result.blocks] + [f"  note: {n}" for n in result.notes]
-    if result.outcome is None:
-        where = "the customer's branch" if request.direct else f"releaser/{result.customer}-…"
-        lines.append(f"  would rewrite: {', '.join(result.files) or 'nothing (already there)'}")
-        lines.append(
-            f"  would commit and {'push to ' + where if request.push else 'keep it local'}"
-        )
-        _say(opts, f"{head}: dry run, preflight passed", lines)
-        return
-    if result.commit:
-        made = "new commit" if result.created else "existing commit"
-        lines.append(
-            f"  {made} {result.commit[:12]}"
-            + (f", on {result.pushed}" if result.pushed else ", not pushed (pass --push)")
-        )
-    lines += [f"  gate: {g}" for g in result.gate]
-    _say(opts, f"{head}: {result.outcome.value}", lines)
-
-
-def _say(opts: Settings, head: str, lines: list[str]) -> None:
-    emit = info if opts.json else typer.echo
-    for line in [head, *lines]:
-        emit(line)
+        typer.echo(render_rollout.result_json(result))
+    # With --json, stdout stays pure data: the human summary goes to stderr.
+    typer.echo(render_rollout.result_text(result, request.direct, request.push), err=opts.json)
 
 
 def render_status(opts: Settings, rows: list[StatusRow]) -> None:
-    if opts.json:
-        emit_json({"customers": [r.as_dict() for r in rows]})
-    else:
-        data = [_status_cells(r) for r in rows]
-        typer.echo(table(("CUSTOMER", "VERSION", "KUBERNETES", "LAST", "OUTCOME", "AT"), data))
+    render = render_rollout.status_json if opts.json else render_rollout.status_text
+    typer.echo(render(rows))
     failed = [r for r in rows if r.error]
     for row in failed:
-        info(f"error: {row.customer.name} ({redact_url(row.customer.repo)}): {row.error}")
+        info(f"error: {row.customer.name} ({row.customer.repo}): {row.error}")
     if failed:
         raise GitError(f"{len(failed)} customer repository(ies) could not be read")
-
-
-def _status_cells(row: StatusRow) -> tuple[str, ...]:
-    data = row.as_dict()
-    last = data["last"] or {}
-    version = data["version"] or data["detail"] or "?"
-    return (row.customer.name, version, data["kubernetes"], last.get("to") or "-",
-            last.get("outcome") or "-", last.get("at") or "-")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

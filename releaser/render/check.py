@@ -1,7 +1,7 @@
 """`check` results as JSON data (SPEC §5), a terminal table or Markdown.
 
-Every text goes through `redact` before it is printed: credentials in repository URLs never
-reach the output, whatever produced them.
+Upstream values (versions, kubeVersion, change notes, links, error messages) are sanitized
+for their target; every finished text passes `render.output`, which redacts credentials.
 """
 
 from __future__ import annotations
@@ -9,14 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from releaser.app.check import CheckResult, ComponentCheck
-from releaser.cli.output import table
 from releaser.domain.charts import ChartRelease
+from releaser.render import output
+from releaser.render.sanitize import md_code, md_inline, one_line, safe_href
+from releaser.render.text import table
 
 KINDS = ("patch", "minor", "major")
 
 
 def check_as_dict(result: CheckResult) -> dict[str, Any]:
     return {"components": [_component(item) for item in result.items]}
+
+
+def render_json(result: CheckResult) -> str:
+    return output.json_text(check_as_dict(result))
 
 
 def _component(item: ComponentCheck) -> dict[str, Any]:
@@ -94,23 +100,28 @@ def render_table(result: CheckResult) -> str:
         rows.append((c.section, c.name, c.version, *cells, _notes(item), c.repo_url))
     headers = ("SECTION", "NAME", "CURRENT", "PATCH", "MINOR", "MAJOR", "NOTES", "REPOSITORY")
     lines = [table(headers, rows)]
-    lines += [f"error: {i.component.name}: {i.error}" for i in result.failed]
-    return "\n".join(lines)
+    lines += [f"error: {i.component.name}: {one_line(i.error or '')}" for i in result.failed]
+    return output.terminal("\n".join(lines))
 
 
 def _md(text: str | None) -> str:
-    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+    return md_inline(text or "")
+
+
+def _md_link(url: str) -> str:
+    href = safe_href(url)
+    return f" [link]({href})" if href else ""
 
 
 def _md_cell(release: ChartRelease | None) -> str:
     if release is None:
         return "—"
     details = [f"app {_md(release.app_version)}" if release.app_version else ""]
-    details.append(f"k8s `{_md(release.kube_version)}`" if release.kube_version else "")
+    details.append(f"k8s {md_code(release.kube_version)}" if release.kube_version else "")
     details.append(release.created.date().isoformat() if release.created else "")
     details.append("**deprecated**" if release.deprecated else "")
     extra = ", ".join(d for d in details if d)
-    return f"`{_md(release.version)}`" + (f" ({extra})" if extra else "")
+    return md_code(release.version) + (f" ({extra})" if extra else "")
 
 
 def render_markdown(result: CheckResult) -> str:
@@ -123,11 +134,11 @@ def render_markdown(result: CheckResult) -> str:
         found = item.candidates.by_kind() if item.candidates else dict.fromkeys(KINDS)
         cells = [_md_cell(found[k]) for k in KINDS] if not item.error else ["error"] * 3
         out.append(
-            f"| {_md(c.name)} | {c.section} | `{_md(c.version)}` | "
+            f"| {_md(c.name)} | {_md(c.section)} | {md_code(c.version)} | "
             f"{' | '.join(cells)} | {_md(c.repo_url)} |"
         )
     out += _md_notes(result)
-    return "\n".join(out)
+    return output.markdown("\n".join(out))
 
 
 def _md_notes(result: CheckResult) -> list[str]:
@@ -142,9 +153,9 @@ def _md_notes(result: CheckResult) -> list[str]:
                 "",
             ]
             for version, ch in changes:
-                kind = f"{ch.kind}: " if ch.kind else ""
-                links = "".join(f" [link]({_md(u)})" for u in ch.links)
-                out.append(f"- `{_md(version)}` {kind}{_md(ch.description)}{links}")
+                kind = f"{_md(ch.kind)}: " if ch.kind else ""
+                links = "".join(_md_link(u) for u in ch.links)
+                out.append(f"- {md_code(version)} {kind}{_md(ch.description)}{links}")
     if result.failed:
         out += ["", "### Errors", ""]
         out += [f"- {_md(i.component.name)}: {_md(i.error)}" for i in result.failed]
@@ -157,4 +168,5 @@ def failure_message(result: CheckResult, detailed: bool) -> str:
     head = f"{len(result.failed)} of {len(result.items)} components could not be checked"
     if not detailed:
         return head + " (errors above)"
-    return "\n  ".join([head + ":", *(f"{i.component.name}: {i.error}" for i in result.failed)])
+    lines = [head + ":", *(f"{i.component.name}: {one_line(i.error or '')}" for i in result.failed)]
+    return output.terminal("\n  ".join(lines))

@@ -1,12 +1,20 @@
-"""Text and Markdown forms of the compat matrix and the plan (JSON is `as_dict`)."""
+"""Text, Markdown and JSON forms of the compat matrix and the plan.
+
+Reasons carry upstream text (kubeVersion ranges, chart messages): one line each on the
+terminal, `md_inline` in Markdown.
+"""
 
 from __future__ import annotations
 
-from releaser.cli.output import table
+from typing import Any
+
 from releaser.domain.compat import CompatMatrix, ComponentRow
 from releaser.domain.findings import Finding
 from releaser.domain.kit import Kit
 from releaser.domain.plan import Plan
+from releaser.render import output
+from releaser.render.sanitize import md_inline, one_line
+from releaser.render.text import table
 
 MARKS = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "unknown": "?"}
 
@@ -57,37 +65,42 @@ def render_text(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = Fals
         reasons = _reasons(row, verbose)
         if reasons:
             lines.append(f"{row.component.name} {row.component.version}:")
-            lines += [f"  {label:<8} {f.level:<7} {f.source}: {f.message}" for label, f in reasons]
+            lines += [
+                f"  {label:<8} {f.level:<7} {f.source}: {one_line(f.message)}"
+                for label, f in reasons
+            ]
     if not verbose:
         lines.append("(ok and unknown reasons: -v)")
-    return "\n".join(lines)
+    return output.terminal("\n".join(lines))
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def render_json(matrix: CompatMatrix) -> str:
+    return output.json_text(matrix.as_dict())
 
 
 def render_markdown(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = False) -> str:
     head = _header(kit, matrix, where)
     cols = [_column(matrix, label) for label in matrix.labels]
     lines = [
-        f"### {head[0]}",
+        f"### {md_inline(head[0])}",
         "",
-        f"_{head[1]}_",
+        f"_{md_inline(head[1])}_",
         "",
-        "| component | version | " + " | ".join(cols) + " |",
+        "| component | version | " + " | ".join(md_inline(c) for c in cols) + " |",
         "|---|---|" + "---|" * len(cols),
     ]
     for row in matrix.rows:
         cells = " | ".join(MARKS[row.cells[label].level] for label in matrix.labels)
-        lines.append(f"| {row.component.name} | {row.component.version} | {cells} |")
+        name, version = md_inline(row.component.name), md_inline(row.component.version)
+        lines.append(f"| {name} | {version} | {cells} |")
     lines.append("")
     for row in matrix.rows:
         for label, f in _reasons(row, verbose):
             lines.append(
-                f"- **{row.component.name}** {label} `{f.level}` {f.source}: {_md_cell(f.message)}"
+                f"- **{md_inline(row.component.name)}** {md_inline(label)} `{f.level}` "
+                f"{md_inline(f.source)}: {md_inline(f.message)}"
             )
-    return "\n".join(lines)
+    return output.markdown("\n".join(lines))
 
 
 def render_plan(plan: Plan) -> str:
@@ -108,8 +121,12 @@ def render_plan(plan: Plan) -> str:
     blocked = [h for h in plan.held if h.kind != "major"]
     if majors:
         lines += ["", "major bumps (never applied by plan):"]
-        lines += [f"  {h.name} -> {h.to_version}: {h.reason}" for h in majors]
+        lines += [f"  {h.name} -> {h.to_version}: {one_line(h.reason)}" for h in majors]
     if blocked:
         lines += ["", "held back:"]
-        lines += [f"  {h.name} -> {h.to_version}: {h.reason}" for h in blocked]
-    return "\n".join(lines)
+        lines += [f"  {h.name} -> {h.to_version}: {one_line(h.reason)}" for h in blocked]
+    return output.terminal("\n".join(lines))
+
+
+def render_plan_json(plan: Plan, applied: list[dict[str, Any]]) -> str:
+    return output.json_text({**plan.as_dict(), "applied": applied})

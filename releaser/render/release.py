@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from releaser.app.release_commits import BranchUpdate, WritePlan, WriteResult
+from releaser.render import output
 
 
 def _file_diff(path: str, before: str | None, after: str) -> list[str]:
@@ -36,7 +37,7 @@ def render_dry_run(plan: WritePlan, remote: str) -> str:
         out.append("nothing to commit")
     if plan.push:
         out.append(f"would push {', '.join(plan.push)} to {remote} (atomic, never forced)")
-    return "\n".join(out).rstrip("\n")
+    return output.terminal("\n".join(out).rstrip("\n"))
 
 
 def render_written(plan: WritePlan, written: WriteResult, remote: str) -> str:
@@ -49,4 +50,4 @@ def render_written(plan: WritePlan, written: WriteResult, remote: str) -> str:
         out.append("working tree updated to the new commit")
     if written.pushed:
         out.append(f"pushed {', '.join(written.pushed)} to {remote}")
-    return "\n".join(out) if out else "nothing left to do"
+    return output.terminal("\n".join(out) if out else "nothing left to do")

@@ -1,15 +1,10 @@
-"""Plain-text rendering of a kit diff for the terminal."""
+"""A kit diff as terminal text or JSON."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from releaser.domain.diff import KitDiff
-
-
-def _value(value: Any) -> str:
-    return "(absent)" if value is None else json.dumps(value, default=str)
+from releaser.render import output
+from releaser.render.text import show_value
 
 
 def render_diff(diff: KitDiff) -> str:
@@ -24,9 +19,13 @@ def render_diff(diff: KitDiff) -> str:
     ]
     lines += [f"~ {f.name}: {f.field} {f.from_value} -> {f.to_value}" for f in diff.fields]
     lines += [
-        f"  default {d.name}: {d.path}: {_value(d.from_value)} -> {_value(d.to_value)}"
+        f"  default {d.name}: {d.path}: {show_value(d.from_value)} -> {show_value(d.to_value)}"
         for d in diff.defaults
     ]
     if diff.is_empty:
         lines.append("no changes")
-    return "\n".join(lines)
+    return output.terminal("\n".join(lines))
+
+
+def render_diff_json(diff: KitDiff) -> str:
+    return output.json_text(diff.as_dict())

@@ -1,0 +1,60 @@
+"""A rollout's outcome and the fleet's status, as terminal text or JSON.
+
+Blocks, notes and gate lines carry Argo CD and git messages: they leave as terminal text
+(no escape sequences), redacted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from releaser.render import output
+from releaser.render.sanitize import one_line
+from releaser.render.text import table
+
+# Types only: `rollout --help` does not import the use case.
+if TYPE_CHECKING:
+    from releaser.app.rollout import RolloutResult
+    from releaser.app.rollout_read import StatusRow
+
+STATUS_HEADERS = ("CUSTOMER", "VERSION", "KUBERNETES", "LAST", "OUTCOME", "AT")
+
+
+def result_json(result: RolloutResult) -> str:
+    return output.json_text(result.as_dict())
+
+
+def result_text(result: RolloutResult, direct: bool, push: bool) -> str:
+    """What happened (or, for a dry run, would happen), one line per fact."""
+    head = f"{result.customer}: {result.from_version} → {result.to_version}"
+    lines = [f"  - {one_line(str(b))}" for b in result.blocks]
+    lines += [f"  note: {one_line(n)}" for n in result.notes]
+    if result.outcome is None:
+        where = "the customer's branch" if direct else f"releaser/{result.customer}-…"
+        lines.append(f"  would rewrite: {', '.join(result.files) or 'nothing (already there)'}")
+        lines.append(f"  would commit and {'push to ' + where if push else 'keep it local'}")
+        return output.terminal("\n".join([f"{head}: dry run, preflight passed", *lines]))
+    if result.commit:
+        made = "new commit" if result.created else "existing commit"
+        lines.append(
+            f"  {made} {result.commit[:12]}"
+            + (f", on {result.pushed}" if result.pushed else ", not pushed (pass --push)")
+        )
+    lines += [f"  gate: {one_line(g)}" for g in result.gate]
+    return output.terminal("\n".join([f"{head}: {result.outcome.value}", *lines]))
+
+
+def status_json(rows: list[StatusRow]) -> str:
+    return output.json_text({"customers": [r.as_dict() for r in rows]})
+
+
+def status_text(rows: list[StatusRow]) -> str:
+    return output.terminal(table(STATUS_HEADERS, [_status_cells(r) for r in rows]))
+
+
+def _status_cells(row: StatusRow) -> tuple[str, ...]:
+    data: dict[str, Any] = row.as_dict()
+    last = data["last"] or {}
+    version = data["version"] or data["detail"] or "?"
+    return (row.customer.name, version, data["kubernetes"], last.get("to") or "-",
+            last.get("outcome") or "-", last.get("at") or "-")  # fmt: skip
