@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 import time
@@ -213,6 +214,10 @@ def test_a_condition_nested_beyond_reason_reads_as_unknown_not_a_crash() -> None
 
 
 
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 INGRESS = "apiVersion: extensions/v1beta1\nkind: Ingress\n"
 
 
@@ -272,7 +277,7 @@ def test_relative_urls_resolve_against_the_repository_like_helm() -> None:
 def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: Path) -> None:
     data = chart_archive("demo", "1.0.0", {"ingress.yaml": INGRESS})
     write_chart_repo(tmp_path / "repo", {("demo", "1.0.0"): (data, None)})
-    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest="abc")
+    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest=_sha256(data))
     with FileServer(root=tmp_path / "repo") as server:
         mirror = {"https://charts.example.test": server.url}
 
@@ -286,7 +291,7 @@ def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: 
         assert again.scan("https://charts.example.test", "demo", release) == first
         assert again.downloads == 0 and server.hits("/demo-1.0.0.tgz") == 1
         assert store(offline=True).scan("https://charts.example.test", "demo", release) == first
-        other = ChartRelease("demo", "1.0.1", urls=("demo-1.0.1.tgz",), digest="def")
+        other = ChartRelease("demo", "1.0.1", urls=("demo-1.0.1.tgz",), digest="0" * 64)
         with pytest.raises(UpstreamError, match="not in the cache \\(offline\\)"):
             store(offline=True).scan("https://charts.example.test", "demo", other)
 
