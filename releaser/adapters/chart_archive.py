@@ -225,7 +225,7 @@ class ChartArchiveStore:
 def check_digest(data: bytes, release: ChartRelease, url: str) -> None:
     """`data` is the archive the index describes: its sha256 is the index's `digest`.
     An index without a digest cannot be checked (Helm does not require one)."""
-    if release.digest is None:
+    if not release.digest:
         return
     expected = release.digest.strip().lower().removeprefix("sha256:")
     if not _SHA256_RE.match(expected):
