@@ -3,6 +3,8 @@
 Each archive is built here with tarfile/gzip and served as a Helm repository would serve it.
 Every case ends in a clear `ArchiveError` (exit 4) or a safe skip of the offending member:
 never a traceback, never a byte written outside the cache, never a hostile archive cached.
+A chart that passes is still upstream input when helm renders it: its output is bounded in
+bytes and time.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ import pytest
 from typer.testing import CliRunner
 
 from releaser.adapters.chart_archive import ArchiveError, ArchiveLimits, ChartArchiveStore
+from releaser.adapters.helm_render import HelmRenderer, RenderError
 from releaser.adapters.http import HttpClient
 from releaser.cli.main import app
+from releaser.domain.api_scan import ChartScan
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import ExitCode, UpstreamError
-from tests.compat_support import write_chart_repo
+from tests.compat_support import chart_archive, write_chart_repo
+from tests.helm_support import INSTALL_HINT, find_helm, helm_required
 from tests.helmrepos import write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import Fault, FileServer
@@ -290,3 +295,49 @@ def test_compat_reports_a_hostile_archive_without_a_traceback(
     # (the API source says unknown), 4 when the command fails closed on it.
     assert result.exit_code in (0, ExitCode.UPSTREAM)
     assert not list((tmp_path / "cache").rglob("*.tgz"))
+
+
+# --------------------------------------------------------------------------- rendered by helm
+
+
+@pytest.fixture
+def helm() -> str:
+    found = find_helm()
+    if found is None:
+        if helm_required():
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+    return found
+
+
+def _scan_of(path: Path, template: str) -> ChartScan:
+    path.write_bytes(chart_archive("demo", "1.0.0", {"loop.yaml": template}))
+    return ChartScan("demo", "1.0.0", sha256(path.read_bytes()), (), str(path))
+
+
+def test_a_chart_that_prints_without_end_stops_at_the_output_limit(
+    tmp_path: Path, helm: str
+) -> None:
+    scan = _scan_of(tmp_path / "demo.tgz", "{{ range until 100000 }}a: {{ . }}\n{{ end }}")
+    renderer = HelmRenderer(helm, tmp_path / "helm", timeout=30, max_output=256 * 1024)
+    with pytest.raises(RenderError, match="helm printed more than 262144 bytes"):
+        renderer.render(scan, "1.35.0")
+    assert not list((tmp_path / "helm").rglob("*.yaml*"))  # nothing cached
+
+
+def test_a_chart_that_loops_without_output_stops_at_the_timeout(tmp_path: Path, helm: str) -> None:
+    loop = "{{ range until 20000 }}{{ range until 20000 }}{{ end }}{{ end }}"
+    scan = _scan_of(tmp_path / "demo.tgz", loop)
+    renderer = HelmRenderer(helm, tmp_path / "helm", timeout=2)
+    renderer.describe()  # helm's own start-up is not what is timed
+    started = time.perf_counter()
+    with pytest.raises(RenderError, match="did not finish within 2 s"):
+        renderer.render(scan, "1.35.0")
+    assert time.perf_counter() - started < 4
+
+
+def test_a_chart_that_fails_shows_one_bounded_line(tmp_path: Path, helm: str) -> None:
+    scan = _scan_of(tmp_path / "demo.tgz", '{{ fail (repeat 5000 "x") }}')
+    with pytest.raises(RenderError) as failed:
+        HelmRenderer(helm, tmp_path / "helm").render(scan, "1.35.0")
+    assert "\n" not in failed.value.message and len(failed.value.message) <= 500
