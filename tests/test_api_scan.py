@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -135,9 +137,85 @@ def test_nested_kind_keys_are_not_top_level_documents() -> None:
     assert [(c.kind, c.candidates) for c in _one(text)] == [("List", ("v1",))]
 
 
+# --------------------------------------------------------------------------- hostile templates
+
+KB30, MB4 = 30 * 1024, 4 * 1024 * 1024
+
+
+def _repeat(unit: str, size: int) -> str:
+    return unit * (size // len(unit))
+
+
+HOSTILE = {
+    "unclosed": lambda size: _repeat("{{", size),
+    "unclosed-with-text": lambda size: "kind: A\napiVersion: " + _repeat("{{ x ", size),
+    "nested-if": lambda size: _repeat("{{ if .Values.a }}\n", size // 2)
+    + "kind: A\napiVersion: v1\n" + _repeat("{{ end }}", size // 2),
+    "trim-markers": lambda size: _repeat("{{-", size),
+    "closed-actions": lambda size: _repeat("{{- x -}}", size),
+    "api-lines": lambda size: _repeat("apiVersion: v1\n", size),
+    "else-if-chain": lambda size: "{{ if .Values.a }}" + _repeat("{{ else if .Values.b }}", size)
+    + "\nkind: A\napiVersion: v1\n{{ end }}",
+    "escaped-quotes": lambda size: 'kind: A\napiVersion: {{ print "' + _repeat('\\" ', size) + "}}\n",
+    "nested-defines": lambda size: _repeat('{{ define "x" }}', size // 2) + _repeat("{{ end }}", size // 2),
+    "padded-keys": lambda size: "kind: a" + " " * (size // 2) + "b\napiVersion: v1" + " " * (size // 2) + "x\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize(("size", "seconds"), [(KB30, 1.0), (MB4, 3.0)], ids=["30KB", "4MB"])
+def test_hostile_templates_are_scanned_in_linear_time(name: str, size: int, seconds: float) -> None:
+    text = HOSTILE[name](size)
+    started = time.perf_counter()
+    scan_chart({"templates/x.yaml": text}, {}, {"a": False})
+    assert time.perf_counter() - started < seconds
+
+
+def test_api_version_repeated_100k_times_is_one_choice_quickly() -> None:
+    text = "kind: Deployment\n" + "apiVersion: apps/v1\n" * 100_000
+    started = time.perf_counter()
+    assert [(c.kind, c.candidates) for c in _one(text)] == [("Deployment", ("apps/v1",))]
+    assert time.perf_counter() - started < 1.0
+
+
+def test_if_nested_10000_deep_keeps_its_conditions() -> None:
+    text = (
+        "{{ if .Capabilities.APIVersions.Has \"x/v1\" }}\n" + "{{ if .Values.on }}\n" * 10_000
+        + "{{ if .Values.off }}\nkind: A\napiVersion: v1\n" + "{{ end }}\n" * 10_002
+    )
+    started = time.perf_counter()
+    [choice] = _one(text, {"on": True, "off": False})
+    assert time.perf_counter() - started < 1.0
+    assert choice.by_cluster and choice.off_by_default == ".Values.off"
+
+
+def test_includes_that_fan_out_are_followed_a_bounded_number_of_times() -> None:
+    helpers = "".join(
+        f'{{{{ define "d{i}" }}}}apps/v{i} ' + "".join(f'{{{{ include "d{j}" . }}}}' for j in range(50))
+        + "{{ end }}"
+        for i in range(50)
+    )
+    text = "kind: A\n" + 'apiVersion: {{ include "d0" . }}\n' * 20_000
+    started = time.perf_counter()
+    [choice] = scan_template("t.yaml", text, collect_defines({"_h.tpl": helpers}), {})
+    assert time.perf_counter() - started < 1.0
+    assert choice.candidates[:2] == ("apps/v0", "apps/v1") and len(choice.candidates) <= 50
+
+
+def test_a_condition_nested_beyond_reason_reads_as_unknown_not_a_crash() -> None:
+    cond = "(" * 5000 + ".Values.a" + ")" * 5000
+    text = f"{{{{ if {cond} }}}}\nkind: A\napiVersion: v1\n{{{{ end }}}}\n"
+    [choice] = _one(text, {"a": False})
+    assert choice.off_by_default is None
+
+
 # --------------------------------------------------------------------------- chart archives
 
 
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 INGRESS = "apiVersion: extensions/v1beta1\nkind: Ingress\n"
@@ -199,7 +277,7 @@ def test_relative_urls_resolve_against_the_repository_like_helm() -> None:
 def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: Path) -> None:
     data = chart_archive("demo", "1.0.0", {"ingress.yaml": INGRESS})
     write_chart_repo(tmp_path / "repo", {("demo", "1.0.0"): (data, None)})
-    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest="abc")
+    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest=_sha256(data))
     with FileServer(root=tmp_path / "repo") as server:
         mirror = {"https://charts.example.test": server.url}
 
@@ -213,7 +291,7 @@ def test_store_scans_once_and_serves_later_runs_from_the_parsed_cache(tmp_path: 
         assert again.scan("https://charts.example.test", "demo", release) == first
         assert again.downloads == 0 and server.hits("/demo-1.0.0.tgz") == 1
         assert store(offline=True).scan("https://charts.example.test", "demo", release) == first
-        other = ChartRelease("demo", "1.0.1", urls=("demo-1.0.1.tgz",), digest="def")
+        other = ChartRelease("demo", "1.0.1", urls=("demo-1.0.1.tgz",), digest="0" * 64)
         with pytest.raises(UpstreamError, match="not in the cache \\(offline\\)"):
             store(offline=True).scan("https://charts.example.test", "demo", other)
 

@@ -1,8 +1,12 @@
 """Chart archives: download (index `urls` or the OCI layer), read safely, scan, cache.
 
-The archive is read in memory, never extracted: only regular files whose normalised path
-stays inside the chart count, with limits on the archive size, the number of members and
-the bytes read, so a hostile or broken .tgz cannot fill the disk or escape a directory.
+An archive from a Helm repository must match the sha256 `digest` its index lists (OCI
+layers are checked against their own digest by the OCI adapter); one that does not is
+refused and never cached. The archive is read in memory, never extracted: only regular
+files whose normalised path stays inside the chart count (links, devices, absolute and
+`../` paths are skipped), with limits on the archive size, on every byte gunzip produces
+(skipped members included), on the number of members and on each file read, so a hostile
+or broken .tgz cannot exhaust memory, fill the disk or escape a directory.
 What `compat` needs from it (the apiVersion choices) is cached as JSON next to the archive,
 keyed by the index digest (or the URL when there is none) and the scanner's format, so an
 unchanged chart is downloaded and scanned once, across runs.
@@ -15,10 +19,11 @@ import hashlib
 import io
 import json
 import posixpath
+import re
 import tarfile
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,18 +36,27 @@ from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
 from releaser.domain.redaction import redact
 
-SCAN_FORMAT = 1  # bump when the scanner changes what it finds: old cache entries are ignored
-MAX_ARCHIVE = 20 * 1024 * 1024
-MAX_MEMBERS = 5000
-MAX_FILE = 4 * 1024 * 1024
-MAX_TOTAL = 64 * 1024 * 1024
+SCAN_FORMAT = 2  # bump when the scanner changes what it finds: old cache entries are ignored
+MiB = 1024 * 1024
 
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _UNREACHABLE = ("host name not found", "connection refused", "connection timed out", "TLS error")
 OciDownload = Callable[[str, str, str], bytes]  # (repo_url, chart, version) -> .tgz
 
 
 class ArchiveError(UpstreamError):
     """An archive that cannot be read safely (exit 4 when it stops a command)."""
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """How much of one archive is read; a hostile or broken one stops at the first limit.
+    Real charts stay far below: the largest CRD bundles unpack to a few MiB."""
+
+    compressed: int = 20 * MiB  # the downloaded .tgz
+    decompressed: int = 64 * MiB  # every byte gunzip yields, headers and skipped members too
+    members: int = 5000  # tar entries of any type
+    file: int = 4 * MiB  # one file that is read
 
 
 def archive_url(repo_url: str, release: ChartRelease) -> str:
@@ -61,31 +75,56 @@ def _member_path(chart: str, name: str) -> str | None:
     return rest if head == chart and rest else None
 
 
-def read_archive(data: bytes, chart: str) -> dict[str, str]:
+def read_archive(data: bytes, chart: str, limits: ArchiveLimits | None = None) -> dict[str, str]:
     """Chart.yaml, values.yaml, templates/ and crds/ (subcharts' too), as text."""
-    if len(data) > MAX_ARCHIVE:
-        raise ArchiveError(f"{chart}: archive of {len(data)} bytes exceeds {MAX_ARCHIVE}")
+    limits = limits or ArchiveLimits()
+    if len(data) > limits.compressed:
+        raise ArchiveError(f"{chart}: archive of {len(data)} bytes exceeds {limits.compressed}")
     files: dict[str, str] = {}
-    total = 0
+    stream = _BoundedGunzip(data, chart, limits.decompressed)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
             for count, member in enumerate(tar):
-                if count >= MAX_MEMBERS:
-                    raise ArchiveError(f"{chart}: more than {MAX_MEMBERS} files in the archive")
+                if count >= limits.members:
+                    raise ArchiveError(f"{chart}: more than {limits.members} files in the archive")
                 path = _member_path(chart, member.name)
                 if path is None or not member.isreg() or not _wanted(path):
-                    continue
-                if member.size > MAX_FILE or total + member.size > MAX_TOTAL:
+                    continue  # links, devices, paths outside the chart: never read
+                if member.size > limits.file:
                     raise ArchiveError(f"{chart}: {path} is too large to read ({member.size} B)")
                 handle = tar.extractfile(member)
-                body = handle.read(MAX_FILE + 1) if handle else b""
-                total += len(body)
+                body = handle.read(limits.file + 1) if handle else b""
                 files[path] = body.decode("utf-8", errors="replace")
-    except (tarfile.TarError, OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise ArchiveError(f"{chart}: not a readable chart archive ({exc})") from None
     if "Chart.yaml" not in files:
         raise ArchiveError(f"{chart}: no {chart}/Chart.yaml in the archive")
     return files
+
+
+class _BoundedGunzip(io.RawIOBase):
+    """The gunzipped bytes of `data`, read in small steps, failing once more than `limit`
+    came out: tar's skipping of unread members goes through here too."""
+
+    def __init__(self, data: bytes, chart: str, limit: int) -> None:
+        super().__init__()
+        self._gzip = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+        self._chart, self._limit, self._total = chart, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        chunk = self._gzip.read(min(len(view), self._limit + 1 - self._total))
+        self._total += len(chunk)
+        if self._total > self._limit:
+            raise ArchiveError(
+                f"{self._chart}: archive unpacks to more than {self._limit} bytes",
+                hint="a chart this large is not a chart: check the repository",
+            )
+        view[: len(chunk)] = chunk
+        return len(chunk)
 
 
 def _wanted(path: str) -> bool:
@@ -120,8 +159,10 @@ class ChartArchiveStore:
         rewrite: Callable[[str], str] = lambda url: url,
         oci_download: OciDownload | None = None,
         offline: bool = False,
+        limits: ArchiveLimits | None = None,
     ) -> None:
         self.cache_dir = cache_dir
+        self.limits = limits or ArchiveLimits()
         self._client = client
         self.rewrite = rewrite
         self.oci_download = oci_download
@@ -140,7 +181,7 @@ class ChartArchiveStore:
                 hint="run once without --offline to cache it",
             )
         data = self._download(repo_url, chart, release)
-        files = read_archive(data, chart)
+        files = read_archive(data, chart, self.limits)  # only a readable archive is cached
         archive = self.cache_dir / f"{key}.tgz"
         _write(archive, data)
         scan = ChartScan(chart, release.version, key, scan_files(files), str(archive))
@@ -172,11 +213,33 @@ class ChartArchiveStore:
             reason = self._dead_hosts[host]
             raise UpstreamError(f"{redact(upstream)}: {reason} (earlier in this run)")
         try:
-            return fetch(self._client, url, max_bytes=MAX_ARCHIVE).content
+            data = fetch(self._client, url, max_bytes=self.limits.compressed).content
         except FetchError as exc:
             if exc.reason.startswith(_UNREACHABLE):
                 self._dead_hosts[host] = exc.reason
             raise UpstreamError(f"{redact(upstream)}: {exc.reason}") from None
+        check_digest(data, release, upstream)
+        return data
+
+
+def check_digest(data: bytes, release: ChartRelease, url: str) -> None:
+    """`data` is the archive the index describes: its sha256 is the index's `digest`.
+    An index without a digest cannot be checked (Helm does not require one)."""
+    if not release.digest:
+        return
+    expected = release.digest.strip().lower().removeprefix("sha256:")
+    if not _SHA256_RE.match(expected):
+        raise ArchiveError(
+            f"{release.name} {release.version}: the index digest {release.digest[:80]!r} "
+            "is not a sha256; the archive cannot be verified"
+        )
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ArchiveError(
+            f"{release.name} {release.version}: the archive from {redact(url)} does not match "
+            f"the index digest (sha256 {actual[:16]}…, the index says {expected[:16]}…)",
+            hint="the repository may be mid-update or the download altered; try again later",
+        )
 
 
 def _to_json(scan: ChartScan) -> dict[str, Any]:

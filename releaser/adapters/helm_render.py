@@ -3,21 +3,31 @@
 Looked up on PATH, then in `<kit checkout>/.tools/bin/helm` (where `.ci/install-helm.sh`
 puts it). Rendering uses the chart's default values, touches no network (the archive is a
 local file, HELM_*_HOME point into a private directory) and never goes through a shell.
-Rendered output is cached by archive, helm version and Kubernetes version.
+A chart is upstream input: helm's output is bounded in bytes and time (a template can loop
+or print without end), and helm is killed with anything it started once either runs out.
+Rendered output is cached by archive, helm version and Kubernetes version, written whole
+or not at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import selectors
 import shutil
+import signal
 import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from releaser.domain.api_scan import ChartScan
 from releaser.domain.errors import ReleaserError
 
-TIMEOUT = 60
+TIMEOUT = 60.0  # seconds one helm run may take
+MAX_OUTPUT = 64 * 1024 * 1024  # bytes of rendered manifests (real charts render a few MiB)
+_MAX_ERROR = 500  # characters of helm's error line shown
 
 
 class RenderError(ReleaserError):
@@ -35,12 +45,23 @@ def find_helm(kit_root: Path | None = None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 class HelmRenderer:
     """`ChartRenderer` backed by a helm binary."""
 
-    def __init__(self, helm: str, work_dir: Path) -> None:
+    def __init__(
+        self, helm: str, work_dir: Path, timeout: float = TIMEOUT, max_output: int = MAX_OUTPUT
+    ) -> None:
         self.helm = helm
         self.work_dir = work_dir
+        self.timeout = timeout
+        self.max_output = max_output
         self._version: str | None = None
 
     def describe(self) -> str:
@@ -63,19 +84,75 @@ class HelmRenderer:
         out = self._run(args)
         if out.returncode != 0:
             lines = (out.stderr or out.stdout).strip().splitlines()
-            raise RenderError(lines[-1] if lines else f"helm exited with {out.returncode}")
+            last = lines[-1][:_MAX_ERROR] if lines else f"helm exited with {out.returncode}"
+            raise RenderError(last)
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(out.stdout)
+        partial = cached.with_name(cached.name + ".tmp")
+        partial.write_text(out.stdout)
+        partial.replace(cached)  # a run killed mid-write never leaves a truncated render
         return out.stdout
 
-    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+    def _run(self, args: list[str]) -> _Run:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HELM_")}
         for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
             env[name] = str(self.work_dir / "home" / name.lower())
         try:
-            return subprocess.run(
-                [self.helm, *args], env=env, capture_output=True, text=True,
-                timeout=TIMEOUT, check=False,
+            proc = subprocess.Popen(
+                [self.helm, *args], env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
             )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             raise RenderError(f"cannot run {self.helm}: {exc}") from None
+        try:
+            out, err = self._collect(proc)
+        finally:
+            _kill_group(proc)
+        text = (out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace"))
+        return _Run(proc.returncode, *text)
+
+    def _collect(self, proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+        """stdout and stderr until helm closes both, within the time and size bounds."""
+        deadline = time.monotonic() + self.timeout
+        chunks: dict[int, list[bytes]] = {}
+        total = 0
+        with selectors.DefaultSelector() as selector:
+            for stream in (proc.stdout, proc.stderr):
+                assert stream is not None  # both are pipes
+                selector.register(stream, selectors.EVENT_READ)
+                chunks[stream.fileno()] = []
+            while selector.get_map():
+                left = self._left(deadline)
+                for key, _ in selector.select(left):
+                    data = os.read(key.fd, 65536)
+                    if not data:
+                        selector.unregister(key.fileobj)
+                    chunks[key.fd].append(data)
+                    total += len(data)
+                    if total > self.max_output:
+                        raise RenderError(f"helm printed more than {self.max_output} bytes")
+        try:
+            proc.wait(timeout=self._left(deadline))
+        except subprocess.TimeoutExpired:
+            raise self._too_slow() from None
+        assert proc.stdout is not None and proc.stderr is not None
+        return b"".join(chunks[proc.stdout.fileno()]), b"".join(chunks[proc.stderr.fileno()])
+
+    def _left(self, deadline: float) -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._too_slow()
+        return left
+
+    def _too_slow(self) -> RenderError:
+        return RenderError(f"helm did not finish within {self.timeout:g} s")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Ends helm and whatever it started (plugins, post-renderers); reaps it."""
+    if proc.poll() is None:  # not reaped yet: the group id cannot have been reused
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()

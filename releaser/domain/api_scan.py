@@ -14,18 +14,21 @@ versions). Two facts decide how a removed API counts (see `compat`):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 _ACTION_RE = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
 _API_RE = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?$")
-_STRING_RE = re.compile(r'"((?:[^"\\]|\\.)*)"|`([^`]*)`')
 _CALL_RE = re.compile(r'\b(?:template|include)\s+"([^"]+)"')
 _CLUSTER_RE = re.compile(r"\.Capabilities\b|\bsemverCompare\b|\bKubeVersion\b")
-_KEY_RE = re.compile(r"^(apiVersion|kind):[ \t]*(.*?)[ \t]*$")
+_KEY_RE = re.compile(r"^(apiVersion|kind):(.*)$")
 _OPENERS = ("if", "range", "with", "define", "block")
-_MAX_DEPTH = 8
+_KEYWORDS = frozenset((*_OPENERS, "else", "end"))
+# Hostile templates must not cost more than linear time, so helper resolution is bounded:
+_MAX_HELPERS = 64  # defines followed from one value (real charts chain two or three)
+_MAX_CANDIDATES = 32  # apiVersions one value can offer (real ones offer two to four)
+_MAX_API_WORD = 320  # longest apiVersion-looking word considered (group names are DNS names)
 
 
 @dataclass(frozen=True)
@@ -39,100 +42,188 @@ class ApiChoice:
     off_by_default: str | None = None  # the `.Values` guard that default values switch off
 
 
+# -- Go-template text, read in one pass --
+
+
+def _actions(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, body) of each `{{ … }}`, trim markers removed.
+
+    The search stops at the last `}}`: past it a `{{` can never close, and letting the regex
+    try there would retry every later position to the end of the text (quadratic time)."""
+    for match in _ACTION_RE.finditer(text, 0, text.rfind("}}") + 2):
+        yield match.start(), match.end(), match.group(1)
+
+
+def _strings(action: str) -> Iterator[str]:
+    """The "…" and `…` literals of an action, left to right; an unclosed one ends them."""
+    pos = 0
+    while True:
+        starts = [i for i in (action.find('"', pos), action.find("`", pos)) if i >= 0]
+        if not starts:
+            return
+        start = min(starts)
+        end = _string_end(action, start)
+        if end < 0:
+            return
+        yield action[start + 1 : end]
+        pos = end + 1
+
+
+def _string_end(action: str, start: int) -> int:
+    """Index of the quote closing the literal opened at `start`, or -1."""
+    if action[start] == "`":
+        return action.find("`", start + 1)
+    pos = start + 1
+    while (end := action.find('"', pos)) >= 0:
+        slashes = len(action[pos:end]) - len(action[pos:end].rstrip("\\"))
+        if slashes % 2 == 0:
+            return end
+        pos = end + 1
+    return -1
+
+
 @dataclass(frozen=True)
-class _Guard:
-    condition: str
-    negated: bool  # inside the `else` branch
+class _Scope:
+    """One open block. Each links to the one around it and carries what all of them mean
+    for a line inside, so a line keeps its conditions in O(1) however deep the nesting."""
+
+    keyword: str
+    parent: _Scope | None
+    name: str = ""  # a define's name
+    start: int = 0  # where a define's body starts
+    guarded: bool = False  # an if/with: its condition guards the lines inside
+    in_define: bool = False  # this or an enclosing block is a `define`
+    by_cluster: bool = False  # this or an enclosing condition asks the cluster
+    off: str | None = None  # outermost enclosing condition that default values switch off
 
 
 @dataclass(frozen=True)
 class _Line:
     text: str
-    guards: tuple[_Guard, ...]
+    scope: _Scope | None
+
+    @property
+    def by_cluster(self) -> bool:
+        return self.scope is not None and self.scope.by_cluster
+
+    @property
+    def off(self) -> str | None:
+        return self.scope.off if self.scope is not None else None
+
+
+@dataclass
+class _LineBuffer:
+    """Top-level template text cut into lines, each with the scope its first piece sits in."""
+
+    lines: list[_Line] = field(default_factory=list)
+    _parts: list[str] = field(default_factory=list)
+    _scope: _Scope | None = None
+    _started: bool = False
+
+    def text(self, chunk: str, scope: _Scope | None) -> None:
+        if not chunk or (scope is not None and scope.in_define):
+            return
+        *complete, tail = chunk.split("\n")
+        for piece in complete:
+            self._parts.append(piece)
+            self.lines.append(_Line("".join(self._parts), self._scope if self._started else scope))
+            self._parts, self._started = [], False
+        if tail:
+            self.add(tail, scope)
+
+    def add(self, piece: str, scope: _Scope | None) -> None:
+        if scope is not None and scope.in_define:
+            return
+        if not self._started:
+            self._scope, self._started = scope, True
+        self._parts.append(piece)
+
+
+def _lines_and_defines(
+    text: str, defaults: Mapping[str, Any] | None = None
+) -> tuple[list[_Line], dict[str, str]]:
+    """Top-level lines with the conditions around them, and the bodies of `define`s.
+    With `defaults`, each line also knows the condition those values switch off."""
+    buffer = _LineBuffer()
+    defines: dict[str, str] = {}
+    scope: _Scope | None = None
+    pos = 0
+    for start, end, action in _actions(text):
+        buffer.text(text[pos:start], scope)
+        buffer.add("{{" + action + "}}", scope)
+        scope = _step(action, start, end, scope, defines, text, defaults)
+        pos = end
+    buffer.text(text[pos:] + "\n", scope)
+    return buffer.lines, defines
+
+
+def _step(
+    action: str,
+    start: int,
+    end: int,
+    scope: _Scope | None,
+    defines: dict[str, str],
+    text: str,
+    defaults: Mapping[str, Any] | None,
+) -> _Scope | None:
+    """The scope after one action."""
+    head = action.split(None, 1)
+    if not head or head[0] not in _KEYWORDS:  # most actions print a value: no block changes
+        return scope
+    word, rest = head[0], head[1].strip() if len(head) > 1 else ""
+    if word in _OPENERS:
+        return _open(word, rest, end, scope, defaults)
+    if word == "else" and scope is not None:
+        return _else(rest, scope)
+    if word == "end" and scope is not None:
+        outer = scope.keyword == "define" and not _in_define(scope.parent)
+        if outer and scope.name:  # Go allows no nested define: only the outer one counts
+            defines[scope.name] = text[scope.start : start]
+        return scope.parent
+    return scope
+
+
+def _in_define(scope: _Scope | None) -> bool:
+    return scope is not None and scope.in_define
+
+
+def _open(
+    word: str, rest: str, end: int, parent: _Scope | None, defaults: Mapping[str, Any] | None
+) -> _Scope:
+    guarded = word in ("if", "with")
+    outer_off = parent.off if parent is not None else None
+    off = outer_off
+    if guarded and off is None and defaults is not None:
+        off = rest if _switched_off(rest, defaults) else None
+    return _Scope(
+        keyword=word,
+        parent=parent,
+        name=next(_strings(rest), "") if rest[:1] in ('"', "`") else "",
+        start=end,
+        guarded=guarded,
+        in_define=word == "define" or _in_define(parent),
+        by_cluster=(parent is not None and parent.by_cluster)
+        or (guarded and bool(_CLUSTER_RE.search(rest))),
+        off=off,
+    )
+
+
+def _else(rest: str, scope: _Scope) -> _Scope:
+    """An else branch: the condition no longer switches anything off, but an `else if`
+    that asks the cluster makes the branch a cluster choice too."""
+    if not scope.guarded:
+        return scope
+    cond = rest[2:].strip() if rest.startswith("if") else ""
+    parent_off = scope.parent.off if scope.parent is not None else None
+    by_cluster = scope.by_cluster or bool(_CLUSTER_RE.search(cond))
+    return replace(scope, off=parent_off, by_cluster=by_cluster)
 
 
 @dataclass
 class _Doc:
     kind: str | None = None
-    kind_guards: tuple[_Guard, ...] = ()
+    kind_line: _Line | None = None
     api_lines: list[_Line] = field(default_factory=list)
-
-
-def _first_word(action: str) -> str:
-    body = action.strip()
-    return body.split(None, 1)[0] if body else ""
-
-
-def _lines_and_defines(text: str) -> tuple[list[_Line], dict[str, str]]:
-    """Top-level lines with the conditions around them, and the bodies of `define`s."""
-    lines: list[_Line] = []
-    defines: dict[str, str] = {}
-    stack: list[tuple[str, _Guard | None, int, str]] = []  # (keyword, guard, body start, name)
-    current, line_guards, pos = "", None, 0
-    for match in _ACTION_RE.finditer(text):
-        current, line_guards = _feed(text[pos : match.start()], current, line_guards, stack, lines)
-        action = match.group(1)
-        in_define = any(frame[0] == "define" for frame in stack)
-        if not in_define:
-            current += "{{" + action + "}}"
-            line_guards = line_guards if line_guards is not None else _guards(stack)
-        _step(action, match, stack, defines, text)
-        pos = match.end()
-    _feed(text[pos:] + "\n", current, line_guards, stack, lines)
-    return lines, defines
-
-
-def _feed(
-    chunk: str,
-    current: str,
-    line_guards: tuple[_Guard, ...] | None,
-    stack: list[tuple[str, _Guard | None, int, str]],
-    lines: list[_Line],
-) -> tuple[str, tuple[_Guard, ...] | None]:
-    if any(frame[0] == "define" for frame in stack):
-        return current, line_guards
-    parts = chunk.split("\n")
-    for part in parts[:-1]:
-        guards = line_guards if line_guards is not None else _guards(stack)
-        lines.append(_Line(current + part, guards))
-        current, line_guards = "", None
-    tail = parts[-1]
-    if tail and line_guards is None:
-        line_guards = _guards(stack)
-    return current + tail, line_guards
-
-
-def _guards(stack: list[tuple[str, _Guard | None, int, str]]) -> tuple[_Guard, ...]:
-    return tuple(frame[1] for frame in stack if frame[1] is not None)
-
-
-def _step(
-    action: str,
-    match: re.Match[str],
-    stack: list[tuple[str, _Guard | None, int, str]],
-    defines: dict[str, str],
-    text: str,
-) -> None:
-    """Keeps the block stack in step with one action."""
-    word = _first_word(action)
-    rest = action.strip()[len(word) :].strip()
-    if word.startswith("/*"):
-        return
-    if word in _OPENERS:
-        guard = _Guard(rest, False) if word in ("if", "with") else None
-        quoted = _STRING_RE.match(rest)
-        name = (quoted.group(1) or "") if quoted else ""
-        stack.append((word, guard, match.end(), name))
-    elif word == "else" and stack:
-        keyword, guard, start, name = stack.pop()
-        if guard is not None:
-            cond = rest[2:].strip() if rest.startswith("if") else ""
-            guard = _Guard(f"{guard.condition} ELSE {cond}".strip(), not cond)
-        stack.append((keyword, guard, start, name))
-    elif word == "end" and stack:
-        keyword, _guard, start, name = stack.pop()
-        if keyword == "define" and name:
-            defines[name] = text[start : match.start()]
 
 
 def _documents(lines: list[_Line]) -> list[_Doc]:
@@ -145,10 +236,11 @@ def _documents(lines: list[_Line]) -> list[_Doc]:
         key = _KEY_RE.match(line.text)
         if key is None:
             continue
+        value = key.group(2).strip(" \t")
         if key.group(1) == "kind" and doc.kind is None:
-            doc.kind, doc.kind_guards = _unquote(key.group(2)), line.guards
+            doc.kind, doc.kind_line = _unquote(value), line
         elif key.group(1) == "apiVersion":
-            doc.api_lines.append(_Line(key.group(2), line.guards))
+            doc.api_lines.append(_Line(value, line.scope))
     docs.append(doc)
     return docs
 
@@ -160,54 +252,96 @@ def _unquote(value: str) -> str:
 
 def _literals(text: str) -> list[str]:
     """apiVersion-looking strings: quoted ones in actions, bare words in template text."""
-    found = []
-    for action in _ACTION_RE.findall(text):
-        found += [a or b for a, b in _STRING_RE.findall(action)]
-    found += _ACTION_RE.sub(" ", text).split()
-    return [f for f in found if _API_RE.match(f)]
+    found: list[str] = []
+    outside: list[str] = []
+    pos = 0
+    for start, end, action in _actions(text):
+        found += _strings(action)
+        outside.append(text[pos:start])
+        pos = end
+    outside.append(text[pos:])
+    found += " ".join(outside).split()
+    return [f for f in found if len(f) <= _MAX_API_WORD and _API_RE.match(f)]
 
 
-def _resolve(value: str, defines: Mapping[str, str], depth: int = 0) -> tuple[list[str], bool]:
-    """Candidate apiVersions of a value, and whether the cluster picks among them."""
-    if "{{" not in value and depth == 0:
-        literal = _unquote(value)
-        return ([literal] if literal else []), False
-    candidates, by_cluster = _literals(value), bool(_CLUSTER_RE.search(value))
-    if depth < _MAX_DEPTH:
-        for name in _CALL_RE.findall(value):
-            body = defines.get(name)
-            if body is not None:
-                more, cluster = _resolve(body, defines, depth + 1)
-                candidates += more
-                by_cluster = by_cluster or cluster
-    return list(dict.fromkeys(candidates)), by_cluster
+class _Resolver:
+    """Candidate apiVersions of a value and whether the cluster picks among them, following
+    `template`/`include` into the chart's defines; each define is read once per chart."""
+
+    def __init__(self, defines: Mapping[str, str]) -> None:
+        self._defines = defines
+        # name -> (its own literals, whether it asks the cluster, the defines it calls)
+        self._own: dict[str, tuple[list[str], bool, list[str]]] = {}
+        self._done: dict[str, tuple[list[str], bool]] = {}
+
+    def value(self, value: str) -> tuple[list[str], bool]:
+        if "{{" not in value:
+            literal = _unquote(value)
+            return ([literal] if literal else []), False
+        candidates, by_cluster = _literals(value), bool(_CLUSTER_RE.search(value))
+        for name in dict.fromkeys(_CALL_RE.findall(value)):
+            more, cluster = self._define(name)
+            candidates += more
+            by_cluster = by_cluster or cluster
+        return _bounded(candidates), by_cluster
+
+    def _define(self, name: str) -> tuple[list[str], bool]:
+        """A define's literals and those of the defines it calls, breadth first, bounded."""
+        if name in self._done:
+            return self._done[name]
+        candidates: list[str] = []
+        by_cluster = False
+        queue, seen = [name], {name}
+        for current in queue:
+            if current not in self._defines:
+                continue
+            literals, cluster, calls = self._read(current)
+            candidates += literals
+            by_cluster = by_cluster or cluster
+            for call in calls:
+                if call not in seen and len(seen) < _MAX_HELPERS:
+                    seen.add(call)
+                    queue.append(call)
+        self._done[name] = result = (_bounded(candidates), by_cluster)
+        return result
+
+    def _read(self, name: str) -> tuple[list[str], bool, list[str]]:
+        if name not in self._own:
+            body = self._defines[name]
+            calls = list(dict.fromkeys(_CALL_RE.findall(body)))
+            self._own[name] = (_bounded(_literals(body)), bool(_CLUSTER_RE.search(body)), calls)
+        return self._own[name]
+
+
+def _bounded(candidates: list[str]) -> list[str]:
+    return list(dict.fromkeys(candidates))[:_MAX_CANDIDATES]
 
 
 def scan_template(
     file: str, text: str, defines: Mapping[str, str], defaults: Mapping[str, Any]
 ) -> list[ApiChoice]:
     """Every document of one template file that names a kind and a resolvable apiVersion."""
-    lines, _ = _lines_and_defines(text)
+    lines, _ = _lines_and_defines(text, defaults)
+    return _choices(file, lines, _Resolver(defines))
+
+
+def _choices(file: str, lines: list[_Line], resolver: _Resolver) -> list[ApiChoice]:
     choices = []
     for doc in _documents(lines):
-        if doc.kind is None or not doc.api_lines or "{{" in doc.kind:
+        if doc.kind is None or doc.kind_line is None or not doc.api_lines or "{{" in doc.kind:
             continue
         candidates: list[str] = []
         by_cluster = False
         for line in doc.api_lines:
-            found, cluster = _resolve(line.text, defines)
+            found, cluster = resolver.value(line.text)
             candidates += found
-            by_cluster = by_cluster or cluster or _cluster_guarded(line.guards)
+            by_cluster = by_cluster or cluster or line.by_cluster
         if not candidates:
             continue  # apiVersion taken from values (`.Values.keda.apiVersion`): nothing to judge
-        by_cluster = by_cluster or _cluster_guarded(doc.kind_guards)
-        off = _off_by_default(doc.kind_guards, defaults)
-        choices.append(ApiChoice(file, doc.kind, tuple(dict.fromkeys(candidates)), by_cluster, off))
+        by_cluster = by_cluster or doc.kind_line.by_cluster
+        unique = tuple(dict.fromkeys(candidates))
+        choices.append(ApiChoice(file, doc.kind, unique, by_cluster, doc.kind_line.off))
     return choices
-
-
-def _cluster_guarded(guards: tuple[_Guard, ...]) -> bool:
-    return any(_CLUSTER_RE.search(g.condition) for g in guards)
 
 
 def collect_defines(files: Mapping[str, str]) -> dict[str, str]:
@@ -221,14 +355,19 @@ def collect_defines(files: Mapping[str, str]) -> dict[str, str]:
 def scan_chart(
     templates: Mapping[str, str], crds: Mapping[str, str], defaults: Mapping[str, Any]
 ) -> list[ApiChoice]:
-    """All apiVersion choices of a chart: rendered templates (helpers excluded) and CRD files."""
-    defines = collect_defines(templates)
+    """All apiVersion choices of a chart: rendered templates (helpers excluded) and CRD files.
+    Each file is read once: its lines are kept while the defines of all files are gathered."""
+    parsed = {name: _lines_and_defines(text, defaults) for name, text in templates.items()}
+    defines: dict[str, str] = {}
+    for _lines, found in parsed.values():
+        defines.update(found)
+    resolver = _Resolver(defines)
     choices: list[ApiChoice] = []
     for name in sorted(templates):
         base = name.rsplit("/", 1)[-1]
         if base.startswith("_") or not base.endswith((".yaml", ".yml", ".tpl")):
             continue
-        choices += scan_template(name, templates[name], defines, defaults)
+        choices += _choices(name, parsed[name][0], resolver)
     for name in sorted(crds):
         choices += scan_template(name, crds[name], {}, {})
     return choices
@@ -237,15 +376,17 @@ def scan_chart(
 # -- default values: just enough of Go template truthiness to see what defaults switch off --
 
 _TOKEN_RE = re.compile(r'\(|\)|"(?:[^"\\]|\\.)*"|[^\s()]+')
+_MAX_CONDITION = 1000  # characters
+_MAX_TOKENS = 64  # also keeps the parenthesis recursion shallow
 
 
-def _off_by_default(guards: tuple[_Guard, ...], defaults: Mapping[str, Any]) -> str | None:
-    for guard in guards:
-        if guard.negated or " ELSE " in guard.condition:
-            continue
-        if _evaluate(_TOKEN_RE.findall(guard.condition), defaults) is False:
-            return guard.condition
-    return None
+def _switched_off(condition: str, defaults: Mapping[str, Any]) -> bool:
+    """True when the default values make `condition` false. A condition too long to be a
+    real chart's reads as unknown (never off): it bounds the work and the recursion."""
+    if len(condition) > _MAX_CONDITION:
+        return False
+    tokens = _TOKEN_RE.findall(condition)
+    return len(tokens) <= _MAX_TOKENS and _evaluate(tokens, defaults) is False
 
 
 def _evaluate(tokens: list[str], values: Mapping[str, Any]) -> bool | None:

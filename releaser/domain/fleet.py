@@ -21,6 +21,7 @@ from releaser.domain.kit_schema import (
     did_you_mean,
     text_at,
 )
+from releaser.domain.redaction import has_userinfo
 from releaser.domain.versions import InvalidVersion, KubeVersion
 
 FLEET_KEYS = ("kit", "customers", "notify")
@@ -147,14 +148,24 @@ def _read_kube(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> Ku
         return None
 
 
+def _argocd_url(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> str | None:
+    """The server URL; one with `user:password@` is refused without echoing the password."""
+    url = text_at(problems, data, path)
+    if url is not None and not _HTTP_RE.match(url):
+        problems.add(path, "expected an http(s):// URL of the Argo CD server")
+    elif url is not None and has_userinfo(url):
+        problems.add(path, "credentials do not belong in the URL: remove its user:password@ part"
+                     " and put the token in the environment variable named by tokenEnv")
+        return None
+    return url
+
+
 def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget | None:
     if value is None:
         return None
     data = as_mapping(problems, value, path)
     check_keys(problems, data, path, ARGOCD_KEYS)
-    url = text_at(problems, data, (*path, "url"))
-    if url is not None and not _HTTP_RE.match(url):
-        problems.add((*path, "url"), "expected an http(s):// URL of the Argo CD server")
+    url = _argocd_url(problems, data, (*path, "url"))
     token_env = text_at(problems, data, (*path, "tokenEnv"))
     if token_env is not None and not _ENV_NAME_RE.match(token_env):
         problems.add((*path, "tokenEnv"), "expected the name of an environment variable")

@@ -10,6 +10,7 @@ from releaser.cli.output import emit_json, info
 from releaser.cli.wiring import kit_files, read_kit, yaml_parser
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import ExitCode, UsageError
+from releaser.domain.redaction import redact
 from releaser.render.diff import render_diff, render_diff_json
 from releaser.render.text import table
 
@@ -19,7 +20,7 @@ def components(
     section: str | None = typer.Option(None, "--section", help="Only this section."),
     ref: str | None = typer.Option(None, "--ref", help="Git ref to read (default: working tree)."),
 ) -> None:
-    """List the kit's components with chart, repository and version."""
+    """List the kit's components with chart, repository and version (credentials masked)."""
     opts = settings(ctx)
     kit = read_kit(opts, ref)
     if section and kit.section(section) is None:
@@ -27,10 +28,10 @@ def components(
             f"unknown section '{section}'", hint=f"sections: {', '.join(kit.section_names)}"
         )
     items = [c for c in kit if not section or c.section == section]
-    if opts.json:
-        emit_json({"components": [c.summary() for c in items]})
+    if opts.json:  # a repoURL may carry user:password@: never shown
+        emit_json({"components": [{k: redact(v) for k, v in c.summary().items()} for c in items]})
         return
-    rows = [(c.section, c.name, c.chart, c.version, c.namespace, c.repo_url) for c in items]
+    rows = [(c.section, c.name, c.chart, c.version, c.namespace, redact(c.repo_url)) for c in items]
     typer.echo(table(("SECTION", "NAME", "CHART", "VERSION", "NAMESPACE", "REPOSITORY"), rows))
 
 
