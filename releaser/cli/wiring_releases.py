@@ -76,7 +76,6 @@ def customer_versions(settings: Settings) -> CustomerVersions | None:
 
 def release_deps(settings: Settings) -> ReleaseDeps:
     from releaser.adapters.templates import ChangelogTemplate
-    from releaser.adapters.test_hook import kill_checkpoint
     from releaser.app.release_context import ReleaseDeps
 
     root = kit_root(settings)
@@ -87,5 +86,4 @@ def release_deps(settings: Settings) -> ReleaseDeps:
         clock=TodayClock(),
         compat=compat_gate(settings),
         changes=changes_lookup(settings),
-        checkpoint=kill_checkpoint,
     )

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
-from releaser.adapters.customer_repo import GitCustomerRepos, run_git
+from releaser.adapters.customer_repo import GitCustomerRepos
 from releaser.adapters.fleet_file import load_fleet
+from releaser.adapters.git import run_git
 from releaser.adapters.kit_remote import KitRemote
 from releaser.adapters.manifest_yaml import load_values, parse_manifests
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
@@ -27,13 +26,15 @@ from releaser.domain.errors import GitError, UsageError
 from releaser.domain.fleet import Fleet
 from releaser.domain.kit import Kit
 from releaser.domain.versions import KitVersion
+from releaser.settings import CacheDirs
+from releaser.settings import Settings as EnvSettings
 
 if TYPE_CHECKING:
     from releaser.app.compat_ports import ClusterVerdicts
 
 
-def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("releaser"))
+def cache_dirs() -> CacheDirs:
+    return EnvSettings.from_env().cache
 
 
 def read_fleet(settings: Settings) -> tuple[Fleet, Path]:
@@ -139,9 +140,10 @@ def notifier(fleet: Fleet, url: str | None) -> Notifier:
 def rollout_ports(
     settings: Settings, fleet: Fleet, fleet_file: Path, notify_url: str | None = None
 ) -> RolloutPorts:
-    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), cache_dir())
+    caches = cache_dirs()
+    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), caches.kits)
     return RolloutPorts(
-        repos=GitCustomerRepos(cache_dir()),
+        repos=GitCustomerRepos(caches.customers),
         kit=kit,
         parse_manifests=parse_manifests,
         parse_values=load_values,
