@@ -37,6 +37,7 @@ class GitRepo:
             raise GitError(f"{root} is not a git repository")
         self.root = root
         self.remote = remote
+        self._files: dict[str, GitRefFiles] = {}  # object id -> its files (never change)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -120,7 +121,11 @@ class GitRepo:
         return staged and self._ok("diff-files", "--quiet")
 
     def files(self, commit: str) -> GitRefFiles:
-        return GitRefFiles(self.root, commit)
+        if len(commit) != len(ZERO):  # a name, which may move: resolve it every time
+            return GitRefFiles(self.root, commit)
+        if commit not in self._files:
+            self._files[commit] = GitRefFiles(self.root, commit)
+        return self._files[commit]
 
     def commit_info(self, commit: str) -> CommitInfo:
         out = self._git("log", "-1", "--format=%H%x00%P%x00%cs%x00%B", END_OF_OPTIONS, commit)
