@@ -69,7 +69,7 @@ class CacheRepo:
         return git_ok(self.root, "rev-list", "--objects", "--verify-objects", "--no-walk", "--all")
 
     def wipe(self) -> None:
-        if self.root.is_symlink():
+        if self.root.is_symlink() or self.root.is_file():
             self.root.unlink()
         elif self.root.exists():
             shutil.rmtree(self.root)

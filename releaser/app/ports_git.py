@@ -107,5 +107,3 @@ class ChangelogRenderer(Protocol):
 
 class Clock(Protocol):
     def today(self) -> date: ...
-
-
