@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -325,3 +326,13 @@ def test_an_unreachable_remote_with_a_sound_cache_is_the_remotes_fault(tmp_path:
         repos.open(customer)
     # the sound clone was kept, not thrown away
     assert run_git(repos.clone_dir(customer), "rev-parse", "refs/heads/main") == commit
+
+
+def test_concurrent_runs_share_a_clone_without_wiping_each_others_work(tmp_path: Path) -> None:
+    bare = make_customer_remote(tmp_path, "kuvaq", "2024.2")
+    customer = Customer("kuvaq", bare.as_uri(), "main", "argocd", None, KubeVersion.parse("1.30"))
+    repos = GitCustomerRepos(tmp_path / "customers")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        bases = list(pool.map(lambda _: repos.open(customer).base().commit, range(8)))
+    assert len(set(bases)) == 1
+    assert CacheRepo(repos.clone_dir(customer)).intact()

@@ -9,9 +9,11 @@ failure in a fresh clone is the remote's.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from releaser.adapters.git import END_OF_OPTIONS, GitRemote, git_ok, run_git
@@ -30,6 +32,23 @@ class CacheRepo:
 
     def fetch(self, remote: GitRemote, specs: Sequence[str], prune: bool = False) -> None:
         """Fetch `specs` (depth 1) and check every ref's commit and tree are whole."""
+        with self._exclusive():
+            self._fetch_healing(remote, specs, prune)
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One releaser at a time heals and fetches the clones of a cache folder: a lock
+        seen inside a clone then is a dead process's, not a concurrent run's. The kernel
+        drops the lock of a killed run."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.open(self.root.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(folder)  # releases the lock
+
+    def _fetch_healing(self, remote: GitRemote, specs: Sequence[str], prune: bool) -> None:
         fresh = self._prepare()
         try:
             self._fetch_checked(remote, specs, prune)
