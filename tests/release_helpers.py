@@ -60,10 +60,6 @@ class TableChanges:
         return list(self.table.get(component.name, {}).get(to_version, []))
 
 
-def no_checkpoint(step: str) -> None:
-    return None
-
-
 def deps_for(
     kit: Path,
     gate: RuleGate | None = None,
@@ -77,7 +73,6 @@ def deps_for(
         clock=FixedClock(day),
         compat=gate or RuleGate(),
         changes=changes or TableChanges(),
-        checkpoint=no_checkpoint,
     )
 
 

@@ -20,7 +20,7 @@ from tests.kitrepo import (
     make_kit_repo,
     write_kit,
 )
-from tests.release_helpers import Fleet, deps_for, refs, run_cli, show, snapshot
+from tests.release_helpers import Fleet, deps_for, refs, show, snapshot
 
 runner = CliRunner()
 
@@ -185,18 +185,6 @@ def assert_hotfix_complete(kit: Path) -> None:
     remote = refs(remote_of(kit))
     assert remote["refs/heads/release/2024.1"] == git(kit, "rev-parse", "release/2024.1")
     assert remote["refs/heads/main"] == git(kit, "rev-parse", "main")
-
-
-@pytest.mark.parametrize("step", ["objects", "release-ref", "source-ref", "worktree", "push"])
-def test_a_hotfix_killed_at_any_step_is_finished_by_the_same_command(kit: Path, step: str) -> None:
-    args = ("hotfix", "2024.1", "--set", "cert-manager=v1.20.3", "--push")
-    tip = git(kit, "rev-parse", "release/2024.1")
-    killed = run_cli(kit, *args, env={"RELEASER_TEST_KILL_AT": step})
-    assert killed.returncode == -9, killed.stderr
-    assert (git(kit, "rev-parse", "release/2024.1") == tip) == (step == "objects")
-    rerun = run_cli(kit, *args)
-    assert rerun.returncode == 0, rerun.stderr
-    assert_hotfix_complete(kit)
 
 
 def test_a_rejected_hotfix_push_is_completed_by_a_rerun(kit: Path) -> None:

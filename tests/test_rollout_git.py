@@ -168,6 +168,17 @@ def test_clone_cache_is_shallow_and_under_the_user_cache(bed: FleetBed) -> None:
     assert (clones[0] / "shallow").is_file()
 
 
+def test_releaser_cache_dir_holds_the_customer_and_kit_clones(
+    bed: FleetBed, tmp_path: Path
+) -> None:
+    cache = tmp_path / "elsewhere"
+    args = ("rollout", "--customer", "kuvaq", "--to", "2024.3")
+    assert cli(bed, *args, env={"RELEASER_CACHE_DIR": str(cache)}).code == 0
+    assert [p.name.split("-")[0] for p in (cache / "customers").iterdir()] == ["kuvaq"]
+    assert len(list((cache / "kits").iterdir())) == 1
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "releaser").exists()
+
+
 def test_unreachable_customer_repo_is_reported_per_customer(bed: FleetBed, tmp_path: Path) -> None:
     bed.remotes["kuvaq"].rename(tmp_path / "gone.git")
     result = cli(bed, "--json", "rollout", "--status")
@@ -228,9 +239,7 @@ def test_reads_packed_objects_after_a_repack(bed: FleetBed) -> None:
     customer = Customer(
         "kuvaq", bed.remotes["kuvaq"].as_uri(), "main", "argocd", None, KubeVersion.parse("1.30")
     )
-    snapshot = (
-        GitCustomerRepos(Path(os.environ["XDG_CACHE_HOME"]) / "releaser").open(customer).base()
-    )
+    snapshot = GitCustomerRepos(clone.parent).open(customer).base()
     assert snapshot.files("argocd") == ["argocd/addons.yml", "argocd/apps.yaml"]
     assert snapshot.files("nowhere") == []
     assert snapshot.read(["README.md", "missing.txt"]) == {"README.md": b"# kuvaq gitops\n"}

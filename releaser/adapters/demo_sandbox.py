@@ -4,8 +4,6 @@ repositories on different releases, a fleet file and a mirrors file. Real git th
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from releaser.adapters.git import run_git
 from releaser.domain.demo import Sandbox
 
 KIT_URL = "https://git.example.com/platform/core-kit.git"
@@ -45,7 +44,6 @@ def history() -> dict[str, Any]:
 
 def git(cwd: Path, *args: str, date: str | None = None) -> str:
     env = {
-        **os.environ,
         "GIT_AUTHOR_NAME": "Platform Team",
         "GIT_AUTHOR_EMAIL": "platform@example.com",
         "GIT_COMMITTER_NAME": "Platform Team",
@@ -53,10 +51,7 @@ def git(cwd: Path, *args: str, date: str | None = None) -> str:
     }
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{date}T10:00:00+00:00"
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
-    return result.stdout.strip()
+    return run_git(cwd, *args, env=env).decode().strip()
 
 
 def _dump(path: Path, data: Any) -> None:
@@ -151,7 +146,7 @@ def build_kit(root: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     _commit(kit, "Kubernetes 1.35–1.36 and this autumn's versions", "2026-10-20")
     remote = root / "remotes" / "core-kit.git"
     remote.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "clone", "-q", "--bare", str(kit), str(remote)], check=True)
+    git(root, "clone", "-q", "--bare", str(kit), str(remote))
     git(kit, "remote", "add", "origin", remote.as_uri())
     git(kit, "fetch", "-q", "origin")
     git(kit, "branch", "-q", "--set-upstream-to=origin/main", "main")
@@ -230,7 +225,7 @@ def build_customer(root: Path, customer: DemoCustomer) -> Path:
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", f"Run core kit {customer.release}", date="2026-09-01")
     bare = root / "remotes" / f"{customer.name}-gitops.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    git(root, "clone", "-q", "--bare", str(work), str(bare))
     return bare
 
 

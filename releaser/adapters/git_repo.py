@@ -14,8 +14,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-import git
-
+from releaser.adapters.git import (
+    END_OF_OPTIONS,
+    GitCommandFailed,
+    checked_branch,
+    git_ok,
+    run_git,
+)
 from releaser.adapters.kit_files import GitRefFiles
 from releaser.domain.errors import GitError
 from releaser.domain.repo_refs import BranchRef, CommitInfo
@@ -24,76 +29,58 @@ ZERO = "0" * 40
 RELEASE_PREFIX = "release/"
 
 
-def _reason(err: git.GitCommandError) -> str:
-    text = str(err.stderr or err.stdout or err).strip().strip("'").strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    lines = [line.removeprefix("stderr:").strip() for line in lines]
-    return "; ".join(lines[-3:]) or f"exit status {err.status}"
-
-
 class GitRepo:
     """A kit checkout at `root`, talking to the remote `remote` (default origin)."""
 
     def __init__(self, root: Path, remote: str = "origin") -> None:
-        try:
-            self.repo = git.Repo(root)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{root} is not a git repository") from None
+        if not root.is_dir() or not git_ok(root, "rev-parse", "--git-dir"):
+            raise GitError(f"{root} is not a git repository")
         self.root = root
         self.remote = remote
+        self._files: dict[str, GitRefFiles] = {}  # object id -> its files (never change)
 
     # ------------------------------------------------------------------ plumbing
 
     def _git(self, *args: str, env: Mapping[str, str] | None = None) -> str:
         try:
-            out = self.repo.git.execute(
-                ["git", *args], env=dict(env or {}), strip_newline_in_stdout=False
-            )
-        except git.GitCommandError as err:
+            return run_git(self.root, *args, env=env).decode()
+        except GitError as err:
             raise GitError(
-                f"git {args[0]} failed in {self.root}: {_reason(err)}",
-                hint="fix the repository state, then run the same command again",
+                err.message, hint="fix the repository state, then run the same command again"
             ) from None
-        return str(out)
 
     def _ok(self, *args: str) -> bool:
-        try:
-            self.repo.git.execute(["git", *args])
-        except git.GitCommandError:
-            return False
-        return True
+        return git_ok(self.root, *args)
 
     # ------------------------------------------------------------------ reading
 
     def resolve(self, ref: str) -> str | None:
         try:
-            out = self.repo.git.execute(
-                ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
-            )
-        except git.GitCommandError:
+            out = run_git(self.root, "rev-parse", "--verify", "--quiet", END_OF_OPTIONS,
+                          f"{ref}^{{commit}}")  # fmt: skip
+        except GitError:
             return None
-        return str(out).strip() or None
+        return out.decode().strip() or None
 
     def local_branch(self, branch: str) -> str | None:
         return self.resolve(f"refs/heads/{branch}")
 
     def has_remote(self) -> bool:
-        return self.remote in [r.name for r in self.repo.remotes]
+        return self.remote in self._git("remote").split()
 
     def remote_branches(self, prefix: str) -> dict[str, str] | None:
         if not self.has_remote():
             return None
         try:
-            out = self.repo.git.execute(
-                ["git", "ls-remote", "--heads", self.remote, f"refs/heads/{prefix}*"]
-            )
-        except git.GitCommandError as err:
+            out = run_git(self.root, "ls-remote", "--heads", END_OF_OPTIONS, self.remote,
+                          f"refs/heads/{prefix}*").decode()  # fmt: skip
+        except GitCommandFailed as err:
             raise GitError(
-                f"cannot reach the remote '{self.remote}' of {self.root}: {_reason(err)}",
+                f"cannot reach the remote '{self.remote}' of {self.root}: {err.reason}",
                 hint="check the network and the remote URL (git remote -v)",
             ) from None
         heads = {}
-        for line in str(out).splitlines():
+        for line in out.splitlines():
             sha, _, ref = line.partition("\t")
             heads[ref.removeprefix("refs/heads/")] = sha
         return heads
@@ -119,10 +106,10 @@ class GitRepo:
 
     def head_branch(self) -> str | None:
         try:
-            out = self.repo.git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])
-        except git.GitCommandError:
+            out = run_git(self.root, "symbolic-ref", "--quiet", "--short", "HEAD")
+        except GitError:
             return None
-        return str(out).strip() or None
+        return out.decode().strip() or None
 
     def dirty_paths(self) -> list[str]:
         out = self._git("status", "--porcelain=v1", "--untracked-files=normal")
@@ -134,15 +121,19 @@ class GitRepo:
         return staged and self._ok("diff-files", "--quiet")
 
     def files(self, commit: str) -> GitRefFiles:
-        return GitRefFiles(self.root, commit)
+        if len(commit) != len(ZERO):  # a name, which may move: resolve it every time
+            return GitRefFiles(self.root, commit)
+        if commit not in self._files:
+            self._files[commit] = GitRefFiles(self.root, commit)
+        return self._files[commit]
 
     def commit_info(self, commit: str) -> CommitInfo:
-        out = self._git("log", "-1", "--format=%H%x00%P%x00%cs%x00%B", commit)
+        out = self._git("log", "-1", "--format=%H%x00%P%x00%cs%x00%B", END_OF_OPTIONS, commit)
         sha, parents, day, message = out.split("\x00", 3)
         return CommitInfo(sha, tuple(parents.split()), message, date.fromisoformat(day))
 
     def is_ancestor(self, ancestor: str, commit: str) -> bool:
-        return self._ok("merge-base", "--is-ancestor", ancestor, commit)
+        return self._ok("merge-base", "--is-ancestor", END_OF_OPTIONS, ancestor, commit)
 
     # ------------------------------------------------------------------ writing
 
@@ -166,22 +157,20 @@ class GitRepo:
             return self._git("commit-tree", tree, "-p", parent, "-F", str(message_file)).strip()
 
     def create_branch(self, branch: str, commit: str) -> None:
+        ref = f"refs/heads/{checked_branch(branch)}"
         try:
-            self.repo.git.execute(
-                ["git", "update-ref", "-m", "releaser", f"refs/heads/{branch}", commit, ZERO]
-            )
-        except git.GitCommandError:
+            run_git(self.root, "update-ref", "-m", "releaser", ref, commit, ZERO)
+        except GitError:
             raise GitError(
                 f"cannot create {branch}: it exists already (created concurrently?)",
                 hint=f"inspect it with `git log {branch}`",
             ) from None
 
     def move_branch(self, branch: str, new: str, old: str) -> None:
+        ref = f"refs/heads/{checked_branch(branch)}"
         try:
-            self.repo.git.execute(
-                ["git", "update-ref", "-m", "releaser", f"refs/heads/{branch}", new, old]
-            )
-        except git.GitCommandError:
+            run_git(self.root, "update-ref", "-m", "releaser", ref, new, old)
+        except GitError:
             raise GitError(
                 f"{branch} moved while releaser was working (expected it at {old[:12]})",
                 hint="run the same command again: it starts from the branch's new tip",
@@ -196,12 +185,13 @@ class GitRepo:
         return True
 
     def push(self, branches: Sequence[str]) -> None:
-        specs = [f"refs/heads/{b}:refs/heads/{b}" for b in branches]
+        specs = [f"refs/heads/{b}:refs/heads/{b}" for b in map(checked_branch, branches)]
         try:
-            self.repo.git.execute(["git", "push", "--atomic", "--porcelain", self.remote, *specs])
-        except git.GitCommandError as err:
+            run_git(self.root, "push", "--atomic", "--porcelain", END_OF_OPTIONS, self.remote,
+                    *specs)  # fmt: skip
+        except GitCommandFailed as err:
             raise GitError(
-                f"push of {', '.join(branches)} to '{self.remote}' was rejected: {_reason(err)}",
+                f"push of {', '.join(branches)} to '{self.remote}' was rejected: {err.reason}",
                 hint="nothing was pushed (atomic push); integrate the remote's changes "
                 "(git pull --rebase), then run the same command again",
             ) from None

@@ -1,7 +1,7 @@
 """The kit's files from the working tree or from any git ref, without checking it out.
 
-GitPython is imported only to read a ref: it costs ~100 ms, and reading the working tree
-(most commands) needs no git at all.
+Reading the working tree (most commands) needs no git at all; a ref is resolved by one git
+process and its files are read in-process from the object database.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+from releaser.adapters.git import END_OF_OPTIONS, run_git
+from releaser.adapters.git_objects import GitSnapshot
 from releaser.domain.errors import GitError, UsageError
 
 # A valid HEAD, as GitPython (and git) accept it: a symbolic ref or an object id.
@@ -120,16 +122,7 @@ class GitRefFiles:
     """The kit as committed at `ref`; objects are read straight from the git database."""
 
     def __init__(self, root: Path, ref: str) -> None:
-        import git
-
-        self.repo = git.Repo(root)
-        try:
-            self.commit = self.repo.commit(ref)
-        except (git.BadName, ValueError, git.GitCommandError):
-            raise UsageError(
-                f"unknown git ref '{ref}' in {root}",
-                hint="use a branch, tag or commit that exists (git branch -a)",
-            ) from None
+        self.snapshot = GitSnapshot(root, *_resolve(root, ref))
         self._ref = ref
 
     @property
@@ -138,25 +131,29 @@ class GitRefFiles:
 
     @property
     def label(self) -> str:
-        return f"{self._ref} ({self.commit.hexsha[:7]})"
+        return f"{self._ref} ({self.snapshot.commit[:7]})"
 
     def read_text(self, path: str) -> str | None:
-        import git
-
-        try:
-            blob = self.commit.tree / path
-        except KeyError:
-            return None
-        if blob.type != "blob":
+        data = self.snapshot.read([path]).get(path)
+        if data is None:
             return None
         try:
-            return bytes(blob.data_stream.read()).decode("utf-8")
-        except (ValueError, git.GitCommandError) as err:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as err:
             raise GitError(f"cannot read {path} at {self.label}: {err}") from None
 
     def list_dir(self, path: str) -> list[str]:
-        try:
-            tree = self.commit.tree / path
-        except KeyError:
-            return []
-        return sorted(item.name for item in tree) if tree.type == "tree" else []
+        return self.snapshot.entries(path)
+
+
+def _resolve(root: Path, ref: str) -> tuple[str, Path]:
+    """The commit `ref` names in the repository at `root`, and that repository's objects."""
+    args = ["rev-parse", "--path-format=absolute", "--git-common-dir", "--verify", "--quiet"]
+    try:
+        out = run_git(root, *args, END_OF_OPTIONS, f"{ref}^{{commit}}").decode().split("\n")
+    except GitError:
+        raise UsageError(
+            f"unknown git ref '{ref}' in {root}",
+            hint="use a branch, tag or commit that exists (git branch -a)",
+        ) from None
+    return out[1].strip(), Path(out[0]) / "objects"

@@ -80,7 +80,7 @@ def cut(request: CutRequest, deps: ReleaseDeps) -> CutResult:
         result = _fresh(request, deps, version)
     if request.dry_run:
         return result
-    written = apply_plan(deps.repo, result.plan, deps.checkpoint)
+    written = apply_plan(deps.repo, result.plan)
     return replace(result, written=written)
 
 
@@ -217,7 +217,7 @@ def _release_update(
         {CUT_TRAILER: str(version)},
     )
     before = {path: read_text(deps, base, path) for path in files}
-    return BranchUpdate(version.branch, base, None, files, before, message, "release-ref")
+    return BranchUpdate(version.branch, base, None, files, before, message)
 
 
 def _source_update(
@@ -233,7 +233,7 @@ def _source_update(
         {CHANGELOG_TRAILER: str(version)},
     )
     before = {CHANGELOG: read_text(deps, tip, CHANGELOG)}
-    return BranchUpdate(branch, tip, tip, files, before, message, "source-ref")
+    return BranchUpdate(branch, tip, tip, files, before, message)
 
 
 def _planned(

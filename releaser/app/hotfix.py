@@ -79,7 +79,7 @@ def hotfix(
         result = replace(result, customers=tuple(on_branch(customers.versions(), release.branch)))
     if request.dry_run:
         return result
-    return replace(result, written=apply_plan(deps.repo, result.plan, deps.checkpoint))
+    return replace(result, written=apply_plan(deps.repo, result.plan))
 
 
 def _release(text: str) -> KitVersion:
@@ -231,7 +231,7 @@ def _branch_update(
     summary = "\n".join(f"{f.name} {f.from_version} -> {f.to_version}" for f in fixes)
     message = with_trailers(f"Hotfix {patch}", summary, {HOTFIX_TRAILER: str(patch)})
     before = {path: read_text(deps, base, path) for path in files}
-    return BranchUpdate(release.branch, base, local, files, before, message, "release-ref")
+    return BranchUpdate(release.branch, base, local, files, before, message)
 
 
 def _main_update(deps: ReleaseDeps, patch: KitVersion, entry: str) -> BranchUpdate | None:
@@ -245,4 +245,4 @@ def _main_update(deps: ReleaseDeps, patch: KitVersion, entry: str) -> BranchUpda
         {CHANGELOG_TRAILER: str(patch)},
     )
     before = {CHANGELOG: read_text(deps, tip, CHANGELOG)}
-    return BranchUpdate(MAIN, tip, tip, files, before, message, "source-ref")
+    return BranchUpdate(MAIN, tip, tip, files, before, message)

@@ -107,10 +107,3 @@ class ChangelogRenderer(Protocol):
 
 class Clock(Protocol):
     def today(self) -> date: ...
-
-
-class Checkpoint(Protocol):
-    """Called at each step boundary of a multi-step write (a test hook kills the process
-    there to prove that no step leaves a half-made release)."""
-
-    def __call__(self, step: str) -> None: ...

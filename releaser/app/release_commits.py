@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from releaser.app.ports_git import Checkpoint, ReleaseRepo
+from releaser.app.ports_git import ReleaseRepo
 from releaser.domain.errors import GitError
 
 
@@ -26,7 +26,6 @@ class BranchUpdate:
     files: Mapping[str, str]  # path -> new text
     before: Mapping[str, str | None]  # path -> text at `base` (None: absent), for dry runs
     message: str
-    step: str  # checkpoint name after the ref moved: "release-ref" or "source-ref"
 
     @property
     def subject(self) -> str:
@@ -46,9 +45,8 @@ class WriteResult:
     pushed: tuple[str, ...] = ()
 
 
-def apply_plan(repo: ReleaseRepo, plan: WritePlan, checkpoint: Checkpoint) -> WriteResult:
+def apply_plan(repo: ReleaseRepo, plan: WritePlan) -> WriteResult:
     commits = {u.branch: repo.write_commit(u.base, u.files, u.message) for u in plan.updates}
-    checkpoint("objects")
     synced = False
     for update in plan.updates:
         new = commits[update.branch]
@@ -56,13 +54,10 @@ def apply_plan(repo: ReleaseRepo, plan: WritePlan, checkpoint: Checkpoint) -> Wr
             repo.create_branch(update.branch, new)
         else:
             repo.move_branch(update.branch, new, update.old)
-        checkpoint(update.step)
         if update.old is not None:
             synced = repo.sync_worktree(update.branch, update.old, new) or synced
-    checkpoint("worktree")
     if plan.push:
         push(repo, plan.push)
-    checkpoint("push")
     return WriteResult(commits, synced, plan.push)
 
 

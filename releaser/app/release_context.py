@@ -10,7 +10,6 @@ from releaser.app.ports import YamlParser
 from releaser.app.ports_git import (
     ChangelogRenderer,
     ChangesLookup,
-    Checkpoint,
     Clock,
     CompatGate,
     ReleaseRepo,
@@ -35,7 +34,6 @@ class ReleaseDeps:
     clock: Clock
     compat: CompatGate
     changes: ChangesLookup
-    checkpoint: Checkpoint
 
 
 def kit_at(deps: ReleaseDeps, commit: str, label: str) -> Kit:

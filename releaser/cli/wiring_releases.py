@@ -78,7 +78,6 @@ def customer_versions(settings: Settings) -> CustomerVersions | None:
 
 
 def release_deps(settings: Settings) -> ReleaseDeps:
-    from releaser.adapters.test_hook import kill_checkpoint
     from releaser.app.release_context import ReleaseDeps
     from releaser.render.changelog import ChangelogTemplate
 
@@ -90,5 +89,4 @@ def release_deps(settings: Settings) -> ReleaseDeps:
         clock=TodayClock(settings),
         compat=compat_gate(settings),
         changes=changes_lookup(settings),
-        checkpoint=kill_checkpoint,
     )

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.adapters.customer_repo import GitCustomerRepos, run_git
+from releaser.adapters.customer_repo import GitCustomerRepos
 from releaser.adapters.fleet_file import load_fleet
+from releaser.adapters.git import run_git
 from releaser.adapters.kit_remote import KitRemote
 from releaser.adapters.manifest_yaml import load_values, parse_manifests
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
@@ -136,10 +137,10 @@ def notifier(fleet: Fleet, url: str | None) -> Notifier:
 def rollout_ports(
     settings: Settings, fleet: Fleet, fleet_file: Path, notify_url: str | None = None
 ) -> RolloutPorts:
-    cache = settings.config.cache
-    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), cache.root)
+    caches = settings.config.cache
+    kit = KitReleaseBranches(lambda: kit_remote_url(settings, fleet), caches.kits)
     return RolloutPorts(
-        repos=GitCustomerRepos(cache.root),
+        repos=GitCustomerRepos(caches.customers),
         kit=kit,
         parse_manifests=parse_manifests,
         parse_values=load_values,

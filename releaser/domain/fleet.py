@@ -6,12 +6,13 @@ Validated at the edge into frozen objects; every problem names the fleet file an
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from releaser.domain.document import Document, KeyPath
 from releaser.domain.errors import InvalidFileError, UsageError
+from releaser.domain.git_values import branch_problem, path_problem, url_problem
 from releaser.domain.kit_schema import (
     KNOWN_PROVIDERS,
     NAME_RE,
@@ -83,6 +84,7 @@ def read_fleet(doc: Document) -> Fleet:
     check_keys(problems, kit, ("kit",), KIT_KEYS)
     repo_url = text_at(problems, kit, ("kit", "repoURL"))
     remote = _optional_text(problems, kit, ("kit", "remote"))
+    _check(problems, ("kit", "remote"), remote, url_problem)
     notify = _optional_text(problems, data, ("notify",))
     if notify and not _HTTP_RE.match(notify):
         problems.add(("notify",), "expected an http(s):// webhook URL")
@@ -96,6 +98,15 @@ def _optional_text(problems: Problems, data: Mapping[str, Any], path: KeyPath) -
     if data.get(str(path[-1])) is None:
         return None
     return text_at(problems, data, path)
+
+
+def _check(
+    problems: Problems, path: KeyPath, value: str | None, rule: Callable[[str], str | None]
+) -> None:
+    """Values that reach git: refused here, before git could read one as an option."""
+    problem = None if value is None else rule(value)
+    if problem:
+        problems.add(path, problem)
 
 
 def _read_customers(problems: Problems, value: Any) -> tuple[Customer, ...]:
@@ -124,8 +135,11 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
     if name is not None and (not NAME_RE.match(name) or len(name) > 63):
         problems.add((*path, "name"), "invalid name: use lower-case letters, digits and '-'")
     repo = text_at(problems, data, (*path, "repo"))
+    _check(problems, (*path, "repo"), repo, url_problem)
     branch = _optional_text(problems, data, (*path, "branch")) or "main"
+    _check(problems, (*path, "branch"), branch, branch_problem)
     sub = (_optional_text(problems, data, (*path, "path")) or "").strip("/")
+    _check(problems, (*path, "path"), sub, path_problem)
     provider = _optional_text(problems, data, (*path, "provider"))
     if provider is not None and provider not in KNOWN_PROVIDERS:
         hint = did_you_mean(provider, KNOWN_PROVIDERS)
