@@ -12,7 +12,7 @@ from pathlib import Path
 
 from releaser.adapters.git_repo import GitRepo
 from releaser.adapters.templates import ChangelogTemplate
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.app.release_context import ReleaseDeps
 from releaser.domain.charts import ChartChange
 from releaser.domain.kit import Component, Kit

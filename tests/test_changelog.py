@@ -14,7 +14,7 @@ import pytest
 
 from releaser.adapters.kit_files import WorktreeFiles
 from releaser.adapters.templates import ChangelogTemplate
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.app.cut import CutRequest, cut
 from releaser.app.hotfix import HotfixRequest, hotfix
 from releaser.app.kit import load_kit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.domain.errors import InvalidFileError, UsageError
 from releaser.domain.fleet import read_fleet
 

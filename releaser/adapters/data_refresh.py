@@ -21,12 +21,12 @@ from datetime import date
 from typing import Any
 
 import requests
-import yaml
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from releaser.adapters.datasets import load_kubent_rules
-from releaser.domain.errors import UpstreamError
+from releaser.adapters.yaml import load_values
+from releaser.domain.errors import InvalidFileError, UpstreamError
 from releaser.domain.redaction import redact
 
 Fetch = Callable[[str], bytes]
@@ -214,9 +214,9 @@ def _minor_key(minor: str) -> tuple[int, ...]:
 
 def pluto_entries(body: bytes, url: str) -> list[Doc]:
     try:
-        data = yaml.safe_load(body)
+        data = load_values(body, redact(url))
         raw = data["deprecated-versions"]
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
+    except (InvalidFileError, KeyError, TypeError) as exc:
         raise _bad(url, f"no deprecated-versions list ({type(exc).__name__})") from exc
     if not isinstance(raw, list) or not all(isinstance(e, dict) and "version" in e for e in raw):
         raise _bad(url, "deprecated-versions is not a list of {version, kind, …}")

@@ -11,8 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from releaser.adapters.yaml import dump
 from releaser.domain.demo import Sandbox
 
 KIT_URL = "https://git.example.com/platform/core-kit.git"
@@ -61,7 +60,7 @@ def git(cwd: Path, *args: str, date: str | None = None) -> str:
 
 def _dump(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100), encoding="utf-8")
+    path.write_text(dump(data), encoding="utf-8")
 
 
 def write_kit_state(

@@ -109,7 +109,8 @@ class WorktreeFiles:
 
     def read_text(self, path: str) -> str | None:
         file = self.root / path
-        return file.read_text(encoding="utf-8") if file.is_file() else None
+        # Undecodable bytes stay as surrogates: the YAML loader names their line.
+        return file.read_bytes().decode("utf-8", "surrogateescape") if file.is_file() else None
 
     def list_dir(self, path: str) -> list[str]:
         folder = self.root / path
@@ -150,7 +151,7 @@ class GitRefFiles:
         if blob.type != "blob":
             return None
         try:
-            return bytes(blob.data_stream.read()).decode("utf-8")
+            return bytes(blob.data_stream.read()).decode("utf-8", "surrogateescape")
         except (ValueError, git.GitCommandError) as err:
             raise GitError(f"cannot read {path} at {self.label}: {err}") from None
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.domain.errors import InvalidFileError, Problem, UsageError
 
 _SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
@@ -51,18 +51,18 @@ class Mirrors:
         if path is None:
             return cls()
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             raise UsageError(
                 f"mirrors file {path} not found", hint="pass --mirrors FILE or RELEASER_MIRRORS"
             ) from None
-        except (OSError, UnicodeDecodeError) as err:
+        except OSError as err:
             raise InvalidFileError([Problem(str(path), None, "", f"cannot read: {err}")]) from None
-        return cls(_validated(text, str(path)))
+        return cls(_validated(raw, str(path)))
 
 
-def _validated(text: str, file: str) -> dict[str, str]:
-    doc = parse_document(text, file)
+def _validated(raw: str | bytes, file: str) -> dict[str, str]:
+    doc = parse_document(raw, file)
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):
