@@ -242,6 +242,7 @@ class DataStore:
 
 # -- core/compatibility.yaml ---------------------------------------------------------------
 
+COMPATIBILITY_FILE = "core/compatibility.yaml"
 _COMPONENT_KEYS = ("source", "match", "outside", "status", "statusNote", "notes", "lines")
 _LINE_KEYS = ("versions", "min", "max", "chart", "note")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -379,3 +380,14 @@ def load_compatibility(text: str | bytes, file: str) -> dict[str, SupportMatrix]
     if check.problems:
         raise InvalidFileError(sorted(check.problems, key=lambda p: p.line or 0))
     return matrices
+
+
+def compatibility_problems(text: str | None, file: str = COMPATIBILITY_FILE) -> list[Problem]:
+    """What `releaser validate` reports for the kit's compatibility file (none if absent)."""
+    if text is None:
+        return []
+    try:
+        load_compatibility(text, file)
+    except InvalidFileError as err:
+        return list(err.problems)
+    return []

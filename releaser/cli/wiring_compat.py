@@ -12,7 +12,7 @@ import os
 from datetime import date
 
 from releaser.adapters.chart_archive import ChartArchiveStore
-from releaser.adapters.datasets import DataStore, load_compatibility
+from releaser.adapters.datasets import COMPATIBILITY_FILE, DataStore, load_compatibility
 from releaser.adapters.helm_render import HelmRenderer, find_helm
 from releaser.adapters.oci import OciChartSource
 from releaser.app.compat import CompatService
@@ -31,8 +31,6 @@ from releaser.cli.wiring_sources import (
 from releaser.domain.compat import CompatData
 from releaser.domain.errors import UsageError
 from releaser.settings import Settings as RunSettings
-
-COMPATIBILITY_FILE = "core/compatibility.yaml"
 
 
 def data_store() -> DataStore:
