@@ -139,8 +139,8 @@ def _single(text: str | bytes, file: str) -> yaml.Node | None:
 def parse_document(text: str | bytes, file: str) -> Document:
     """One YAML document with the line and raw text of every value; refuses with file:line."""
     node = _single(text, file)
-    if node is None:
-        return Document(file, None)
+    if node is None:  # empty: problems about missing keys point at line 1
+        return Document(file, None, {(): 1})
     walker, data = _walked(node, file)
     return Document(file, data, walker.lines, walker.raw)
 
