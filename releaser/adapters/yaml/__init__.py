@@ -6,6 +6,7 @@ from releaser.adapters.yaml.dump import dump
 from releaser.adapters.yaml.edit import ExactTextFiles, ScalarSpan, find_scalar, set_scalar
 from releaser.adapters.yaml.load import (
     FastLoadError,
+    check_documents,
     compose_document,
     load_fast,
     load_values,
@@ -20,6 +21,7 @@ __all__ = [
     "ExactTextFiles",
     "FastLoadError",
     "ScalarSpan",
+    "check_documents",
     "compose_all",
     "compose_document",
     "dump",

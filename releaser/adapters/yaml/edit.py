@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from releaser.adapters.yaml.compose import PARSER, compose_all, refuse
+from releaser.adapters.yaml.load import check_documents
 from releaser.domain.document import KeyPath, dotted
 from releaser.domain.errors import InvalidFileError
 
@@ -40,7 +41,7 @@ def _problem(file: str, line: int | None, path: KeyPath, message: str) -> Invali
 
 
 def _compose(text: str, file: str, document: int) -> tuple[list[yaml.Node], yaml.Node]:
-    """Every document of `text` and the `document`-th one."""
+    """Every document of `text` and the `document`-th one, as written (merges not applied)."""
     nodes = compose_all(text, file)
     if document >= len(nodes):
         raise _problem(file, None, (), f"no YAML document #{document} in the file")
@@ -112,6 +113,7 @@ def find_scalar(text: str, path: KeyPath, *, file: str = "<text>", document: int
     not a scalar, or the value is shared with other keys through an anchor/alias (editing it
     would change them too).
     """
+    check_documents(text, file)  # the loader's refusals (tags, values, duplicates) first
     _, root = _compose(text, file, document)
     node = _walk(root, path, file)
     if _references(root, node) > 1:

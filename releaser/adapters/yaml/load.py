@@ -162,6 +162,12 @@ def parse_manifests(text: str | bytes, file: str) -> list[ManifestDoc]:
     return docs
 
 
+def check_documents(text: str | bytes, file: str) -> None:
+    """Refuse `text` (file:line, exit 3) unless every document would load cleanly."""
+    for node in compose_all(text, file):
+        _walked(node, file)
+
+
 def load_values(text: str | bytes, file: str) -> Any:
     """A Helm values document (a chart's defaults, inline `helm.values`, a value file) as data.
 
