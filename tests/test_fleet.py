@@ -131,3 +131,10 @@ def test_missing_required_customer_fields_are_all_reported() -> None:
 def test_empty_customer_list_is_invalid() -> None:
     with pytest.raises(InvalidFileError, match="customers: expected a non-empty list"):
         fleet_of("kit: {repoURL: x}\ncustomers: []\n")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
+def test_an_empty_fleet_file_is_reported_at_line_one(text: str) -> None:
+    with pytest.raises(InvalidFileError) as caught:
+        fleet_of(text)
+    assert all(str(p).startswith("fleet.yaml:1: ") for p in caught.value.problems)
