@@ -133,8 +133,8 @@ def test_empty_customer_list_is_invalid() -> None:
         fleet_of("kit: {repoURL: x}\ncustomers: []\n")
 
 
-@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
-def test_an_empty_fleet_file_is_reported_at_line_one(text: str) -> None:
+@pytest.mark.parametrize(("text", "line"), [("", 1), ("# only a comment\n", 1), ("---\n", 2)])
+def test_an_empty_fleet_file_is_reported_with_a_line(text: str, line: int) -> None:
     with pytest.raises(InvalidFileError) as caught:
         fleet_of(text)
-    assert all(str(p).startswith("fleet.yaml:1: ") for p in caught.value.problems)
+    assert all(str(p).startswith(f"fleet.yaml:{line}: ") for p in caught.value.problems)
