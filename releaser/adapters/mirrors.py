@@ -20,9 +20,13 @@ _SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
 
 def _normalise(url: str) -> str:
     """Lower-case scheme and host, drop userinfo and trailing slashes."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a bad host or port: such a URL matches no (validated) prefix
+        return url
     host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     rest = parts.path.rstrip("/")
     return f"{parts.scheme.lower()}://{netloc.lower()}{rest}"
 
@@ -94,6 +98,11 @@ def _check_pair(key: str, value: object) -> str | None:
 
 
 def _family(url: str) -> str | None:
-    parts = urlsplit(url.strip())
+    """"http" or "oci" for a usable repository URL; None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number below 65536
+    except ValueError:  # e.g. a bracketed host that is no IP address
+        return None
     family = _SCHEMES.get(parts.scheme.lower())
     return family if family and parts.netloc else None
