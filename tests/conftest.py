@@ -5,15 +5,22 @@ connection for runs outside it."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.helmrepos import serve_repos
 from tests.servers import FileServer
+
+# Property and fuzz tests: light by default, 1,250 examples each with HYPOTHESIS_PROFILE=ci.
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=1250, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 UPSTREAM = SHARED / "upstream-data"

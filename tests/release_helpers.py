@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from releaser.adapters.git_repo import GitRepo
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.app.release_context import ReleaseDeps
 from releaser.domain.charts import ChartChange
 from releaser.domain.kit import Component, Kit

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.app.cut import CutRequest, cut
 from releaser.app.hotfix import HotfixRequest, hotfix
 from releaser.app.kit import load_kit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releaser.adapters.manifest_yaml import parse_manifests
+from releaser.adapters.yaml import parse_manifests
 from releaser.domain.customer import (
     find_kit_sources,
     normalise_repo_url,

@@ -120,9 +120,9 @@ def test_refresh_rebuilds_the_same_tables_dated_today(upstream: Upstream, user_d
     ]
     assert all(Path(p).parent == user_dir for p in result.written)
     lifecycle, deprecations, components = (
-        load_lifecycle(),
-        load_deprecations(),
-        load_component_lifecycles(),
+        load_lifecycle(user_dir),
+        load_deprecations(user_dir),
+        load_component_lifecycles(user_dir),
     )
     assert lifecycle.date == deprecations.date == components.date == TODAY
     assert "fetched 2026-11-22" in lifecycle.source
@@ -217,9 +217,9 @@ def _doc(name: str, day: str) -> dict[str, Any]:
 
 def test_an_older_user_copy_loses_to_the_packaged_one(user_dir: Path) -> None:
     write_snapshots({"kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-01-01")}, user_dir)
-    assert load_lifecycle().date == date(2026, 8, 22)
+    assert load_lifecycle(user_dir).date == date(2026, 8, 22)
     write_snapshots({"kubernetes-lifecycle": _doc("kubernetes-lifecycle", "2026-09-01")}, user_dir)
-    table = load_lifecycle()
+    table = load_lifecycle(user_dir)
     assert table.date == date(2026, 9, 1) and table.source == "copy dated 2026-09-01"
 
 
@@ -227,7 +227,7 @@ def test_a_corrupt_user_copy_is_a_clear_error(user_dir: Path) -> None:
     user_dir.mkdir(parents=True)
     (user_dir / "deprecated-apis.json").write_text("{not json")
     with pytest.raises(InvalidFileError) as caught:
-        load_deprecations()
+        load_deprecations(user_dir)
     assert "deprecated-apis.json" in str(caught.value)
     assert "releaser data refresh" in str(caught.value)
 
@@ -235,7 +235,7 @@ def test_a_corrupt_user_copy_is_a_clear_error(user_dir: Path) -> None:
 def test_a_user_copy_of_the_wrong_shape_is_a_clear_error(user_dir: Path) -> None:
     write_snapshots({"kubernetes-lifecycle": {"date": "2027-01-01", "rows": []}}, user_dir)
     with pytest.raises(InvalidFileError, match="missing key 'minors'"):
-        load_lifecycle()
+        load_lifecycle(user_dir)
 
 
 def test_a_failed_write_changes_nothing(user_dir: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.domain.errors import InvalidFileError, UsageError
 from releaser.domain.fleet import read_fleet
 
@@ -131,3 +131,10 @@ def test_missing_required_customer_fields_are_all_reported() -> None:
 def test_empty_customer_list_is_invalid() -> None:
     with pytest.raises(InvalidFileError, match="customers: expected a non-empty list"):
         fleet_of("kit: {repoURL: x}\ncustomers: []\n")
+
+
+@pytest.mark.parametrize(("text", "line"), [("", 1), ("# only a comment\n", 1), ("---\n", 2)])
+def test_an_empty_fleet_file_is_reported_with_a_line(text: str, line: int) -> None:
+    with pytest.raises(InvalidFileError) as caught:
+        fleet_of(text)
+    assert all(str(p).startswith(f"fleet.yaml:{line}: ") for p in caught.value.problems)

@@ -85,6 +85,22 @@ def test_malformed_block_names_its_line() -> None:
         chart_entries(b"entries:\n  a:\n    version: 1\n", "a")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"apiVersion: v1\nentries:\n  a: &x\n  - *x\n",  # recursive alias
+        b'{"x": [&a [1, 1, 1, 1, 1, 1, 1, 1, 1], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]],'
+        b' "entries": {"a": [*b, {"version": "1.0.0"}]}}',  # aliases shared, never expanded
+        b"{entries: {a: " + b"[" * 5000 + b"]" * 5000 + b"}}",  # nesting past libyaml's limit
+    ],
+)
+def test_hostile_index_yaml_is_an_index_error_or_nothing(raw: bytes) -> None:
+    try:
+        assert releases_from_entries(chart_entries(raw, "a") or [], "a") == []
+    except IndexFormatError as err:
+        assert str(err).startswith("malformed index.yaml")
+
+
 def _releases(upstream: Path, name: str, chart: str) -> list[ChartRelease]:
     raw = _raw(upstream, name)
     return releases_from_entries(chart_entries(raw, chart) or [], chart)

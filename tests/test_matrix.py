@@ -203,7 +203,7 @@ def test_malformed_yaml_names_the_line() -> None:
         load_compatibility("components:\n  a: [1, 2\n  b: 3\n", "c.yaml")
     problem = caught.value.problems[0]
     assert problem.file == "c.yaml" and problem.line is not None and problem.line >= 2
-    assert "malformed YAML" in problem.message
+    assert "YAML syntax error" in problem.message
 
 
 def test_duplicate_component_is_reported() -> None:

@@ -32,6 +32,8 @@ MAP = Mirrors({
         ("oci://quay.io/jetstack/charts", "oci://127.0.0.1:5000/jetstack"),
         ("https://charts.example.org", "https://charts.example.org"),  # unmapped: unchanged
         ("http://charts.example.com", "http://charts.example.com"),  # other scheme: unchanged
+        ("https://[bad]/x", "https://[bad]/x"),  # unparseable: unchanged, no exception
+        ("https://charts.example.com:port/x", "https://charts.example.com:port/x"),
     ],
 )
 def test_apply(url: str, expected: str) -> None:
@@ -81,3 +83,11 @@ def test_cli_invalid_mirrors_exit_3_and_env_variable(tmp_path: Path, monkeypatch
     monkeypatch.setenv("RELEASER_MIRRORS", str(bad))
     result = run_check(kit, None)
     assert result.exit_code == 3 and f"{bad}:1:" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["https://[not-an-ip]/x", "https://a.io:99999/x", "https://a.io:port/"])
+def test_unparseable_upstream_urls_are_reported_with_their_line(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "mirrors.yaml"
+    path.write_text(f"https://ok.io: https://m.io\n'{key}': https://m.io/x\n", encoding="utf-8")
+    with pytest.raises(InvalidFileError, match=f"^{path}:2: .*must be an http"):
+        Mirrors.load(path)

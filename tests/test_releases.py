@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from releaser.adapters.git_repo import GitRepo
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.app.cut import CutRequest, cut
 from releaser.app.hotfix import HotfixRequest, hotfix
 from releaser.app.releases import list_releases

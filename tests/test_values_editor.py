@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from releaser.adapters.values_editor import ExactTextFiles, find_scalar, set_scalar
+from releaser.adapters.yaml import ExactTextFiles, find_scalar, set_scalar
 from releaser.domain.errors import InvalidFileError
+from tests.test_yaml_hostile import BOMB
 
 VALUES = """\
 # Core kit, base section.   Keep this header.
@@ -205,3 +206,21 @@ def test_exact_text_files_keep_bytes_and_mode(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o640
     assert files.read_text("core/missing.yaml") is None
     assert [p.name for p in target.parent.iterdir()] == ["values.yaml"]
+
+
+def test_hostile_files_are_refused_before_any_edit() -> None:
+    for text, line, words in (
+        (BOMB.decode() + "version: 1.0.0\n", 6, "too many nodes"),
+        ("version: 1.0.0\nx: &r [*r]\n", 2, "recursive alias"),
+        ("version: 1.0.0\nx: !!python/name:os.system ''\n", 2, "unsupported tag"),
+    ):
+        with pytest.raises(InvalidFileError, match=f"^v.yaml:{line}: .*{words}"):
+            set_scalar(text, ("version",), "2.0.0", file="v.yaml")
+
+
+def test_undecodable_bytes_are_kept_for_the_loader_to_name(tmp_path: Path) -> None:
+    (tmp_path / "v.yaml").write_bytes(b"version: 1.0.0\nnote: caf\xe9\n")
+    text = ExactTextFiles(tmp_path).read_text("v.yaml")
+    assert text is not None
+    with pytest.raises(InvalidFileError, match=r"^v.yaml:2: not UTF-8"):
+        set_scalar(text, ("version",), "2.0.0", file="v.yaml")

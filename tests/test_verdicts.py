@@ -286,7 +286,7 @@ def test_lifecycle_ok_alone_is_unknown_but_its_warnings_count() -> None:
 @cache
 def _real_kit_service() -> tuple[Any, Any]:
     from releaser.adapters.kit_files import WorktreeFiles
-    from releaser.adapters.yaml_doc import parse_document
+    from releaser.adapters.yaml import parse_document
     from releaser.app.compat import CompatService
     from releaser.app.kit import load_kit
     from tests.compat_support import ROOT, IndexFileSource

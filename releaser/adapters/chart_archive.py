@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import yaml
-
 from releaser.adapters.http import FetchError, HttpClient, fetch
+from releaser.adapters.yaml import load_values
 from releaser.domain.api_scan import ApiChoice, ChartScan, scan_chart
 from releaser.domain.charts import ChartRelease
-from releaser.domain.errors import UpstreamError
+from releaser.domain.errors import InvalidFileError, UpstreamError
 from releaser.domain.redaction import redact
 
 SCAN_FORMAT = 2  # bump when the scanner changes what it finds: old cache entries are ignored
@@ -142,9 +141,10 @@ def scan_files(files: Mapping[str, str]) -> tuple[ApiChoice, ...]:
 
 
 def _defaults(text: str) -> Mapping[str, Any]:
+    """The chart's default values; a values.yaml we refuse to read gives none."""
     try:
-        loaded = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError:
+        loaded = load_values(text, "values.yaml")
+    except InvalidFileError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
 

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import yaml
-
 from releaser.adapters.datasets import load_kubent_rules
 from releaser.adapters.http import FetchError, HttpClient, ResponseTooLarge
-from releaser.domain.errors import UpstreamError
+from releaser.adapters.yaml import load_values
+from releaser.domain.errors import InvalidFileError, UpstreamError
 from releaser.domain.redaction import redact
 
 Fetch = Callable[[str], bytes]
@@ -195,9 +194,9 @@ def _minor_key(minor: str) -> tuple[int, ...]:
 
 def pluto_entries(body: bytes, url: str) -> list[Doc]:
     try:
-        data = yaml.safe_load(body)
+        data = load_values(body, redact(url))
         raw = data["deprecated-versions"]
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
+    except (InvalidFileError, KeyError, TypeError) as exc:
         raise _bad(url, f"no deprecated-versions list ({type(exc).__name__})") from exc
     if not isinstance(raw, list) or not all(isinstance(e, dict) and "version" in e for e in raw):
         raise _bad(url, "deprecated-versions is not a list of {version, kind, …}")

@@ -1,11 +1,11 @@
 """Load the data snapshots and `core/compatibility.yaml` into domain tables.
 
 Where a snapshot comes from: the copy packaged in `releaser/data/`, unless
-`releaser data refresh` wrote a copy into the user data directory
-(`$RELEASER_DATA_DIR`, default platformdirs `user_data_dir("releaser")/data`) whose
-`date` is the same or newer. A newer releaser release that ships a newer snapshot thus
-wins over an old refresh. Parsed tables are cached per file and modification time, so
-repeated loads cost a few `stat` calls and a refresh in the same process is seen.
+`releaser data refresh` wrote a copy into the user data directory (`Settings.data_dir`,
+passed in by the caller) whose `date` is the same or newer. A newer releaser release
+that ships a newer snapshot thus wins over an old refresh. Parsed tables are cached per
+file and modification time, so repeated loads cost a few `stat` calls and a refresh in the
+same process is seen.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
-import platformdirs
 import yaml
 
+from releaser.adapters.yaml import compose_document
 from releaser.domain.deprecations import DeprecatedApi, DeprecationTable
 from releaser.domain.errors import InvalidFileError, Problem
 from releaser.domain.findings import minor_str, minor_tuple
@@ -40,12 +40,6 @@ T = TypeVar("T")
 PACKAGED_DIR = Path(__file__).resolve().parent.parent / "data"
 SNAPSHOTS = ("kubernetes-lifecycle", "deprecated-apis", "component-lifecycles")
 KUBENT_RULES = "kubent-rules"
-
-
-def user_data_dir() -> Path:
-    """Where `releaser data refresh` writes: $RELEASER_DATA_DIR or the platform's user data dir."""
-    override = os.environ.get("RELEASER_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("releaser")) / "data"
 
 
 @cache
@@ -77,9 +71,11 @@ def _stamp(path: Path) -> int | None:
 
 
 def snapshot_path(name: str, user_dir: Path | None = None) -> Path:
-    """The file a snapshot is read from: the user copy when it is at least as new."""
+    """The file a snapshot is read from: the user copy (if any) when it is at least as new."""
     packaged = PACKAGED_DIR / f"{name}.json"
-    user = (user_dir or user_data_dir()) / f"{name}.json"
+    if user_dir is None:
+        return packaged
+    user = user_dir / f"{name}.json"
     user_stamp = _stamp(user)
     if user_stamp is None:
         return packaged
@@ -225,8 +221,8 @@ def write_snapshots(documents: Mapping[str, Mapping[str, Any]], dest_dir: Path) 
 class DataStore:
     """The snapshots as the `releaser data` use cases see them (see releaser.app.data)."""
 
-    def __init__(self, user_dir: Path | None = None) -> None:
-        self.user_dir = user_dir or user_data_dir()
+    def __init__(self, user_dir: Path) -> None:
+        self.user_dir = user_dir
 
     def lifecycle(self) -> LifecycleTable:
         return load_lifecycle(self.user_dir)
@@ -246,10 +242,9 @@ class DataStore:
 
 # -- core/compatibility.yaml ---------------------------------------------------------------
 
+COMPATIBILITY_FILE = "core/compatibility.yaml"
 _COMPONENT_KEYS = ("source", "match", "outside", "status", "statusNote", "notes", "lines")
 _LINE_KEYS = ("versions", "min", "max", "chart", "note")
-# libyaml's loader composes ~10x faster and keeps the line marks the problems need.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -368,15 +363,9 @@ def _matrix(check: _Checker, name: str, node: yaml.Node, path: str) -> SupportMa
     )
 
 
-def load_compatibility(text: str, file: str) -> dict[str, SupportMatrix]:
+def load_compatibility(text: str | bytes, file: str) -> dict[str, SupportMatrix]:
     """Parse `core/compatibility.yaml`; every problem is reported at once with its line."""
-    try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidFileError([Problem(file, line, "", f"malformed YAML: {problem}")]) from exc
+    root = compose_document(text, file)
     if root is None:
         return {}
     check = _Checker(file)
@@ -391,3 +380,14 @@ def load_compatibility(text: str, file: str) -> dict[str, SupportMatrix]:
     if check.problems:
         raise InvalidFileError(sorted(check.problems, key=lambda p: p.line or 0))
     return matrices
+
+
+def compatibility_problems(text: str | None, file: str = COMPATIBILITY_FILE) -> list[Problem]:
+    """What `releaser validate` reports for the kit's compatibility file (none if absent)."""
+    if text is None:
+        return []
+    try:
+        load_compatibility(text, file)
+    except InvalidFileError as err:
+        return list(err.problems)
+    return []

@@ -9,9 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from releaser.adapters.git import run_git
+from releaser.adapters.yaml import dump
 from releaser.domain.demo import Sandbox
 
 KIT_URL = "https://git.example.com/platform/core-kit.git"
@@ -56,7 +55,7 @@ def git(cwd: Path, *args: str, date: str | None = None) -> str:
 
 def _dump(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, width=100), encoding="utf-8")
+    path.write_text(dump(data), encoding="utf-8")
 
 
 def write_kit_state(

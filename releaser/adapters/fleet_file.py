@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.domain.errors import InvalidFileError, Problem, UsageError
 from releaser.domain.fleet import Fleet, read_fleet
 
@@ -15,9 +15,9 @@ def load_fleet(path: Path | None) -> Fleet:
             "no fleet file", hint="pass --fleet PATH, set RELEASER_FLEET or add ./fleet.yaml"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"fleet file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise InvalidFileError([Problem(str(path), None, "", f"cannot read: {err}")]) from None
-    return read_fleet(parse_document(text, str(path)))
+    return read_fleet(parse_document(raw, str(path)))

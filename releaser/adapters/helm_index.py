@@ -17,17 +17,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-import yaml
-
 from releaser.adapters.helm_fast import Unsupported, parse_entry
+from releaser.adapters.yaml import FastLoadError, load_fast
 from releaser.domain.charts import ChartChange, ChartRelease
-
-try:
-    _Loader: Any = yaml.CBaseLoader
-    _ChangesLoader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.BaseLoader
-    _ChangesLoader = yaml.SafeLoader
 
 CHANGES_ANNOTATION = "artifacthub.io/changes"
 # Patterns anchor on "\n" rather than "^" with re.M: several times faster on megabytes.
@@ -154,8 +146,8 @@ def parse_changes(text: str | None) -> tuple[ChartChange, ...]:
     if not text or not text.strip():
         return ()
     try:
-        data = yaml.load(text, Loader=_ChangesLoader)
-    except yaml.YAMLError:
+        data = load_fast(text)
+    except FastLoadError:
         return _changes_from_lines(text)
     if not isinstance(data, list):
         return _changes_from_lines(text) if isinstance(data, str) else ()
@@ -228,15 +220,10 @@ def _keep_entry_start(match: re.Match[bytes]) -> bytes:
 
 def _load(data: bytes, line_offset: int = 0) -> Any:
     try:
-        return yaml.load(data, Loader=_Loader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f" at line {mark.line + 1 + line_offset}" if mark else ""
-        raise IndexFormatError(
-            f"malformed index.yaml{where}: {err.problem or err.context}"
-        ) from None
-    except yaml.YAMLError as err:
-        raise IndexFormatError(f"malformed index.yaml: {str(err).splitlines()[0]}") from None
+        return load_fast(data, strings=True)
+    except FastLoadError as err:
+        where = f" at line {err.line + line_offset}" if err.line else ""
+        raise IndexFormatError(f"malformed index.yaml{where}: {err.problem}") from None
 
 
 def _full_parse(raw: bytes) -> dict[str, Any]:

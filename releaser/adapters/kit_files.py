@@ -111,7 +111,8 @@ class WorktreeFiles:
 
     def read_text(self, path: str) -> str | None:
         file = self.root / path
-        return file.read_text(encoding="utf-8") if file.is_file() else None
+        # Undecodable bytes stay as surrogates: the YAML loader names their line.
+        return file.read_bytes().decode("utf-8", "surrogateescape") if file.is_file() else None
 
     def list_dir(self, path: str) -> list[str]:
         folder = self.root / path
@@ -135,12 +136,8 @@ class GitRefFiles:
 
     def read_text(self, path: str) -> str | None:
         data = self.snapshot.read([path]).get(path)
-        if data is None:
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise GitError(f"cannot read {path} at {self.label}: {err}") from None
+        # surrogateescape: the YAML loader names the line of a byte that is not UTF-8
+        return None if data is None else data.decode("utf-8", "surrogateescape")
 
     def list_dir(self, path: str) -> list[str]:
         return self.snapshot.entries(path)

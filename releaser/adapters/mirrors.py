@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.domain.errors import InvalidFileError, Problem, UsageError
 
 _SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
@@ -20,9 +20,13 @@ _SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
 
 def _normalise(url: str) -> str:
     """Lower-case scheme and host, drop userinfo and trailing slashes."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a bad host or port: such a URL matches no (validated) prefix
+        return url
     host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     rest = parts.path.rstrip("/")
     return f"{parts.scheme.lower()}://{netloc.lower()}{rest}"
 
@@ -51,18 +55,18 @@ class Mirrors:
         if path is None:
             return cls()
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             raise UsageError(
                 f"mirrors file {path} not found", hint="pass --mirrors FILE or RELEASER_MIRRORS"
             ) from None
-        except (OSError, UnicodeDecodeError) as err:
+        except OSError as err:
             raise InvalidFileError([Problem(str(path), None, "", f"cannot read: {err}")]) from None
-        return cls(_validated(text, str(path)))
+        return cls(_validated(raw, str(path)))
 
 
-def _validated(text: str, file: str) -> dict[str, str]:
-    doc = parse_document(text, file)
+def _validated(raw: str | bytes, file: str) -> dict[str, str]:
+    doc = parse_document(raw, file)
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):
@@ -94,6 +98,11 @@ def _check_pair(key: str, value: object) -> str | None:
 
 
 def _family(url: str) -> str | None:
-    parts = urlsplit(url.strip())
+    """"http" or "oci" for a usable repository URL; None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number below 65536
+    except ValueError:  # e.g. a bracketed host that is no IP address
+        return None
     family = _SCHEMES.get(parts.scheme.lower())
     return family if family and parts.netloc else None

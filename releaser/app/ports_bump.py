@@ -20,7 +20,7 @@ class TextFiles(Protocol):
 
 
 class ScalarEditor(Protocol):
-    """Replace one YAML scalar, leaving every other byte alone (`values_editor.set_scalar`)."""
+    """Replace one YAML scalar, leaving every other byte alone (`adapters.yaml.set_scalar`)."""
 
     def __call__(
         self, text: str, path: KeyPath, new_value: str, *, file: str = ..., document: int = ...

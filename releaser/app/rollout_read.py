@@ -20,7 +20,7 @@ from releaser.domain.customer import (
     find_kit_sources,
     normalise_repo_url,
 )
-from releaser.domain.errors import InvalidFileError, Problem, ReleaserError
+from releaser.domain.errors import ReleaserError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.rollout import Overrides
 
@@ -51,10 +51,7 @@ def read_customer(
     for path, raw in snapshot.read(paths).items():
         if _ARGO_MARK not in raw:
             continue
-        try:
-            texts[path] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidFileError([Problem(path, None, "", "not UTF-8 text")]) from None
+        texts[path] = raw.decode("utf-8", "surrogateescape")  # the parser names a bad byte's line
         docs[path] = parse(texts[path], path)
     all_docs = [d for path in sorted(docs) for d in docs[path]]
     return CustomerView(snapshot, texts, docs, find_kit_sources(all_docs, kit_url))
@@ -108,7 +105,7 @@ def _value_file(
     if raw is None:
         scan.notes.append(f"value file {path} named by {section} does not exist")
         return
-    data = parse(raw.decode("utf-8", errors="replace"), path)
+    data = parse(raw.decode("utf-8", "surrogateescape"), path)
     if isinstance(data, dict):
         scan.overrides.append(Overrides(section, path, data))
 

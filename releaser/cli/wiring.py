@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from releaser.adapters.kit_files import GitRefFiles, WorktreeFiles, find_repo_root
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import parse_document
 from releaser.app.kit import load_kit
 from releaser.app.ports import KitFiles, YamlParser
 from releaser.cli.context import Settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.values_editor import ExactTextFiles, set_scalar
+from releaser.adapters.yaml import ExactTextFiles, set_scalar
 from releaser.app.bump import BumpPorts
 from releaser.app.ports_bump import CompatibleVersionPicker, SourceFor
 from releaser.cli import wiring_compat

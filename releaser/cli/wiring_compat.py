@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from releaser.adapters.chart_archive import ChartArchiveStore
-from releaser.adapters.datasets import DataStore, load_compatibility
+from releaser.adapters.datasets import COMPATIBILITY_FILE, DataStore, load_compatibility
 from releaser.adapters.helm_render import HelmRenderer, find_helm
 from releaser.adapters.oci import OciChartSource
 from releaser.app.compat import CompatService
@@ -29,13 +29,17 @@ from releaser.cli.wiring_sources import (
 )
 from releaser.domain.compat import CompatData
 from releaser.domain.errors import UsageError
+from releaser.settings import Settings as RunSettings
 
-COMPATIBILITY_FILE = "core/compatibility.yaml"
+
+def data_store() -> DataStore:
+    """The data snapshots, with the user copies `releaser data refresh` wrote."""
+    return DataStore(RunSettings.from_env().data_dir)
 
 
 def compat_data(settings: Settings, ref: str | None = None) -> CompatData:
     """The dated snapshots and the kit's support matrices (at `ref`)."""
-    store = DataStore()
+    store = data_store()
     try:
         text = kit_files(settings, ref).read_text(COMPATIBILITY_FILE)
     except UsageError:  # no kit checkout here (e.g. a rollout run from the fleet's directory)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from releaser.adapters.datasets import DataStore
 from releaser.adapters.git_repo import GitRepo
 from releaser.adapters.kit_files import GitRefFiles
 from releaser.app.compat import CompatService
@@ -14,7 +13,7 @@ from releaser.app.report import ReportPorts
 from releaser.app.report_customers import customer_rows
 from releaser.cli.context import Settings
 from releaser.cli.wiring import kit_root, yaml_parser
-from releaser.cli.wiring_compat import compat_service, today
+from releaser.cli.wiring_compat import compat_service, data_store, today
 from releaser.cli.wiring_rollout import read_fleet, rollout_ports
 from releaser.domain.kit import Kit
 from releaser.domain.report import CustomerRow
@@ -36,7 +35,7 @@ def report_ports(settings: Settings, offline: bool = False) -> ReportPorts:
     service = compat_service(settings, offline=offline)
     when = today(settings)
     quick = Planner(CompatService(service.sources, service.data), when)
-    store = DataStore()
+    store = data_store()
 
     def kit_at(ref: str) -> Kit:
         return load_kit(GitRefFiles(root, ref), yaml_parser)

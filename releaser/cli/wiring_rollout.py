@@ -12,9 +12,8 @@ from releaser.adapters.customer_repo import GitCustomerRepos
 from releaser.adapters.fleet_file import load_fleet
 from releaser.adapters.git import run_git
 from releaser.adapters.kit_remote import KitRemote
-from releaser.adapters.manifest_yaml import load_values, parse_manifests
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
-from releaser.adapters.yaml_doc import parse_document
+from releaser.adapters.yaml import load_values, parse_document, parse_manifests
 from releaser.app.kit import load_kit
 from releaser.app.ports_rollout import ArgoCd, Notifier
 from releaser.app.rollout import RolloutPorts

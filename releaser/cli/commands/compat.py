@@ -94,21 +94,21 @@ def data(ctx: typer.Context) -> None:
     """Print the date, source and file of each data snapshot."""
     if ctx.invoked_subcommand is not None:
         return
-    from releaser.adapters.datasets import DataStore
     from releaser.app.data import data_status
+    from releaser.cli.wiring_compat import data_store
 
-    _show(ctx, data_status(DataStore()))
+    _show(ctx, data_status(data_store()))
 
 
 @data_app.command("refresh")
 def refresh_command(ctx: typer.Context) -> None:
     """Fetch the snapshots again from endoflife.date and the deprecation data."""
     from releaser.adapters.data_refresh import http_fetcher, upstream_snapshots
-    from releaser.adapters.datasets import DataStore
     from releaser.app.data import refresh
+    from releaser.cli.wiring_compat import data_store
     from releaser.cli.wiring_sources import http_client
 
-    result = refresh(upstream_snapshots(http_fetcher(http_client())), DataStore())
+    result = refresh(upstream_snapshots(http_fetcher(http_client())), data_store())
     _show(ctx, list(result.after))
     for path in result.written:
         info(f"wrote {path}")

@@ -42,7 +42,10 @@ def validate(
     """Check every kit file; print each problem as file:line: message."""
     opts = settings(ctx)
     files = kit_files(opts, ref)
+    from releaser.adapters.datasets import COMPATIBILITY_FILE, compatibility_problems
+
     kit, problems = check_kit(files, yaml_parser)
+    problems += compatibility_problems(files.read_text(COMPATIBILITY_FILE))
     if opts.json:
         emit_json({"valid": not problems, "problems": [p.__dict__ for p in problems]})
     for problem in problems:

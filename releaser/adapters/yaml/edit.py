@@ -1,9 +1,10 @@
-"""Byte-minimal edits of one YAML scalar: everything but that value stays byte-identical.
+"""The one byte-minimal YAML editor: everything but the edited scalar stays byte-identical.
 
-Round-tripping a file through a YAML library reflows it (quotes, indentation, comments in odd
-places, anchors). Instead we find the exact character span of the scalar token with PyYAML's
-marks and splice new text in, keeping the original quote style, then re-parse and check that
-nothing but that one value changed. `bump`, `plan --apply`, `cut` and `rollout` share this.
+Round-tripping a file through a YAML library (ruamel.yaml included) reflows it: quotes,
+indentation, comments in odd places, anchors. Instead we find the exact character span of
+the scalar token in the safely composed nodes (see `compose`) and splice new text in, keeping
+the original quote style, then re-parse and check that nothing but that one value changed.
+`bump`, `plan --apply`, `cut` and `rollout` share this.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 
 import yaml
 
+from releaser.adapters.yaml.compose import PARSER, compose_all, refuse
+from releaser.adapters.yaml.load import check_documents
 from releaser.domain.document import KeyPath, dotted
-from releaser.domain.errors import InvalidFileError, Problem
+from releaser.domain.errors import InvalidFileError
 
-_Loader = yaml.SafeLoader  # the pure-Python loader: its mark indexes count characters
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -35,20 +37,15 @@ class ScalarSpan:
 
 
 def _problem(file: str, line: int | None, path: KeyPath, message: str) -> InvalidFileError:
-    return InvalidFileError([Problem(file, line, dotted(path), message)])
+    return refuse(file, line or 1, message, dotted(path))
 
 
-def _compose(text: str, file: str, document: int) -> yaml.Node:
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else None
-        raise _problem(file, line, (), f"YAML syntax error: {err.problem or err.context}") from None
-    if document >= len(nodes) or nodes[document] is None:
+def _compose(text: str, file: str, document: int) -> tuple[list[yaml.Node], yaml.Node]:
+    """Every document of `text` and the `document`-th one, as written (merges not applied)."""
+    nodes = compose_all(text, file)
+    if document >= len(nodes):
         raise _problem(file, None, (), f"no YAML document #{document} in the file")
-    node: yaml.Node = nodes[document]
-    return node
+    return nodes, nodes[document]
 
 
 def _child(node: yaml.Node, key: str | int) -> yaml.Node | None:
@@ -98,23 +95,26 @@ def _references(root: yaml.Node, target: yaml.Node) -> int:
 
 def _token_span(text: str, node: yaml.ScalarNode, file: str, path: KeyPath) -> ScalarSpan:
     """The scalar token itself: the node's span would include an anchor or tag before it."""
-    for token in yaml.scan(text, Loader=_Loader):
+    for token in yaml.scan(text, Loader=PARSER):
         if isinstance(token, yaml.ScalarToken) and token.end_mark.index == node.end_mark.index:
             start, end = token.start_mark.index, token.end_mark.index
             line = token.start_mark.line + 1
-            if token.style not in (None, "'", '"') or "\n" in text[start:end]:
+            style = token.style or None  # libyaml says "" for plain
+            if style not in (None, "'", '"') or "\n" in text[start:end]:
                 raise _problem(file, line, path, "multi-line scalar; edit it by hand")
-            return ScalarSpan(start, end, line, token.style, str(node.value))
+            return ScalarSpan(start, end, line, style, str(node.value))
     raise _problem(file, node.start_mark.line + 1, path, "scalar token not found")  # unreachable
 
 
 def find_scalar(text: str, path: KeyPath, *, file: str = "<text>", document: int = 0) -> ScalarSpan:
     """The span of the scalar at `path` in the `document`-th YAML document of `text`.
 
-    Raises `InvalidFileError` (exit 3) when the path is missing, not a scalar, or the value is
-    shared with other keys through an anchor/alias (editing it would change them too).
+    Raises `InvalidFileError` (exit 3) when the text is not safe YAML, the path is missing,
+    not a scalar, or the value is shared with other keys through an anchor/alias (editing it
+    would change them too).
     """
-    root = _compose(text, file, document)
+    check_documents(text, file)  # the loader's refusals (tags, values, duplicates) first
+    _, root = _compose(text, file, document)
     node = _walk(root, path, file)
     if _references(root, node) > 1:
         message = "the value is shared through a YAML anchor/alias; edit it by hand"
@@ -148,22 +148,23 @@ def _splice(text: str, span: ScalarSpan, new_value: str, style: str | None) -> s
     return text[: span.start] + _render(new_value, style) + text[span.end :]
 
 
+def _shapes(text: str, file: str, path: KeyPath, document: int) -> tuple[yaml.Node, object]:
+    """The edited node of `text` and the shape of all its documents without it."""
+    nodes, root = _compose(text, file, document)
+    node = _walk(root, path, file)
+    skip = (node.start_mark.index, node.end_mark.index)
+    return node, [_shape(n, skip, set()) for n in nodes]
+
+
 def _check(old: str, new: str, path: KeyPath, value: str, *, file: str, document: int) -> bool:
     """True when `new` differs from `old` only in the value at `path`, now the string `value`."""
     try:
-        new_root = _compose(new, file, document)
-        node = _walk(new_root, path, file)
+        node, new_shape = _shapes(new, file, path, document)
     except InvalidFileError:
         return False
     if node.value != value or node.tag != _STR_TAG:
         return False
-    old_root = _compose(old, file, document)
-    old_node = _walk(old_root, path, file)
-    old_skip = (old_node.start_mark.index, old_node.end_mark.index)
-    new_skip = (node.start_mark.index, node.end_mark.index)
-    old_docs = [_shape(n, old_skip, set()) for n in yaml.compose_all(old, Loader=_Loader) if n]
-    new_docs = [_shape(n, new_skip, set()) for n in yaml.compose_all(new, Loader=_Loader) if n]
-    return old_docs == new_docs
+    return _shapes(old, file, path, document)[1] == new_shape
 
 
 def set_scalar(
@@ -193,8 +194,9 @@ class ExactTextFiles:
         self.root = root
 
     def read_text(self, path: str) -> str | None:
+        """The text; bytes that are not UTF-8 stay (as surrogates) for the loader to refuse."""
         file = self.root / path
-        return file.read_bytes().decode("utf-8") if file.is_file() else None
+        return file.read_bytes().decode("utf-8", "surrogateescape") if file.is_file() else None
 
     def write_text(self, path: str, text: str) -> None:
         """Atomic replace, keeping the file's permissions: a crash never leaves half a file."""
