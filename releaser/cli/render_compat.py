@@ -112,4 +112,7 @@ def render_plan(plan: Plan) -> str:
     if blocked:
         lines += ["", "held back:"]
         lines += [f"  {h.name} -> {h.to_version}: {h.reason}" for h in blocked]
+    if plan.unverified:
+        lines += ["", "not planned (upstream unreadable):"]
+        lines += [f"  {u}" for u in plan.unverified]
     return "\n".join(lines)

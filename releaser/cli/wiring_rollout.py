@@ -18,7 +18,7 @@ from releaser.adapters.manifest_yaml import load_values, parse_manifests
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
 from releaser.adapters.yaml_doc import parse_document
 from releaser.app.kit import load_kit
-from releaser.app.ports_rollout import ArgoCd, Notifier
+from releaser.app.ports_rollout import ArgoCd, ClusterJudgement, Notifier
 from releaser.app.rollout import RolloutPorts
 from releaser.cli.context import Settings
 from releaser.cli.output import info
@@ -91,14 +91,16 @@ class LazyVerdicts:
         self.settings = settings
         self._verdicts: ClusterVerdicts | None = None
 
-    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str
+    ) -> ClusterJudgement:
         if self._verdicts is None:
             # Imported here: the engine pulls in the chart sources (requests) and archives.
             from releaser.app.compat_ports import ClusterVerdicts
             from releaser.cli.wiring_compat import compat_service, today
 
             self._verdicts = ClusterVerdicts(compat_service(self.settings), today())
-        return self._verdicts.failures(kit, components, cluster_version)
+        return self._verdicts.on_cluster(kit, components, cluster_version)
 
 
 class NoNotifier:
