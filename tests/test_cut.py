@@ -28,6 +28,9 @@ runner = CliRunner()
 TODAY = date.today().isoformat()
 
 
+pytestmark = pytest.mark.usefixtures("readable_upstreams")
+
+
 @pytest.fixture
 def kit(tmp_path: Path) -> Path:
     repo = make_kit_repo(tmp_path / "kit")
