@@ -23,7 +23,9 @@ class Unverified:
 
     @classmethod
     def of(cls, component: str, repo_url: str, reason: str) -> Unverified:
-        """Build one with the URL and the reason redacted (they may carry credentials)."""
+        """Build one with the URL and the reason redacted (they may carry credentials); the
+        reason loses a leading `repository URL: `, which the URL already says."""
+        reason = reason.removeprefix(f"repository {repo_url}: ")
         return cls(component, redact_url(repo_url), redact(reason))
 
     def __str__(self) -> str:
