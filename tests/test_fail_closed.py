@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from releaser.cli.main import app
+from releaser.domain.unverified import Unverified, partial_message
 from tests.customerrepo import STORY_DATE, has_ref, make_fleet, remote_head
 from tests.helmrepos import write_mirrors
 from tests.kitrepo import git, make_bare_remote, make_kit_repo
@@ -81,6 +82,14 @@ def assert_fails_closed(result: Result) -> None:
     assert not isinstance(result.exception, Exception) or isinstance(
         result.exception, SystemExit
     )
+
+
+def test_an_unverified_upstream_never_shows_credentials() -> None:
+    url = "https://robot:hunter2@charts.example.com/stable"
+    item = Unverified.of("loki", url, f"repository {url}: HTTP 500 on index.yaml?token=abcd1234")
+    shown = f"{item} {item.as_dict()} {partial_message([item], 'the plan')}"
+    assert "hunter2" not in shown and "abcd1234" not in shown
+    assert str(item) == "loki (https://***@charts.example.com/stable: HTTP 500 on index.yaml?token=***)"
 
 
 # --------------------------------------------------------------------------- read-only commands
