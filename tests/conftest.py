@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.helmrepos import serve_repos
+from tests.helmrepos import serve_repos, write_mirrors
 from tests.servers import FileServer
 
 # Property and fuzz tests: light by default, 1,250 examples each with HYPOTHESIS_PROFILE=ci.
@@ -87,3 +88,27 @@ def helm_server(upstream: Path) -> Iterator[FileServer]:
     with FileServer() as server:
         serve_repos(server, upstream / "helm-repos")
         yield server
+
+
+@pytest.fixture
+def readable_upstreams(
+    helm_server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every repository the test kits name answers (the real indexes on 127.0.0.1, through
+    RELEASER_MIRRORS): the compatibility engine judges each component instead of failing
+    closed on an unreadable upstream (tests/test_fail_closed.py covers that)."""
+    mirrors = write_mirrors(tmp_path / "readable-mirrors.yaml", helm_server)
+    monkeypatch.setenv("RELEASER_MIRRORS", str(mirrors))
+    return mirrors
+
+
+@pytest.fixture
+def outside_the_kit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from an empty checkout, so a rollout reads no core/compatibility.yaml from this
+    project: the fleet fixtures pin versions the published support matrices exclude, and
+    the tests using this are about the other preflight rules."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    subprocess.run(["git", "init", "-q", str(cwd)], check=True)
+    monkeypatch.chdir(cwd)
+    return cwd

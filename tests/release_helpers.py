@@ -15,6 +15,7 @@ from releaser.adapters.yaml import parse_document
 from releaser.app.release_context import ReleaseDeps
 from releaser.domain.charts import ChartChange
 from releaser.domain.kit import Component, Kit
+from releaser.domain.unverified import Unverified
 from releaser.render.changelog import ChangelogTemplate
 from tests.kitrepo import git
 
@@ -36,6 +37,7 @@ class RuleGate:
 
     failing: dict[str, str] = field(default_factory=dict)  # component -> version that fails
     warns: list[str] = field(default_factory=list)
+    unread: list[Unverified] = field(default_factory=list)  # components it cannot judge
 
     def failures(self, kit: Kit) -> list[str]:
         return [
@@ -46,6 +48,9 @@ class RuleGate:
 
     def warnings(self, kit: Kit) -> list[str]:
         return list(self.warns)
+
+    def unverified(self, kit: Kit) -> list[Unverified]:
+        return [u for u in self.unread if kit.component(u.component) is not None]
 
 
 @dataclass

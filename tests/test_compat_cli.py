@@ -255,7 +255,7 @@ def test_unreachable_repository_gives_unknown_and_exit_4(tmp_path: Path) -> None
     cell = _rows(result.stdout)["demo"]["verdicts"]["1.36"]
     assert cell["verdict"] in ("unknown", "warn")
     assert "chart index unavailable" in _reasons(cell, "index")[0]["message"]
-    assert result.exit_code == 4 and "demo:" in result.stderr
+    assert result.exit_code == 4 and f"demo ({DEMO_URL}: " in result.stderr
 
 
 def test_missing_archive_leaves_api_unknown_and_other_sources_decide(

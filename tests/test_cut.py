@@ -14,6 +14,7 @@ from releaser.adapters.git_repo import GitRepo
 from releaser.app.cut import CutRequest, cut
 from releaser.domain.errors import GitError, ProblemsFound, UpstreamError
 from releaser.domain.release_files import entry_text
+from releaser.domain.unverified import Unverified
 from tests.kitrepo import (
     DEFAULT_COMPONENTS,
     commit_all,
@@ -26,6 +27,9 @@ from tests.release_helpers import RuleGate, deps_for, refs, show, snapshot
 
 runner = CliRunner()
 TODAY = date.today().isoformat()
+
+
+pytestmark = pytest.mark.usefixtures("readable_upstreams")
 
 
 @pytest.fixture
@@ -179,6 +183,31 @@ def test_cut_refuses_compat_failures_unless_allowed(kit: Path) -> None:
     entry = entry_text(show(kit, "release/2024.1", "CHANGELOG.md"), "2024.1") or ""
     assert "### Needs attention" in entry
     assert "- released with --allow-incompatible despite: ingress-nginx 4.14.1: excluded" in entry
+
+
+def test_cut_refuses_an_unjudged_component_unless_allowed(kit: Path) -> None:
+    """The gate could not read loki's repository: exit 4 before anything is written, even
+    with --allow-incompatible; --allow-unverified cuts and says so in the entry."""
+    loki = Unverified.of("ingress-nginx", "https://kubernetes.github.io/ingress-nginx",
+                         "connection refused")
+    gate = RuleGate(unread=[loki])
+    before = snapshot(kit, remote_of(kit))
+    for allow_incompatible in (False, True):
+        request = CutRequest("2024.1", push=True, allow_incompatible=allow_incompatible)
+        with pytest.raises(UpstreamError, match=r"cut 2024\.1 refused: .*could not be read") as err:
+            cut(request, deps_for(kit, gate=gate))
+        assert "--allow-unverified" in str(err.value)
+        assert snapshot(kit, remote_of(kit)) == before
+
+    result = cut(CutRequest("2024.1", allow_unverified=True), deps_for(kit, gate=gate))
+
+    assert result.written is not None
+    entry = entry_text(show(kit, "release/2024.1", "CHANGELOG.md"), "2024.1") or ""
+    assert (
+        "Released without verifying: ingress-nginx "
+        "(https://kubernetes.github.io/ingress-nginx: connection refused)." in entry
+    )
+    assert "released without verifying: ingress-nginx" in " ".join(result.warnings)
 
 
 def test_cut_refuses_a_component_going_down_against_the_previous_release(kit: Path) -> None:

@@ -24,6 +24,8 @@ from tests.release_helpers import Fleet, deps_for, refs, show, snapshot
 
 runner = CliRunner()
 
+pytestmark = pytest.mark.usefixtures("readable_upstreams")
+
 
 @pytest.fixture
 def kit(tmp_path: Path) -> Path:

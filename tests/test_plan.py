@@ -11,11 +11,11 @@ from releaser.adapters.yaml import ExactTextFiles, parse_document, set_scalar
 from releaser.app.bump import BumpPorts, BumpRequest, bump
 from releaser.app.compat import CompatService
 from releaser.app.kit import load_kit
-from releaser.app.plan import Planner
+from releaser.app.plan import Planner, apply_plan
 from releaser.domain.charts import ChartRelease
 from releaser.domain.kit import Component
 from releaser.domain.plan import Judgement, newer_releases, newest_compatible, plan_component
-from tests.compat_support import ROOT, TODAY, IndexFileSource, real_data
+from tests.compat_support import REPOSITORIES, ROOT, TODAY, IndexFileSource, real_data
 from tests.test_compat_cli import _env, core_kit, demo_kit, mirrors, run, server  # noqa: F401
 
 COMPONENT = Component("demo", "base", "https://x.test", "demo", "2.0.0", "demo")
@@ -94,6 +94,21 @@ def test_plan_on_the_real_kit_proposes_what_compat_accepts() -> None:
     assert held["argo-cd"].kind == "major" and held["argo-cd"].to_version.startswith("10.")
     # cluster-autoscaler 9.59.0 (autoscaler 1.35) is proposed: upstream lists no 1.36 yet.
     assert "cluster-autoscaler" not in held
+
+
+def test_a_plan_missing_a_repository_is_partial_and_apply_writes_nothing() -> None:
+    kit = load_kit(WorktreeFiles(ROOT), parse_document)
+    [loki] = [c for c in kit if c.name == "loki"]
+    readable = {url: f for url, f in REPOSITORIES.items() if url != loki.repo_url}
+    plan = Planner(CompatService(IndexFileSource(readable), real_data()), TODAY).plan(kit)
+    assert [u.component for u in plan.unverified] == [
+        c.name for c in kit if c.repo_url == loki.repo_url
+    ]
+    assert plan.unverified[0].reason == f"{loki.repo_url}: connection refused"
+    assert plan.proposals and all(p.name != "loki" for p in plan.proposals)
+    assert plan.as_dict()["unverified"][0] == plan.unverified[0].as_dict()
+    # a partial plan is never applied: the ports would fail if it tried to write
+    assert apply_plan(plan, None) == []  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- CLI

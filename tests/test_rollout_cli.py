@@ -32,6 +32,8 @@ CUSTOMERS = [
     {"name": "menetekel", "version": "2024.2", "kubernetes": "1.31"},
 ]
 
+pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
+
 
 @pytest.fixture(scope="module")
 def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:

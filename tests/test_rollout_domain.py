@@ -127,6 +127,7 @@ class InterruptingClock:
         raise KeyboardInterrupt
 
 
+@pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 def test_interrupted_gate_is_logged_and_the_push_stays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,8 @@ APPS = ("core-base", "core-aws", "core-addons")
 BRANCH = "refs/heads/releaser/kuvaq-2024.3"
 ENV = {"KUVAQ_ARGOCD_TOKEN": TOKEN}
 
+pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
+
 
 @pytest.fixture(scope="module")
 def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:

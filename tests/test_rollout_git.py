@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KUVAQ = {"name": "kuvaq", "version": "2024.2", "kubernetes": "v1.30.4-eks-a737599"}
 WORK = "releaser/kuvaq-2024.3"
 
+pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
+
 
 @pytest.fixture(scope="module")
 def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:

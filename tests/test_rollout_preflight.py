@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from releaser.adapters.rollout_log import JsonlRolloutLog
+from releaser.app.ports_rollout import ClusterJudgement
 from releaser.app.rollout import RolloutRequest, roll_out
 from releaser.cli.context import Settings
 from releaser.cli.wiring_rollout import read_fleet, rollout_ports
@@ -26,6 +27,9 @@ from tests.customerrepo import (
 )
 
 KUVAQ = {"name": "kuvaq", "version": "2024.2", "kubernetes": "v1.30.4-eks-a737599"}
+
+
+pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
 
 @pytest.fixture(scope="module")
@@ -164,9 +168,12 @@ class FailingVerdicts:
     def __init__(self) -> None:
         self.asked: list[tuple[str | None, list[str], str]] = []
 
-    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str
+    ) -> ClusterJudgement:
         self.asked.append((kit.version, components, cluster_version))
-        return [f"cert-manager {kit.component('cert-manager').version} fails on {cluster_version}"]  # type: ignore[union-attr]
+        version = kit.component("cert-manager").version  # type: ignore[union-attr]
+        return ClusterJudgement((f"cert-manager {version} fails on {cluster_version}",))
 
 
 def test_component_with_a_fail_verdict_blocks(tmp_path: Path, kit_remote: Path) -> None:

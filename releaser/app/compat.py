@@ -3,8 +3,9 @@
 `CompatService` gathers, per component, the index entry of its release (ChartSource), the
 apiVersions its chart produces (rendered by helm when there is one, else scanned from the
 archive) and hands them to the pure verdict code. Nothing here raises for one broken
-component: an unreachable repository or archive becomes an `unknown` source with its reason,
-and `index_problems` / `archive_problems` list them for the command to report.
+component: an unreachable repository or archive becomes an `unknown` source with its reason.
+A component whose release could not be read is `Unverified` in the result (the answer is
+partial: exit 4); an unreadable archive only costs the API source (`archive_problems`).
 """
 
 from __future__ import annotations
@@ -30,19 +31,30 @@ from releaser.domain.compat import (
 from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
+from releaser.domain.unverified import Unverified, unique
 from releaser.domain.verdict import Verdict
 
 
 @dataclass(frozen=True)
 class CompatGate:
-    """What `cut` checks before creating a release: verdicts inside the kit's range."""
+    """What `cut` checks before creating a release: verdicts inside the kit's range, and the
+    components no verdict could judge (their upstream could not be read)."""
 
     failures: tuple[tuple[Component, str, Verdict], ...]
     warnings: tuple[tuple[Component, str, Verdict], ...]
+    unverified: tuple[Unverified, ...] = ()
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.unverified
+
+
+@dataclass(frozen=True)
+class ClusterCheck:
+    """The rollout preflight's verdicts on one cluster version."""
+
+    failures: tuple[tuple[Component, Verdict], ...]
+    unverified: tuple[Unverified, ...]
 
 
 def parse_targets(texts: Iterable[str]) -> list[Target]:
@@ -65,7 +77,6 @@ class CompatService:
     data: CompatData
     archives: ChartArchives | None = None  # None: the API source stays `unknown`
     renderer: ChartRenderer | None = None
-    index_problems: list[str] = field(default_factory=list)  # releases unknown: exit 4
     archive_problems: list[str] = field(default_factory=list)  # only the API source unknown
     _releases: dict[tuple[str, str], list[ChartRelease] | str] = field(default_factory=dict)
     _scans: dict[tuple[str, str, str], ChartScan | str] = field(default_factory=dict)
@@ -83,22 +94,34 @@ class CompatService:
 
     def gate(self, kit: Kit, today: date) -> CompatGate:
         matrix = self.evaluate_kit(kit, None, today)
-        return CompatGate(tuple(matrix.failures()), tuple(matrix.warnings()))
+        return CompatGate(
+            tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified
+        )
 
-    def failures(
+    def on_cluster(
         self, kit: Kit, components: Iterable[str], cluster_version: str, today: date
-    ) -> list[tuple[Component, Verdict]]:
-        """Components (by name) that fail on one exact cluster version (rollout preflight)."""
+    ) -> ClusterCheck:
+        """Components (by name) that fail on one exact cluster version, and those that could
+        not be judged (rollout preflight)."""
         target = parse_targets([cluster_version])[0]
-        failed = []
+        failed, unverified = [], []
         for name in components:
             component = kit.component(name)
             if component is None:
                 continue
-            verdict = self._row(kit, component, [target], today).cells[target.label]
+            row = self._row(kit, component, [target], today)
+            verdict = row.cells[target.label]
             if verdict.level == "fail":
                 failed.append((component, verdict))
-        return failed
+            if row.unverified is not None:
+                unverified.append(row.unverified)
+        return ClusterCheck(tuple(failed), unique(unverified))
+
+    def failures(
+        self, kit: Kit, components: Iterable[str], cluster_version: str, today: date
+    ) -> list[tuple[Component, Verdict]]:
+        """Only the failing components of `on_cluster`."""
+        return list(self.on_cluster(kit, components, cluster_version, today).failures)
 
     def release_verdicts(
         self, kit: Kit, component: Component, release: ChartRelease, targets: Sequence[Target],
@@ -127,23 +150,23 @@ class CompatService:
 
     def _row(self, kit: Kit, component: Component, targets: Sequence[Target],
              today: date) -> ComponentRow:
-        facts = self._facts(component)
+        facts, unread = self._facts(component)
         cells, method = self._cells(kit, component, facts, targets, today)
-        return ComponentRow(component, cells, method)
+        unverified = Unverified.of(component.name, component.repo_url, unread) if unread else None
+        return ComponentRow(component, cells, method, unverified)
 
-    def _facts(self, component: Component) -> ReleaseFacts:
+    def _facts(self, component: Component) -> tuple[ReleaseFacts, str | None]:
+        """The release's index entry, or why it is unknown (then also the unread reason)."""
         try:
             releases = self.releases(component)
         except UpstreamError as exc:
-            _note(self.index_problems, f"{component.name}: {exc.message}")
-            return ReleaseFacts(None, f"chart index unavailable: {exc.message}")
+            return ReleaseFacts(None, f"chart index unavailable: {exc.message}"), exc.message
         found = next((r for r in releases if r.version == component.version), None)
         if found is None:
             problem = (f"version {component.version} of {component.chart} is not in the index "
                        f"of {component.repo_url}")
-            _note(self.index_problems, f"{component.name}: {problem}")
-            return ReleaseFacts(None, problem)
-        return ReleaseFacts(found)
+            return ReleaseFacts(None, problem), problem
+        return ReleaseFacts(found), None
 
     def _cells(
         self, kit: Kit, component: Component, facts: ReleaseFacts, targets: Sequence[Target],

@@ -7,7 +7,9 @@ from datetime import date
 
 from releaser.app.compat import CompatGate as GateResult
 from releaser.app.compat import CompatService
+from releaser.app.ports_rollout import ClusterJudgement
 from releaser.domain.kit import Component, Kit
+from releaser.domain.unverified import Unverified
 from releaser.domain.verdict import Verdict
 
 
@@ -36,6 +38,9 @@ class ReleaseGate:
 
     def warnings(self, kit: Kit) -> list[str]:
         return [describe(c, label, v) for c, label, v in self._gate(kit).warnings]
+
+    def unverified(self, kit: Kit) -> list[Unverified]:
+        return list(self._gate(kit).unverified)
 
 
 CLUSTER_SOURCES = ("lifecycle/",)  # findings about the cluster's minor, not the component
@@ -66,6 +71,9 @@ class ClusterVerdicts:
         self.service = service
         self.today = today
 
-    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
-        failed = self.service.failures(kit, components, cluster_version, self.today)
-        return cluster_failures(failed, cluster_version)
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str
+    ) -> ClusterJudgement:
+        found = self.service.on_cluster(kit, components, cluster_version, self.today)
+        failures = cluster_failures(list(found.failures), cluster_version)
+        return ClusterJudgement(tuple(failures), found.unverified)

@@ -27,7 +27,7 @@ from releaser.app.release_context import (
 )
 from releaser.domain.changelog import EntryInput
 from releaser.domain.diff import diff_kits
-from releaser.domain.errors import GitError, ProblemsFound, UsageError
+from releaser.domain.errors import GitError, ProblemsFound, UpstreamError, UsageError
 from releaser.domain.kit import Kit
 from releaser.domain.release_files import entry_text, has_entry
 from releaser.domain.release_rules import (
@@ -40,6 +40,7 @@ from releaser.domain.release_rules import (
     trailer,
     with_trailers,
 )
+from releaser.domain.unverified import Unverified, partial_message
 from releaser.domain.versions import KitVersion
 
 MAIN = "main"
@@ -52,6 +53,7 @@ class CutRequest:
     push: bool = False
     dry_run: bool = False
     allow_incompatible: bool = False
+    allow_unverified: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,24 @@ def _check_compat(deps: ReleaseDeps, kit: Kit, allow: bool, warnings: list[str])
     return failures
 
 
+def _check_verified(
+    deps: ReleaseDeps, kit: Kit, request: CutRequest, warnings: list[str]
+) -> list[Unverified]:
+    """Fail closed: a component whose upstream could not be read was never judged by the
+    gate, so the cut stops (exit 4, nothing written) unless --allow-unverified."""
+    unverified = deps.compat.unverified(kit)
+    if unverified and not request.allow_unverified:
+        would = "would refuse" if request.dry_run else "refused"
+        raise UpstreamError(
+            f"cut {request.version} {would}: "
+            + partial_message(unverified, "the compatibility gate"),
+            hint="retry when the upstream answers, or cut anyway with --allow-unverified "
+            "(recorded in the changelog)",
+        )
+    warnings += [f"released without verifying: {u}" for u in unverified]
+    return unverified
+
+
 def _previous(deps: ReleaseDeps, version: KitVersion, names: set[str]) -> tuple[str, Kit] | None:
     existing = [v for n in names if (v := KitVersion.from_branch(n)) is not None]
     check_later_than_all(version, existing)
@@ -179,6 +199,7 @@ def _fresh(request: CutRequest, deps: ReleaseDeps, version: KitVersion) -> CutRe
     if base is None:
         raise UsageError(f"unknown git ref '{request.from_ref}'", hint="use a branch or commit")
     kit = kit_at(deps, base, request.from_ref)
+    unverified = _check_verified(deps, kit, request, warnings)
     failures = _check_compat(deps, kit, request.allow_incompatible, warnings)
     previous = _previous(deps, version, names)
     old_kit = previous[1] if previous else empty_like(kit)
@@ -195,6 +216,7 @@ def _fresh(request: CutRequest, deps: ReleaseDeps, version: KitVersion) -> CutRe
         changes=changes,
         warnings=deps.compat.warnings(kit),
         incompatible=failures,
+        unverified=[str(u) for u in unverified],
     )
     entry = render_entry(deps, diff, kit, data)
     return _planned(request, deps, version, base, entry, tuple(warnings))

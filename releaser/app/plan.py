@@ -8,7 +8,7 @@ for a candidate they do not already reject.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from releaser.app.bump import BumpPorts, BumpRequest, BumpResult, bump
@@ -27,6 +27,7 @@ from releaser.domain.plan import (
     newest_compatible,
     plan_component,
 )
+from releaser.domain.unverified import Unverified, unique
 from releaser.domain.verdict import Verdict
 
 
@@ -68,17 +69,22 @@ class Planner:
         )
 
     def plan(self, kit: Kit, include_prerelease: bool = False) -> Plan:
-        return build_plan(self._plan_one(kit, c, include_prerelease) for c in kit)
+        """Proposals for every component whose releases could be read; the others are
+        `unverified` (the plan is partial)."""
+        items, unverified = [], []
+        for component in kit:
+            try:
+                releases = self.service.releases(component)
+            except UpstreamError as exc:
+                unverified.append(Unverified.of(component.name, component.repo_url, exc.message))
+                continue
+            items.append(self._plan_one(kit, component, releases, include_prerelease))
+        return replace(build_plan(items), unverified=unique(unverified))
 
     def _plan_one(
-        self, kit: Kit, component: Component, include_prerelease: bool
+        self, kit: Kit, component: Component, releases: Sequence[ChartRelease],
+        include_prerelease: bool,
     ) -> tuple[Proposal | None, list[Held]]:
-        try:
-            releases = self.service.releases(component)
-        except UpstreamError as exc:
-            reason = f"releases unavailable: {exc.message}"
-            return None, [Held(component.name, component.version, reason, "incompatible")]
-
         def judge(release: ChartRelease) -> Judgement:
             return self.judge(kit, component, release)
 
@@ -90,5 +96,8 @@ def _range(kit: Kit) -> list[Target]:
 
 
 def apply_plan(plan: Plan, ports: BumpPorts) -> list[BumpResult]:
-    """Writes every proposal (never a held major) with `bump`'s byte-minimal edit."""
+    """Writes every proposal (never a held major) with `bump`'s byte-minimal edit; a partial
+    plan writes nothing (fail closed: the unread components were never weighed)."""
+    if plan.unverified:
+        return []
     return [bump(BumpRequest(p.name, to=p.to_version), ports) for p in plan.proposals]

@@ -12,6 +12,7 @@ from releaser.domain.changelog import ChangelogEntry
 from releaser.domain.charts import ChartChange
 from releaser.domain.kit import Component, Kit
 from releaser.domain.repo_refs import BranchRef, CommitInfo
+from releaser.domain.unverified import Unverified
 
 
 class ReleaseRepo(Protocol):
@@ -83,6 +84,10 @@ class CompatGate(Protocol):
 
     def warnings(self, kit: Kit) -> list[str]:
         """Deprecations and lifecycle warnings worth calling out in the changelog."""
+        ...
+
+    def unverified(self, kit: Kit) -> list[Unverified]:
+        """Components no verdict could judge: their upstream could not be read."""
         ...
 
 

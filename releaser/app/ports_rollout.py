@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from releaser.domain.customer import ManifestDoc
 from releaser.domain.fleet import Customer
 from releaser.domain.kit import Kit
 from releaser.domain.rollout import AppState
+from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
 
 
@@ -81,12 +83,21 @@ class KitReleases(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ClusterJudgement:
+    """The preflight's compatibility answer: one readable reason per component whose verdict
+    is `fail`, and the components no verdict could judge (their upstream was unreadable)."""
+
+    failures: tuple[str, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
+
+
 class ComponentVerdicts(Protocol):
     """Compatibility verdicts (SPEC §6) of a kit's components on one cluster version."""
 
-    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
-        """One readable reason per component whose verdict is `fail`."""
-        ...
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str
+    ) -> ClusterJudgement: ...
 
 
 class ArgoCd(Protocol):

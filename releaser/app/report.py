@@ -14,6 +14,7 @@ from releaser.domain.kit import Component, Kit
 from releaser.domain.lifecycle import LifecycleTable
 from releaser.domain.plan import Judgement, newest_compatible
 from releaser.domain.report import CustomerRow, DriftRow, Report, lifecycle_rows
+from releaser.domain.unverified import Unverified, unique
 from releaser.domain.versions import ChartVersion, KitVersion, change_kind, minor_range
 
 Judge = Callable[[Kit, Component, ChartRelease], Judgement]
@@ -77,6 +78,10 @@ def drift_row(component: Component, kit: Kit, ports: ReportPorts) -> DriftRow:
     )
 
 
+def _customers_unverified(rows: Sequence[CustomerRow] | None) -> list[Unverified]:
+    return [u for row in rows or () for u in row.unverified]
+
+
 def build_report(version_text: str, against_text: str | None, ports: ReportPorts) -> Report:
     version = KitVersion.parse(version_text)
     releases = ports.releases()
@@ -88,6 +93,8 @@ def build_report(version_text: str, against_text: str | None, ports: ReportPorts
         changes = diff_kits(old, kit, str(against), str(version))
     matrix = ports.compat.evaluate_kit(kit, None, ports.today)
     in_range = tuple(minor_range(kit.kubernetes.min, kit.kubernetes.max))
+    drift = tuple(drift_row(c, kit, ports) for c in kit)
+    customers = tuple(ports.customers(version)) if ports.customers else None
     return Report(
         version=str(version),
         against=str(against) if against else None,
@@ -98,6 +105,7 @@ def build_report(version_text: str, against_text: str | None, ports: ReportPorts
         compat=matrix.as_dict(),
         in_range=in_range,
         lifecycle=lifecycle_rows(ports.lifecycle, in_range, ports.today),
-        drift=tuple(drift_row(c, kit, ports) for c in kit),
-        customers=tuple(ports.customers(version)) if ports.customers else None,
+        drift=drift,
+        customers=customers,
+        unverified=unique([*matrix.unverified, *_customers_unverified(customers)]),
     )

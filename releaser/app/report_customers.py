@@ -20,7 +20,10 @@ def customer_row(
     except ReleaserError as err:
         return CustomerRow(customer.name, None, cluster, False, (err.message,))
     reasons = tuple(str(block) for block in blocking(result.blocks))
-    return CustomerRow(customer.name, result.from_version or None, cluster, not reasons, reasons)
+    return CustomerRow(
+        customer.name, result.from_version or None, cluster, not reasons, reasons,
+        result.unverified,
+    )
 
 
 def customer_rows(fleet: Fleet, target: KitVersion, ports: RolloutPorts) -> list[CustomerRow]:

@@ -14,6 +14,7 @@ from typing import Any
 from releaser.app.ports_rollout import (
     ArgoCdFactory,
     Clock,
+    ClusterJudgement,
     ComponentVerdicts,
     CustomerRepo,
     CustomerRepos,
@@ -37,6 +38,7 @@ from releaser.domain.rollout import (
     enabled_components,
     preflight,
 )
+from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
 
 # Outcomes after which --next may move on without --force.
@@ -86,6 +88,7 @@ class RolloutResult:
     created: bool = False
     pushed: str | None = None
     gate: list[str] = field(default_factory=list)
+    unverified: tuple[Unverified, ...] = ()  # the preflight could not judge these: exit 4
 
     @property
     def ok(self) -> bool:
@@ -106,6 +109,7 @@ class RolloutResult:
             "created": self.created,
             "pushed": self.pushed,
             "gate": self.gate,
+            **({"unverified": [u.as_dict() for u in self.unverified]} if self.unverified else {}),
         }
 
 
@@ -167,7 +171,7 @@ def _run(
     token: str | None,
     result: RolloutResult,
 ) -> None:
-    result.blocks = check(req, ports, view, target, result.notes)
+    result.blocks = check(req, ports, view, target, result)
     if blocking(result.blocks):
         result.outcome = Outcome.BLOCKED
         return
@@ -195,18 +199,20 @@ def check(
     ports: RolloutPorts,
     view: CustomerView,
     target: KitVersion,
-    notes: list[str],
+    result: RolloutResult,
 ) -> list[Block]:
-    """The preflight of SPEC §5 with every input read."""
+    """The preflight of SPEC §5 with every input read; the components it could not judge
+    go into `result.unverified` (and block: fail closed)."""
     target_kit = ports.kit.load(target)
     scan = overrides_of(view, req.customer, ports.parse_values)
-    notes += scan.notes
+    result.notes += scan.notes
     before = {v: kit for v in view.state.versions if (kit := ports.kit.load(v)) is not None}
-    failures: list[str] = []
+    judged = ClusterJudgement()
     if target_kit is not None:
         components = enabled_components(view.state, scan.overrides, target_kit)
         cluster = str(req.customer.kubernetes)
-        failures = ports.verdicts.failures(target_kit, components, cluster)
+        judged = ports.verdicts.on_cluster(target_kit, components, cluster)
+    result.unverified = judged.unverified
     given = PreflightInput(
         view.state,
         req.customer.kubernetes,
@@ -214,9 +220,10 @@ def check(
         target_kit,
         before,
         scan.overrides,
-        failures,
+        judged.failures,
         req.allow_downgrade,
         req.accept_dropped_keys,
+        judged.unverified,
     )
     return preflight(given)
 

@@ -15,7 +15,7 @@ from releaser.adapters.kit_remote import KitRemote
 from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
 from releaser.adapters.yaml import load_values, parse_document, parse_manifests
 from releaser.app.kit import load_kit
-from releaser.app.ports_rollout import ArgoCd, Notifier
+from releaser.app.ports_rollout import ArgoCd, ClusterJudgement, Notifier
 from releaser.app.rollout import RolloutPorts
 from releaser.cli.context import Settings
 from releaser.cli.output import info
@@ -85,14 +85,16 @@ class LazyVerdicts:
         self.settings = settings
         self._verdicts: ClusterVerdicts | None = None
 
-    def failures(self, kit: Kit, components: list[str], cluster_version: str) -> list[str]:
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str
+    ) -> ClusterJudgement:
         if self._verdicts is None:
             # Imported here: the engine pulls in the chart sources (requests) and archives.
             from releaser.app.compat_ports import ClusterVerdicts
             from releaser.cli.wiring_compat import compat_service, today
 
             self._verdicts = ClusterVerdicts(compat_service(self.settings), today(self.settings))
-        return self._verdicts.failures(kit, components, cluster_version)
+        return self._verdicts.on_cluster(kit, components, cluster_version)
 
 
 class NoNotifier:

@@ -61,6 +61,7 @@ class ChangelogEntry:
     attention: tuple[str, ...]
     sections: tuple[SectionEntry, ...]
     notes: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()  # components cut with --allow-unverified, and why
 
     @property
     def is_hotfix(self) -> bool:
@@ -83,6 +84,7 @@ class EntryInput:
     warnings: Sequence[str] = ()
     incompatible: Sequence[str] = ()  # compat failures accepted with --allow-incompatible
     notes: Sequence[str] = ()
+    unverified: Sequence[str] = ()  # `loki (URL: reason)`: cut with --allow-unverified
 
 
 def show_value(value: Any) -> str:
@@ -211,4 +213,5 @@ def build_entry(diff: KitDiff, new: Kit, data: EntryInput) -> ChangelogEntry:
         attention=attention(diff, data),
         sections=build_sections(diff, new, data.changes or {}),
         notes=tuple(data.notes),
+        unverified=tuple(data.unverified),
     )

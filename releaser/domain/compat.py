@@ -26,6 +26,7 @@ from releaser.domain.findings import Finding
 from releaser.domain.kit import ADDONS, BASE, Component, Kit
 from releaser.domain.lifecycle import ComponentLifecycles, LifecycleTable, lifecycle_findings
 from releaser.domain.matrix import SupportMatrix
+from releaser.domain.unverified import Unverified, unique
 from releaser.domain.verdict import Verdict
 from releaser.domain.versions import minor_range, next_minor
 
@@ -124,6 +125,7 @@ class ComponentRow:
     component: Component
     cells: Mapping[str, Verdict]  # target label -> verdict
     api_method: str  # rendered | scanned | unavailable | mixed
+    unverified: Unverified | None = None  # its release could not be read: cells are unknown
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -164,11 +166,19 @@ class CompatMatrix:
     def failed(self) -> bool:
         return bool(self.failures())
 
+    @property
+    def unverified(self) -> tuple[Unverified, ...]:
+        """The components no source could judge: the matrix is partial when there are any."""
+        return unique(row.unverified for row in self.rows if row.unverified is not None)
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kubernetes": self.labels,
             "inRange": [t.label for t in self.targets if t.label in self.in_range],
             "data": dict(self.data),
             "components": [row.as_dict() for row in self.rows],
         }
+        if self.unverified:  # only on a partial answer, so complete ones keep their shape
+            data["unverified"] = [u.as_dict() for u in self.unverified]
+        return data
 

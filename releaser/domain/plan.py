@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from releaser.domain.charts import ChartRelease
 from releaser.domain.kit import Component
+from releaser.domain.unverified import Unverified
 from releaser.domain.versions import ChangeKind, ChartVersion, change_kind
 
 HeldKind = Literal["major", "incompatible"]
@@ -59,10 +60,14 @@ class Held:
 class Plan:
     proposals: tuple[Proposal, ...]
     held: tuple[Held, ...]
+    unverified: tuple[Unverified, ...] = ()  # components whose releases could not be read
 
     def as_dict(self) -> dict[str, Any]:
-        return {"proposals": [p.as_dict() for p in self.proposals],
-                "held": [h.as_dict() for h in self.held]}
+        data: dict[str, Any] = {"proposals": [p.as_dict() for p in self.proposals],
+                                "held": [h.as_dict() for h in self.held]}
+        if self.unverified:  # only on a partial plan, so complete ones keep their shape
+            data["unverified"] = [u.as_dict() for u in self.unverified]
+        return data
 
 
 def newer_releases(

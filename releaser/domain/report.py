@@ -14,6 +14,7 @@ from typing import Any, Literal
 from releaser.domain.diff import KitDiff
 from releaser.domain.kit import KubernetesRange
 from releaser.domain.lifecycle import LifecycleTable
+from releaser.domain.unverified import Unverified
 
 Status = Literal["ok", "soon", "past", "unknown"]
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "unknown": "?"}
@@ -113,6 +114,7 @@ class CustomerRow:
     kubernetes: str
     ready: bool
     blocking: tuple[str, ...] = ()
+    unverified: tuple[Unverified, ...] = ()  # its preflight could not judge these
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +139,7 @@ class Report:
     lifecycle: tuple[LifecycleRow, ...]
     drift: tuple[DriftRow, ...]
     customers: tuple[CustomerRow, ...] | None  # None without a fleet file
+    unverified: tuple[Unverified, ...] = ()  # upstreams not read: the report is partial
 
     @property
     def minors(self) -> list[str]:
@@ -163,6 +166,8 @@ class Report:
             "customers": [c.as_dict() for c in self.customers]
             if self.customers is not None
             else [],
+            # only on a partial report, so complete ones keep their shape
+            **({"unverified": [u.as_dict() for u in self.unverified]} if self.unverified else {}),
         }
 
 

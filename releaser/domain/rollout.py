@@ -14,6 +14,7 @@ from releaser.domain.customer import CustomerState
 from releaser.domain.document import KeyPath, dotted
 from releaser.domain.errors import UpstreamError, UsageError
 from releaser.domain.kit import ADDONS, Kit
+from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion, KubeVersion, parse_minor
 
 
@@ -69,6 +70,7 @@ class PreflightInput:
     verdict_failures: Sequence[str] = ()
     allow_downgrade: bool = False
     accept_dropped_keys: bool = False
+    unverified: Sequence[Unverified] = ()  # components no verdict could judge
 
 
 def preflight(given: PreflightInput) -> list[Block]:
@@ -81,6 +83,8 @@ def preflight(given: PreflightInput) -> list[Block]:
     blocks += range_blocks(given.target, given.cluster)
     blocks += section_blocks(given.state, given.target)
     blocks += [Block("compatibility", f) for f in given.verdict_failures]
+    # Fail closed: a component whose upstream could not be read was never judged.
+    blocks += [Block("unverified", f"{u}: compatibility not judged") for u in given.unverified]
     blocks += addon_blocks(enabled_addons(given.overrides), given.target)
     blocks += dropped_key_blocks(given, given.target)
     return blocks

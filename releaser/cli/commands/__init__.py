@@ -18,7 +18,11 @@ class Entry(NamedTuple):
 
 
 COMMANDS: tuple[Entry, ...] = (
-    Entry("components", "kit", "List the kit's components with chart, repository and version (credentials masked)."),
+    Entry(
+        "components",
+        "kit",
+        "List the kit's components with chart, repository and version (credentials masked).",
+    ),
     Entry("validate", "kit", "Check every kit file; print each problem as file:line: message."),
     Entry("diff", "kit", "What changed between two kit refs."),
     Entry("check", "check", "Newest upstream patch, minor and major release of each component."),

@@ -7,7 +7,8 @@ import typer
 from releaser.app.data import SnapshotInfo
 from releaser.cli.context import settings
 from releaser.cli.output import emit_json, info
-from releaser.domain.errors import UpstreamError, UsageError
+from releaser.cli.partial import fail_if_partial
+from releaser.domain.errors import UsageError
 from releaser.render.text import table
 
 RENDER_HELP = "Scan the chart templates even when helm is available (no rendering)."
@@ -46,18 +47,13 @@ def compat(
         typer.echo(render(kit, matrix, where, opts.verbose))
     for problem in service.archive_problems:
         info(f"warning: {problem}")
-    _finish(len(matrix.failures()), service.index_problems)
-
-
-def _finish(failures: int, index_problems: list[str]) -> None:
+    failures = len(matrix.failures())
     if failures:
         info(f"{failures} cell(s) fail inside the kit's Kubernetes range")
+    # A partial matrix outranks its failures: what it did not judge may fail too.
+    fail_if_partial(matrix.unverified, "the compatibility matrix (unread cells are unknown)")
+    if failures:
         raise typer.Exit(1)
-    if index_problems:
-        raise UpstreamError(
-            "some chart releases could not be read (their cells are unknown):\n  "
-            + "\n  ".join(index_problems)
-        )
 
 
 def plan(
@@ -84,6 +80,9 @@ def plan(
         typer.echo(render_compat.render_plan(result))
     for r in applied:
         info(f"wrote {r.file}:{r.line}: {r.name} {r.from_version} -> {r.to_version}")
+    if apply and result.unverified:
+        info("--apply wrote nothing: the plan is partial")
+    fail_if_partial(result.unverified, "the plan")
 
 
 data_app = typer.Typer(help="The packaged lifecycle and deprecated-API snapshots.")

@@ -47,6 +47,11 @@ def cut_command(
     allow_incompatible: bool = typer.Option(
         False, "--allow-incompatible", help="Cut despite compat failures (noted in changelog)."
     ),
+    allow_unverified: bool = typer.Option(
+        False,
+        "--allow-unverified",
+        help="Cut although an upstream could not be read (noted in changelog).",
+    ),
 ) -> None:
     """Create release/VERSION with its version and changelog entry."""
     from releaser.app.cut import CutRequest, cut
@@ -54,7 +59,7 @@ def cut_command(
 
     opts = settings(ctx)
     deps = release_deps(opts)
-    request = CutRequest(version, from_ref, push, dry_run, allow_incompatible)
+    request = CutRequest(version, from_ref, push, dry_run, allow_incompatible, allow_unverified)
     result = cut(request, deps)
     for warning in result.warnings:
         info(f"warning: {warning}")

@@ -10,6 +10,7 @@ import typer
 
 from releaser.cli.context import settings
 from releaser.cli.output import info
+from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
 
 FORMATS = ("md", "html", "json")
@@ -52,9 +53,10 @@ def report(
     text = render(model)
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
-        return
-    write_atomically(output, text)
-    info(f"wrote {output} ({len(text):,} characters)")
+    else:
+        write_atomically(output, text)
+        info(f"wrote {output} ({len(text):,} characters)")
+    fail_if_partial(model.unverified, f"the report of {model.version}")
 
 
 def register(app: typer.Typer) -> None:

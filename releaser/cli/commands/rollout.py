@@ -8,6 +8,7 @@ import typer
 
 from releaser.cli.context import Settings, settings
 from releaser.cli.output import info
+from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import ExitCode, GitError, UsageError
 from releaser.render import rollout as render_rollout
 
@@ -67,6 +68,7 @@ def rollout(
     )  # fmt: skip
     result = roll_out(request, ports)
     render_result(opts, result, request)
+    fail_if_partial(result.unverified, f"the preflight of {result.customer}")
     if not result.ok:
         raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
