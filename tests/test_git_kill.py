@@ -24,6 +24,9 @@ from tests.gitwrap import GitCall, GitWrap, forced_pushes, install
 from tests.kitrepo import git, make_bare_remote, make_kit_repo
 from tests.release_helpers import deps_for, refs, tree_files
 
+# The gates of cut and rollout judge every component: serve their repositories locally.
+pytestmark = pytest.mark.usefixtures("readable_upstreams")
+
 ROOT = Path(__file__).resolve().parents[1]
 PINNED_DATE = f"{STORY_DATE}T10:00:00+00:00"
 WRITES = ("init", "fetch", "hash-object", "commit-tree", "update-ref", "checkout", "push")
