@@ -30,7 +30,7 @@ import yaml
 from tests import gitwrap
 from tests.argocd_server import ArgoCdEmulator, running_argocd
 from tests.customerrepo import STORY_DATE, make_customer_remote, remote_head
-from tests.helmrepos import REPOS, serve_repos
+from tests.helmrepos import REPOS, component, serve_repos
 from tests.kitrepo import (
     DEFAULT_COMPONENTS,
     commit_all,
@@ -39,6 +39,7 @@ from tests.kitrepo import (
     make_kit_repo,
     write_kit,
 )
+from tests.registry import Registry, push_chart, require_registry_binary, start_registry
 from tests.servers import FileServer
 from tests.test_rollout_cli import APPS, merged_on_poll, script_healthy
 
@@ -46,6 +47,7 @@ UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared/upstream-data"
 
 # One distinctive secret per place it is planted.
 COMPONENT = ("compuser", "S3CRET-compuser-5b1e9d")  # a kit component's repoURL
+OCI = ("ociuser", "S3CRET-ociuser-a41c7e")  # a kit component's oci:// repoURL
 MIRROR = ("mirroruser", "S3CRET-mirror-8c2f41")  # the mirrors file
 KIT_REMOTE = ("kituser", "S3CRET-kitremote-3a7d02")  # the fleet's kit.remote
 CUSTOMER = ("custuser", "S3CRET-custrepo-9e4b17")  # a customer's repo URL
@@ -55,12 +57,19 @@ ARGOCD_TOKEN = "S3CRET-argocd-token-4f6a90"
 BAD_TOKEN = "S3CRET-bad-token-b3e1c7"
 WEBHOOK_PATH = "/services/T0/B0/S3CRET-webhook-2d9c58"
 
-USERINFO = (COMPONENT, MIRROR, KIT_REMOTE, CUSTOMER, DEAD_REMOTE, DEAD_CUSTOMER)
-# What must never appear: each password, each whole `user:password` and its Basic-auth
-# encoding (the form an Authorization header would leak), each token, the webhook's path.
+USERINFO = (COMPONENT, OCI, MIRROR, KIT_REMOTE, CUSTOMER, DEAD_REMOTE, DEAD_CUSTOMER)
+
+
+def needles(credential: tuple[str, str]) -> list[str]:
+    """The password, and the Basic-auth encoding of `user:password` (the form a leaked
+    Authorization header would take)."""
+    user, password = credential
+    return [password, base64.b64encode(f"{user}:{password}".encode()).decode()]
+
+
+# What must never appear anywhere.
 NEEDLES = [
-    *(password for _, password in USERINFO),
-    *(base64.b64encode(f"{user}:{password}".encode()).decode() for user, password in USERINFO),
+    *(needle for credential in USERINFO for needle in needles(credential)),
     ARGOCD_TOKEN,
     BAD_TOKEN,
     "S3CRET-webhook-2d9c58",
@@ -102,6 +111,7 @@ class Servers:
     mirror: FileServer  # the mirror every other upstream maps to
     kit_http: FileServer  # git's dumb HTTP protocol, with the kit remote's credential
     customer_http: FileServer  # the same, with the customer repo's credential
+    registry: Registry  # an OCI registry behind Basic auth, holding one chart
 
 
 @dataclass
@@ -154,33 +164,45 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     if not helm_repos.is_dir():
         pytest.fail(f"shared upstream data not found at {helm_repos}")
     git_root = tmp_path_factory.mktemp("git-http")
+    require_registry_binary()
+    registry = start_registry(tmp_path_factory.mktemp("registry"), auth=OCI)
+    for version in ("1.0.0", "1.1.0"):
+        push_chart(registry, "charts/oci-demo", {"name": "oci-demo", "version": version})
     made = Servers(
         FileServer(basic_auth=":".join(COMPONENT)),
         FileServer(basic_auth=":".join(MIRROR)),
         FileServer(root=git_root, basic_auth=":".join(KIT_REMOTE)),
         FileServer(root=git_root, basic_auth=":".join(CUSTOMER)),
+        registry,
     )
     serve_repos(made.charts, helm_repos)
     serve_repos(made.mirror, helm_repos)
-    with made.charts, made.mirror, made.kit_http, made.customer_http:
-        yield made
+    try:
+        with made.charts, made.mirror, made.kit_http, made.customer_http:
+            yield made
+    finally:
+        registry.stop()
 
 
 # --------------------------------------------------------------------------- the bed
 
 
-def kit_components(charts: FileServer) -> dict[str, dict[str, dict[str, Any]]]:
-    """The default kit, with ingress-nginx read from a repository that needs credentials."""
+def kit_components(servers: Servers) -> dict[str, dict[str, dict[str, Any]]]:
+    """The default kit, with ingress-nginx read from a Helm repository and oci-demo from an
+    OCI registry, both needing credentials."""
     components = copy.deepcopy(DEFAULT_COMPONENTS)
     prefix = REPOS["https://kubernetes.github.io/ingress-nginx"][0]
-    components["base"]["ingress-nginx"]["repoURL"] = with_userinfo(charts.url + prefix, COMPONENT)
+    nginx = with_userinfo(servers.charts.url + prefix, COMPONENT)
+    components["base"]["ingress-nginx"]["repoURL"] = nginx
+    oci = with_userinfo(f"oci://{servers.registry.host}/charts", OCI)
+    components["addons"]["oci-demo"] = component(oci, "oci-demo", "1.0.0", "oci-demo")
     return components
 
 
-def make_kit(base: Path, charts: FileServer) -> tuple[Path, Path]:
-    """A kit checkout (main and release branches, all with the credentialed component) and
+def make_kit(base: Path, servers: Servers) -> tuple[Path, Path]:
+    """A kit checkout (main and release branches, all with the credentialed components) and
     its bare remote."""
-    components = kit_components(charts)
+    components = kit_components(servers)
     work = make_kit_repo(base / "kit", components=components, kubernetes=("1.30", "1.32"))
     for version in RELEASES:
         git(work, "checkout", "-q", "-b", f"release/{version}", "main")
@@ -265,7 +287,7 @@ def write_fleets(
 
 
 def make_bed(root: Path, servers: Servers, argocd: ArgoCdEmulator, hook: Webhook) -> Bed:
-    kit, kit_bare = make_kit(root / "kit", servers.charts)
+    kit, kit_bare = make_kit(root / "kit", servers)
     remotes = {name: make_customer_remote(root / "customers", name, "2024.2") for name in CUSTOMERS}
     fleets = write_fleets(root, kit_bare, remotes, servers, argocd.url, hook.url)
     write_mirrors(root / "mirrors.yaml", servers.mirror, MIRROR[1])
@@ -398,6 +420,9 @@ def test_every_command_ran_as_expected(bed: Bed) -> None:
     assert all("Traceback" not in r.err for r in bed.runs.values() if "-v" not in r.argv)
     assert bed.runs["rollout kuvaq"].out.startswith("kuvaq: 2024.2 → 2024.3: healthy")
     assert "refused the token" in bed.runs["rollout bad token"].out
+    shown = bed.runs["components"].out
+    assert f"http://***@{bed.servers.charts.url[7:]}/ingress-nginx" in shown
+    assert f"oci://***@{bed.servers.registry.host}/charts" in shown
     assert "invalid-mirrors.yaml:3: YAML syntax error" in bed.runs["check -v invalid mirrors"].err
     assert "ingress-nginx-4.14.5" not in bed.runs["check"].out  # sanity: versions, not files
     assert "4.15.1" in bed.runs["check"].out and "v1.21.1" in bed.runs["check"].out
@@ -407,6 +432,7 @@ def test_servers_saw_the_credentials(bed: Bed) -> None:
     servers = bed.servers
     assert "/ingress-nginx/index.yaml" in authorized(servers.charts, COMPONENT)
     assert "/jetstack/index.yaml" in authorized(servers.mirror, MIRROR)
+    assert "oci-demo" in bed.runs["check"].out and "1.1.0" in bed.runs["check"].out
     assert 401 in servers.mirror.statuses("/jetstack/index.yaml")  # the wrong password
     assert "/kit.git/info/refs" in authorized(servers.kit_http, KIT_REMOTE)
     assert "/menetekel.git/info/refs" in authorized(servers.customer_http, CUSTOMER)
@@ -438,6 +464,11 @@ def test_no_secret_in_reports(bed: Bed) -> None:
         assert found(text) == [], fmt
 
 
+def test_no_secret_in_webhook_messages(bed: Bed) -> None:
+    assert bed.webhook.received
+    assert found(json.dumps(bed.webhook.received)) == []
+
+
 def history(repo: Path) -> str:
     """Every commit of every ref, with its patch."""
     return git(repo, "log", "-p", "--all", "--format=%H%n%an <%ae>%n%B")
@@ -454,7 +485,7 @@ def test_no_secret_in_commits(bed: Bed) -> None:
     # The kit carries the component credential by construction (it was planted there), and
     # `cut --dry-run` must not have added a commit.
     assert remote_head(bed.kit_bare) == git(bed.kit, "rev-parse", "main")
-    planted = {COMPONENT[1], NEEDLES[USERINFO.index(COMPONENT) + len(USERINFO)]}
+    planted = needles(COMPONENT) + needles(OCI)
     others = [needle for needle in NEEDLES if needle not in planted]
     assert found(history(bed.kit), others) == []
 
