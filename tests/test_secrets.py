@@ -29,8 +29,9 @@ import yaml
 
 from tests import gitwrap
 from tests.argocd_server import ArgoCdEmulator, running_argocd
+from tests.compat_support import chart_archive, write_chart_repo
 from tests.customerrepo import STORY_DATE, make_customer_remote, remote_head
-from tests.helmrepos import REPOS, component, serve_repos
+from tests.helmrepos import component
 from tests.kitrepo import (
     DEFAULT_COMPONENTS,
     commit_all,
@@ -42,8 +43,6 @@ from tests.kitrepo import (
 from tests.registry import Registry, push_chart, require_registry_binary, start_registry
 from tests.servers import FileServer
 from tests.test_rollout_cli import APPS, merged_on_poll, script_healthy
-
-UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared/upstream-data"
 
 # One distinctive secret per place it is planted.
 COMPONENT = ("compuser", "S3CRET-compuser-5b1e9d")  # a kit component's repoURL
@@ -76,7 +75,13 @@ NEEDLES = [
 ]
 UNREACHABLE = "127.0.0.1:9"  # discard port: nothing listens, connections are refused
 RELEASES = ("2024.2", "2024.3")
+# The upstream repository the kit names; it is reached only through the mirror.
+UPSTREAM_REPO = "https://charts.example.com/stable"
+OTHER_UPSTREAM = "https://charts.example.org/more"
+CHART_VERSIONS = ("1.0.0", "1.1.0", "2.0.0")
+TEMPLATES = {"configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"}
 CUSTOMERS = ("kuvaq", "menetekel")
+MIRRORED = ("cert-manager", "cluster-autoscaler", "external-dns")
 
 
 def found(data: bytes | str, needles: list[str] = NEEDLES) -> list[str]:
@@ -158,25 +163,34 @@ def webhook() -> Iterator[Webhook]:
     server.server_close()
 
 
+def chart_repo(root: Path, charts: tuple[str, ...]) -> Path:
+    """A Helm repository under `root/stable`: index with relative archive URLs and digests."""
+    archives = {
+        (name, version): (chart_archive(name, version, TEMPLATES), None)
+        for name in charts
+        for version in CHART_VERSIONS
+    }
+    write_chart_repo(root / "stable", archives)
+    return root
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    helm_repos = UPSTREAM / "helm-repos"
-    if not helm_repos.is_dir():
-        pytest.fail(f"shared upstream data not found at {helm_repos}")
-    git_root = tmp_path_factory.mktemp("git-http")
     require_registry_binary()
     registry = start_registry(tmp_path_factory.mktemp("registry"), auth=OCI)
-    for version in ("1.0.0", "1.1.0"):
+    for version in CHART_VERSIONS:
         push_chart(registry, "charts/oci-demo", {"name": "oci-demo", "version": version})
+    repos = tmp_path_factory.mktemp("repos")
+    git_root = tmp_path_factory.mktemp("git-http")
     made = Servers(
-        FileServer(basic_auth=":".join(COMPONENT)),
-        FileServer(basic_auth=":".join(MIRROR)),
+        FileServer(
+            chart_repo(repos / "charts", ("ingress-nginx",)), basic_auth=":".join(COMPONENT)
+        ),
+        FileServer(chart_repo(repos / "mirror", MIRRORED), basic_auth=":".join(MIRROR)),
         FileServer(root=git_root, basic_auth=":".join(KIT_REMOTE)),
         FileServer(root=git_root, basic_auth=":".join(CUSTOMER)),
         registry,
     )
-    serve_repos(made.charts, helm_repos)
-    serve_repos(made.mirror, helm_repos)
     try:
         with made.charts, made.mirror, made.kit_http, made.customer_http:
             yield made
@@ -188,14 +202,16 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 
 def kit_components(servers: Servers) -> dict[str, dict[str, dict[str, Any]]]:
-    """The default kit, with ingress-nginx read from a Helm repository and oci-demo from an
-    OCI registry, both needing credentials."""
+    """The default kit's components from the mirrored upstream, except ingress-nginx, read
+    from a Helm repository, and oci-demo, from an OCI registry, both needing credentials."""
     components = copy.deepcopy(DEFAULT_COMPONENTS)
-    prefix = REPOS["https://kubernetes.github.io/ingress-nginx"][0]
-    nginx = with_userinfo(servers.charts.url + prefix, COMPONENT)
+    for section in components.values():
+        for name, spec in section.items():
+            spec.update(repoURL=UPSTREAM_REPO, chart=name, version=CHART_VERSIONS[0])
+    nginx = with_userinfo(f"{servers.charts.url}/stable", COMPONENT)
     components["base"]["ingress-nginx"]["repoURL"] = nginx
     oci = with_userinfo(f"oci://{servers.registry.host}/charts", OCI)
-    components["addons"]["oci-demo"] = component(oci, "oci-demo", "1.0.0", "oci-demo")
+    components["addons"]["oci-demo"] = component(oci, "oci-demo", CHART_VERSIONS[0], "oci-demo")
     return components
 
 
@@ -225,10 +241,8 @@ def publish_dumb_http(bare: Path, server: FileServer, credential: tuple[str, str
 
 
 def write_mirrors(path: Path, mirror: FileServer, password: str) -> Path:
-    mapping = {
-        upstream: with_userinfo(mirror.url + prefix, (MIRROR[0], password))
-        for upstream, (prefix, _) in REPOS.items()
-    }
+    mirrored = with_userinfo(f"{mirror.url}/stable", (MIRROR[0], password))
+    mapping = {UPSTREAM_REPO: mirrored, OTHER_UPSTREAM: mirrored}
     path.write_text(yaml.safe_dump(mapping, sort_keys=False), encoding="utf-8")
     return path
 
@@ -418,22 +432,29 @@ def test_every_command_ran_as_expected(bed: Bed) -> None:
         n: bed.runs[n].err[-800:] for n in codes if codes[n] != EXPECTED_CODES.get(n)
     }
     assert all("Traceback" not in r.err for r in bed.runs.values() if "-v" not in r.argv)
+    # Every upstream (indexes, archives, registry) answered: no command fell back or skipped.
+    assert [r.name for r in bed.runs.values() if r.code == 0 and "warning" in r.err] == []
     assert bed.runs["rollout kuvaq"].out.startswith("kuvaq: 2024.2 → 2024.3: healthy")
     assert "refused the token" in bed.runs["rollout bad token"].out
     shown = bed.runs["components"].out
-    assert f"http://***@{bed.servers.charts.url[7:]}/ingress-nginx" in shown
+    assert f"http://***@{bed.servers.charts.url[7:]}/stable" in shown
     assert f"oci://***@{bed.servers.registry.host}/charts" in shown
     assert "invalid-mirrors.yaml:3: YAML syntax error" in bed.runs["check -v invalid mirrors"].err
     assert "ingress-nginx-4.14.5" not in bed.runs["check"].out  # sanity: versions, not files
-    assert "4.15.1" in bed.runs["check"].out and "v1.21.1" in bed.runs["check"].out
+    for name in ("ingress-nginx", "cert-manager", "oci-demo"):
+        row = next(line for line in bed.runs["check"].out.splitlines() if f" {name} " in line)
+        assert "1.1.0" in row and "2.0.0" in row, row
 
 
 def test_servers_saw_the_credentials(bed: Bed) -> None:
     servers = bed.servers
-    assert "/ingress-nginx/index.yaml" in authorized(servers.charts, COMPONENT)
-    assert "/jetstack/index.yaml" in authorized(servers.mirror, MIRROR)
-    assert "oci-demo" in bed.runs["check"].out and "1.1.0" in bed.runs["check"].out
-    assert 401 in servers.mirror.statuses("/jetstack/index.yaml")  # the wrong password
+    assert {"/stable/index.yaml", "/stable/ingress-nginx-1.0.0.tgz"} <= set(
+        authorized(servers.charts, COMPONENT)
+    )
+    assert {"/stable/index.yaml", "/stable/cert-manager-1.0.0.tgz"} <= set(
+        authorized(servers.mirror, MIRROR)
+    )
+    assert 401 in servers.mirror.statuses("/stable/index.yaml")  # the wrong password
     assert "/kit.git/info/refs" in authorized(servers.kit_http, KIT_REMOTE)
     assert "/menetekel.git/info/refs" in authorized(servers.customer_http, CUSTOMER)
     assert f"Bearer {ARGOCD_TOKEN}" in bed.argocd.auth_headers
