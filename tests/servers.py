@@ -21,13 +21,15 @@ get a 304. Every request is recorded in `server.log` (method, path, headers, sta
 Faults (`fault(path, Fault(...))`, applied to the first `times` requests of that path, or to
 all when `times` is None): a status code, a delay before answering, a body truncated below
 its announced Content-Length, no Content-Length at all, a redirect, an abrupt connection
-reset, replacement bytes. With `tls=` (a server-side `ssl.SSLContext`) it speaks HTTPS.
+reset, replacement bytes. With `tls=` (a server-side `ssl.SSLContext`) it speaks HTTPS. With
+`basic_auth="user:password"` every request must carry that HTTP Basic credential (else 401).
 A proxy is a server too: a request through an HTTP proxy arrives with the whole URL as its
 path, so `route("http://charts.example.test/index.yaml", …)` answers it.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import hashlib
 import socket
@@ -76,9 +78,13 @@ class FileServer:
         etag: bool = True,
         last_modified: bool = True,
         tls: ssl.SSLContext | None = None,
+        basic_auth: str | None = None,
     ) -> None:
         self.root = root.resolve() if root else None
         self.tls = tls  # serve HTTPS with this server-side context
+        self.authorization = (
+            "Basic " + base64.b64encode(basic_auth.encode()).decode() if basic_auth else None
+        )
         self.etag = etag
         self.last_modified = last_modified
         self.log: list[Request] = []
@@ -232,6 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         self._request = (path, headers)
+        if state.authorization and headers.get("authorization") != state.authorization:
+            self._send(401, b"unauthorized\n", {"WWW-Authenticate": 'Basic realm="test"'}, head)
+            return
         self._answer(path, headers, fault, head)
 
     def _answer(self, path: str, headers: dict[str, str], fault: Fault | None, head: bool) -> int:
