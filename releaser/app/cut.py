@@ -6,25 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from releaser.app.kit import KIT_FILE
-from releaser.app.release_commits import (
-    BranchUpdate,
-    WritePlan,
-    WriteResult,
-    apply_plan,
-    catch_up_worktree,
-)
-from releaser.app.release_context import (
-    CHANGELOG,
-    ReleaseDeps,
-    empty_like,
-    kit_at,
-    kit_yaml_with_version,
-    quick_kit,
-    read_text,
-    render_entry,
-    upstream_changes,
-    with_entry,
-)
+from releaser.app.release_commits import BranchUpdate, WritePlan, WriteResult
+from releaser.app.release_context import CHANGELOG, ReleaseDeps, empty_like
 from releaser.domain.changelog import EntryInput
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import GitError, ProblemsFound, UpstreamError, UsageError
@@ -82,7 +65,7 @@ def cut(request: CutRequest, deps: ReleaseDeps) -> CutResult:
         result = _fresh(request, deps, version)
     if request.dry_run:
         return result
-    written = apply_plan(deps.repo, result.plan)
+    written = deps.apply(result.plan)
     return replace(result, written=written)
 
 
@@ -122,16 +105,6 @@ def _existing(deps: ReleaseDeps, version: KitVersion, push: bool, warnings: list
             hint="fetch it (git fetch) and pick the next version",
         )
     return tracking | remote
-
-
-def _check_clean(deps: ReleaseDeps) -> None:
-    dirty = deps.repo.dirty_paths()
-    if dirty:
-        shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
-        raise GitError(
-            f"the working tree has uncommitted changes: {shown}",
-            hint="commit or stash them; a release is cut from committed files only",
-        )
 
 
 def _check_compat(deps: ReleaseDeps, kit: Kit, allow: bool, warnings: list[str]) -> list[str]:
@@ -177,7 +150,7 @@ def _previous(deps: ReleaseDeps, version: KitVersion, names: set[str]) -> tuple[
             f"{previous.branch} exists on the remote but not in this clone",
             hint="run `git fetch` so the upgrade path can be checked against it",
         )
-    return str(previous), quick_kit(deps, ref.tip)
+    return str(previous), deps.quick_kit(ref.tip)
 
 
 def _check_upgrade_path(previous: str, diff_changes: list[str]) -> None:
@@ -194,11 +167,11 @@ def _check_upgrade_path(previous: str, diff_changes: list[str]) -> None:
 def _fresh(request: CutRequest, deps: ReleaseDeps, version: KitVersion) -> CutResult:
     warnings: list[str] = []
     names = _existing(deps, version, request.push, warnings)
-    _check_clean(deps)
+    deps.check_clean()
     base = deps.repo.resolve(request.from_ref)
     if base is None:
         raise UsageError(f"unknown git ref '{request.from_ref}'", hint="use a branch or commit")
-    kit = kit_at(deps, base, request.from_ref)
+    kit = deps.kit_at(base, request.from_ref)
     unverified = _check_verified(deps, kit, request, warnings)
     failures = _check_compat(deps, kit, request.allow_incompatible, warnings)
     previous = _previous(deps, version, names)
@@ -208,7 +181,7 @@ def _fresh(request: CutRequest, deps: ReleaseDeps, version: KitVersion) -> CutRe
         _check_upgrade_path(
             previous[0], [f"{c.name} {c.from_version} → {c.to_version}" for c in downgrades(diff)]
         )
-    changes = upstream_changes(deps, diff, kit, warnings)
+    changes = deps.upstream_changes(diff, kit, warnings)
     data = EntryInput(
         version=str(version),
         date=deps.clock.today(),
@@ -218,7 +191,7 @@ def _fresh(request: CutRequest, deps: ReleaseDeps, version: KitVersion) -> CutRe
         incompatible=failures,
         unverified=[str(u) for u in unverified],
     )
-    entry = render_entry(deps, diff, kit, data)
+    entry = deps.render_entry(diff, kit, data)
     return _planned(request, deps, version, base, entry, tuple(warnings))
 
 
@@ -230,15 +203,15 @@ def _release_update(
     deps: ReleaseDeps, version: KitVersion, base: str, entry: str, from_ref: str
 ) -> BranchUpdate:
     files = {
-        KIT_FILE: kit_yaml_with_version(deps, base, version),
-        CHANGELOG: with_entry(deps, base, entry, version),
+        KIT_FILE: deps.kit_yaml_with_version(base, version),
+        CHANGELOG: deps.with_entry(base, entry, version),
     }
     message = with_trailers(
         f"Release {version}",
         f"Cut from {from_ref} ({base[:12]}) by releaser.",
         {CUT_TRAILER: str(version)},
     )
-    before = {path: read_text(deps, base, path) for path in files}
+    before = {path: deps.read_text(base, path) for path in files}
     return BranchUpdate(version.branch, base, None, files, before, message)
 
 
@@ -246,15 +219,15 @@ def _source_update(
     deps: ReleaseDeps, version: KitVersion, branch: str, entry: str
 ) -> BranchUpdate | None:
     tip = deps.repo.local_branch(branch)
-    if tip is None or has_entry(read_text(deps, tip, CHANGELOG) or "", str(version)):
+    if tip is None or has_entry(deps.read_text(tip, CHANGELOG) or "", str(version)):
         return None
-    files = {CHANGELOG: with_entry(deps, tip, entry, version)}
+    files = {CHANGELOG: deps.with_entry(tip, entry, version)}
     message = with_trailers(
         f"Changelog of {version}",
         f"The entry of {version.branch}, so {branch}'s changelog stays the full history.",
         {CHANGELOG_TRAILER: str(version)},
     )
-    before = {CHANGELOG: read_text(deps, tip, CHANGELOG)}
+    before = {CHANGELOG: deps.read_text(tip, CHANGELOG)}
     return BranchUpdate(branch, tip, tip, files, before, message)
 
 
@@ -278,16 +251,16 @@ def _planned(
 def _resume(request: CutRequest, deps: ReleaseDeps, version: KitVersion, tip: str) -> CutResult:
     """An earlier run made the release commit: finish the source branch and the push."""
     branch = source_branch(deps, request.from_ref)
-    entry = entry_text(read_text(deps, tip, CHANGELOG) or "", str(version)) or ""
+    entry = entry_text(deps.read_text(tip, CHANGELOG) or "", str(version)) or ""
     warnings = [f"{version.branch} was already cut ({tip[:12]}); finishing that cut"]
     source_tip = deps.repo.local_branch(branch)
     if source_tip is not None and not request.dry_run:
         info = deps.repo.commit_info(source_tip)
         if trailer(info.message, CHANGELOG_TRAILER) == str(version) and info.parents:
-            catch_up_worktree(deps.repo, branch, source_tip, info.parents[0])
+            deps.catch_up(branch, source_tip, info.parents[0])
     source = _source_update(deps, version, branch, entry)
     if source is not None and deps.repo.head_branch() == branch:
-        _check_clean(deps)
+        deps.check_clean()
     push = (version.branch, branch) if request.push else ()
     plan = WritePlan((source,) if source else (), push)
     return CutResult(str(version), version.branch, branch, entry, plan, None, True, tuple(warnings))

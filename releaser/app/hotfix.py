@@ -9,24 +9,8 @@ from dataclasses import dataclass, field, replace
 
 from releaser.app.kit import KIT_FILE, values_file
 from releaser.app.ports_git import CustomerVersions
-from releaser.app.release_commits import (
-    BranchUpdate,
-    WritePlan,
-    WriteResult,
-    apply_plan,
-    catch_up_worktree,
-)
-from releaser.app.release_context import (
-    CHANGELOG,
-    ReleaseDeps,
-    kit_at,
-    kit_yaml_with_version,
-    quick_kit,
-    read_text,
-    render_entry,
-    upstream_changes,
-    with_entry,
-)
+from releaser.app.release_commits import BranchUpdate, WritePlan, WriteResult
+from releaser.app.release_context import CHANGELOG, ReleaseDeps
 from releaser.domain.changelog import EntryInput
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import GitError, ProblemsFound, ReleaserError, UsageError
@@ -79,7 +63,7 @@ def hotfix(
         result = replace(result, customers=tuple(on_branch(customers.versions(), release.branch)))
     if request.dry_run:
         return result
-    return replace(result, written=apply_plan(deps.repo, result.plan))
+    return replace(result, written=deps.apply(result.plan))
 
 
 def _release(text: str) -> KitVersion:
@@ -117,18 +101,18 @@ def _resume(
     patch = trailer(deps.repo.commit_info(tip).message, HOTFIX_TRAILER)
     if patch is None:
         return None
-    kit = quick_kit(deps, tip)
+    kit = deps.quick_kit(tip)
     wanted = _requested(request.sets)
     if not wanted or any(
         (c := kit.component(n)) is None or c.version != v for n, v in wanted.items()
     ):
         return None
-    entry = entry_text(read_text(deps, tip, CHANGELOG) or "", patch) or ""
+    entry = entry_text(deps.read_text(tip, CHANGELOG) or "", patch) or ""
     if not request.dry_run:
         _catch_up_main(deps, patch)
     main = _main_update(deps, KitVersion.parse(patch), entry)
     if main is not None and deps.repo.head_branch() == MAIN:
-        _check_clean(deps)
+        deps.check_clean()
     plan = WritePlan((main,) if main else (), (release.branch, MAIN) if request.push else ())
     note = f"hotfix {patch} is already on {release.branch} ({tip[:12]}); finishing it"
     return HotfixResult(patch, release.branch, entry, plan, warnings=(note,), resumed=True)
@@ -141,25 +125,16 @@ def _catch_up_main(deps: ReleaseDeps, patch: str) -> None:
         return
     info = deps.repo.commit_info(tip)
     if trailer(info.message, CHANGELOG_TRAILER) == patch and info.parents:
-        catch_up_worktree(deps.repo, MAIN, tip, info.parents[0])
-
-
-def _check_clean(deps: ReleaseDeps) -> None:
-    dirty = deps.repo.dirty_paths()
-    if dirty:
-        raise GitError(
-            f"the working tree has uncommitted changes: {', '.join(dirty[:5])}",
-            hint="commit or stash them first",
-        )
+        deps.catch_up(MAIN, tip, info.parents[0])
 
 
 def _fresh(
     request: HotfixRequest, deps: ReleaseDeps, release: KitVersion, base: str, local: str | None
 ) -> HotfixResult:
-    _check_clean(deps)
+    deps.check_clean()
     if request.push and not deps.repo.has_remote():
         raise GitError(f"cannot push: no remote '{deps.repo.remote}'", hint="run without --push")
-    kit = kit_at(deps, base, release.branch)
+    kit = deps.kit_at(base, release.branch)
     current = KitVersion.parse(kit.version) if kit.version else release
     if current.release != release:
         raise UsageError(f"{release.branch} carries kit version {current}, not {release}.x")
@@ -173,10 +148,10 @@ def _fresh(
         date=deps.clock.today(),
         kind="hotfix",
         previous=str(current),
-        changes=upstream_changes(deps, diff, new_kit, warnings),
+        changes=deps.upstream_changes(diff, new_kit, warnings),
         notes=(request.note,) if request.note else (),
     )
-    entry = render_entry(deps, diff, new_kit, data)
+    entry = deps.render_entry(diff, new_kit, data)
     update = _branch_update(deps, release, base, local, patch, fixes, entry)
     main = _main_update(deps, patch, entry)
     updates = (update, main) if main else (update,)
@@ -191,7 +166,7 @@ def _later_kits(deps: ReleaseDeps, release: KitVersion) -> list[tuple[str, Kit]]
     for ref in deps.repo.release_branches():
         version = KitVersion.from_branch(ref.name)
         if version is not None and version > release:
-            later.append((ref.name, quick_kit(deps, ref.tip)))
+            later.append((ref.name, deps.quick_kit(ref.tip)))
     return later
 
 
@@ -201,7 +176,7 @@ def _check_upgrade_path(deps: ReleaseDeps, release: KitVersion, fixes: list[Fix]
     warnings: list[str] = []
     if main_tip is not None:
         try:
-            main = quick_kit(deps, main_tip)
+            main = deps.quick_kit(main_tip)
         except ReleaserError as err:
             warnings.append(f"{MAIN}'s kit does not load, not compared: {err.message}")
     problems, found = upgrade_path(release, fixes, _later_kits(deps, release), main)
@@ -222,27 +197,27 @@ def _branch_update(
     fixes: list[Fix],
     entry: str,
 ) -> BranchUpdate:
-    files = {KIT_FILE: kit_yaml_with_version(deps, base, patch)}
+    files = {KIT_FILE: deps.kit_yaml_with_version(base, patch)}
     for fix in fixes:
         path = values_file(fix.section)
-        text = files.get(path) or read_text(deps, base, path) or ""
+        text = files.get(path) or deps.read_text(base, path) or ""
         files[path] = set_component_version(text, deps.parse(text, path), fix.name, fix.to_version)
-    files[CHANGELOG] = with_entry(deps, base, entry, patch)
+    files[CHANGELOG] = deps.with_entry(base, entry, patch)
     summary = "\n".join(f"{f.name} {f.from_version} -> {f.to_version}" for f in fixes)
     message = with_trailers(f"Hotfix {patch}", summary, {HOTFIX_TRAILER: str(patch)})
-    before = {path: read_text(deps, base, path) for path in files}
+    before = {path: deps.read_text(base, path) for path in files}
     return BranchUpdate(release.branch, base, local, files, before, message)
 
 
 def _main_update(deps: ReleaseDeps, patch: KitVersion, entry: str) -> BranchUpdate | None:
     tip = deps.repo.local_branch(MAIN)
-    if tip is None or has_entry(read_text(deps, tip, CHANGELOG) or "", str(patch)):
+    if tip is None or has_entry(deps.read_text(tip, CHANGELOG) or "", str(patch)):
         return None
-    files = {CHANGELOG: with_entry(deps, tip, entry, patch)}
+    files = {CHANGELOG: deps.with_entry(tip, entry, patch)}
     message = with_trailers(
         f"Changelog of {patch}",
         f"The hotfix entry of {patch.branch}, so {MAIN}'s changelog stays the full history.",
         {CHANGELOG_TRAILER: str(patch)},
     )
-    before = {CHANGELOG: read_text(deps, tip, CHANGELOG)}
+    before = {CHANGELOG: deps.read_text(tip, CHANGELOG)}
     return BranchUpdate(MAIN, tip, tip, files, before, message)
