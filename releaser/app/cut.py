@@ -12,7 +12,7 @@ from releaser.domain.changelog import EntryInput
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import GitError, ProblemsFound, UpstreamError, UsageError
 from releaser.domain.kit import Kit
-from releaser.domain.release_files import entry_text, has_entry
+from releaser.domain.release_files import entry_text
 from releaser.domain.release_rules import (
     CHANGELOG_TRAILER,
     CUT_TRAILER,
@@ -218,17 +218,7 @@ def _release_update(
 def _source_update(
     deps: ReleaseDeps, version: KitVersion, branch: str, entry: str
 ) -> BranchUpdate | None:
-    tip = deps.repo.local_branch(branch)
-    if tip is None or has_entry(deps.read_text(tip, CHANGELOG) or "", str(version)):
-        return None
-    files = {CHANGELOG: deps.with_entry(tip, entry, version)}
-    message = with_trailers(
-        f"Changelog of {version}",
-        f"The entry of {version.branch}, so {branch}'s changelog stays the full history.",
-        {CHANGELOG_TRAILER: str(version)},
-    )
-    before = {CHANGELOG: deps.read_text(tip, CHANGELOG)}
-    return BranchUpdate(branch, tip, tip, files, before, message)
+    return deps.changelog_update(branch, version, entry, f"The entry of {version.branch}")
 
 
 def _planned(

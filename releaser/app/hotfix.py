@@ -15,7 +15,7 @@ from releaser.domain.changelog import EntryInput
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import GitError, ProblemsFound, ReleaserError, UsageError
 from releaser.domain.kit import Kit
-from releaser.domain.release_files import entry_text, has_entry, set_component_version
+from releaser.domain.release_files import entry_text, set_component_version
 from releaser.domain.release_rules import (
     CHANGELOG_TRAILER,
     HOTFIX_TRAILER,
@@ -210,14 +210,4 @@ def _branch_update(
 
 
 def _main_update(deps: ReleaseDeps, patch: KitVersion, entry: str) -> BranchUpdate | None:
-    tip = deps.repo.local_branch(MAIN)
-    if tip is None or has_entry(deps.read_text(tip, CHANGELOG) or "", str(patch)):
-        return None
-    files = {CHANGELOG: deps.with_entry(tip, entry, patch)}
-    message = with_trailers(
-        f"Changelog of {patch}",
-        f"The hotfix entry of {patch.branch}, so {MAIN}'s changelog stays the full history.",
-        {CHANGELOG_TRAILER: str(patch)},
-    )
-    before = {CHANGELOG: deps.read_text(tip, CHANGELOG)}
-    return BranchUpdate(MAIN, tip, tip, files, before, message)
+    return deps.changelog_update(MAIN, patch, entry, f"The hotfix entry of {patch.branch}")

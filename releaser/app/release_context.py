@@ -14,13 +14,20 @@ from releaser.app.ports_git import (
     CompatGate,
     ReleaseRepo,
 )
-from releaser.app.release_commits import WritePlan, WriteResult, apply_plan, catch_up_worktree
+from releaser.app.release_commits import (
+    BranchUpdate,
+    WritePlan,
+    WriteResult,
+    apply_plan,
+    catch_up_worktree,
+)
 from releaser.domain.changelog import EntryInput, build_entry
 from releaser.domain.charts import ChartChange
 from releaser.domain.diff import KitDiff
 from releaser.domain.errors import GitError, InvalidFileError, ReleaserError
 from releaser.domain.kit import Kit, Section
-from releaser.domain.release_files import insert_entry, set_kit_version
+from releaser.domain.release_files import has_entry, insert_entry, set_kit_version
+from releaser.domain.release_rules import CHANGELOG_TRAILER, with_trailers
 from releaser.domain.versions import KitVersion
 
 CHANGELOG = "CHANGELOG.md"
@@ -81,6 +88,23 @@ class ReleaseDeps:
     def kit_yaml_with_version(self, commit: str, version: KitVersion) -> str:
         text = self.read_text(commit, KIT_FILE) or ""
         return set_kit_version(text, self.parse(text, KIT_FILE), str(version))
+
+    def changelog_update(
+        self, branch: str, version: KitVersion, entry: str, what: str
+    ) -> BranchUpdate | None:
+        """`entry` recorded on `branch` too (its changelog stays the full history), unless
+        the branch is absent here or already has it."""
+        tip = self.repo.local_branch(branch)
+        if tip is None or has_entry(self.read_text(tip, CHANGELOG) or "", str(version)):
+            return None
+        message = with_trailers(
+            f"Changelog of {version}",
+            f"{what}, so {branch}'s changelog stays the full history.",
+            {CHANGELOG_TRAILER: str(version)},
+        )
+        files = {CHANGELOG: self.with_entry(tip, entry, version)}
+        before = {CHANGELOG: self.read_text(tip, CHANGELOG)}
+        return BranchUpdate(branch, tip, tip, files, before, message)
 
     def check_clean(self) -> None:
         """Releases are made from committed files only."""
