@@ -213,6 +213,26 @@ def status_reason(status: int, reason: str, retries: int) -> str:
 
 
 # ---------------------------------------------------------------------- one request
+@dataclass(frozen=True)
+class _Hop:
+    """One request of a redirect chain."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes | None
+
+    def redirected(self, status: int, following: str) -> _Hop:
+        """The next hop: credentials stay on their origin; 303 (and 301/302 after a POST)
+        turn the request into a GET without a body, as browsers and requests do."""
+        headers = self.headers
+        if _origin(following) != _origin(self.target):
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        if status == 303 or (status in (301, 302) and self.method == "POST"):
+            return _Hop("GET", following, headers, None)
+        return _Hop(self.method, following, headers, self.body)
+
+
 class _Call:
     """One request's redirects, retries and body reads, all under one watchdog."""
 
@@ -232,33 +252,21 @@ class _Call:
         redirects: bool,
         watch: _Watchdog,
     ) -> Response:
-        method = self.method
+        hop = _Hop(self.method, target, headers, body)
         for _ in range(self.settings.max_redirects + 1):
-            answer = self._attempts(method, target, headers, body, watch)
+            answer = self._attempts(hop, watch)
             location = answer.headers.get("Location")
             if not (redirects and answer.status in REDIRECT_STATUSES and location):
                 return answer
-            following = urljoin(target, location)
-            if _origin(following) != _origin(target):
-                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-            if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
-                method, body = "GET", None
-            target = following
+            hop = hop.redirected(answer.status, urljoin(hop.target, location))
         raise FetchError(self.url, f"too many redirects (more than {self.settings.max_redirects})")
 
-    def _attempts(
-        self,
-        method: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes | None,
-        watch: _Watchdog,
-    ) -> Response:
+    def _attempts(self, hop: _Hop, watch: _Watchdog) -> Response:
         retries = self.settings.retries if self.retry else 0
         for attempt in range(retries + 1):
             last = attempt == retries
             try:
-                raw = self._send(method, target, headers, body, watch)
+                raw = self._send(hop, watch)
             except (HTTPError, OSError, ValueError) as err:
                 if watch.spent():
                     raise self._deadline_error() from None
@@ -269,20 +277,13 @@ class _Call:
                 continue
             delay = self._backoff(attempt, watch) if raw.status in RETRY_STATUSES else None
             if delay is None or last:
-                return self._read(raw, target, method, watch)
+                return self._read(raw, hop, watch)
             raw.drain_conn()  # read the error page off so the connection can be reused
             raw.release_conn()
             time.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _send(
-        self,
-        method: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes | None,
-        watch: _Watchdog,
-    ) -> urllib3.BaseHTTPResponse:
+    def _send(self, hop: _Hop, watch: _Watchdog) -> urllib3.BaseHTTPResponse:
         left = watch.remaining()
         if left <= 0:
             raise self._deadline_error()
@@ -292,11 +293,11 @@ class _Call:
         )
         _current.watch = watch
         try:
-            return self.client.manager(target).urlopen(
-                method,
-                target,
-                body=body,
-                headers=headers,
+            return self.client.manager(hop.target).urlopen(
+                hop.method,
+                hop.target,
+                body=hop.body,
+                headers=hop.headers,
                 retries=False,
                 redirect=False,
                 assert_same_host=False,
@@ -313,16 +314,14 @@ class _Call:
         delay = 0.0 if attempt == 0 else self.settings.backoff * 2**attempt
         return delay if delay < watch.remaining() else None
 
-    def _read(
-        self, raw: urllib3.BaseHTTPResponse, target: str, method: str, watch: _Watchdog
-    ) -> Response:
+    def _read(self, raw: urllib3.BaseHTTPResponse, hop: _Hop, watch: _Watchdog) -> Response:
         try:
-            content = b"" if method == "HEAD" or raw.status == 304 else self._body(raw, watch)
+            content = b"" if hop.method == "HEAD" or raw.status == 304 else self._body(raw, watch)
         except BaseException:
             raw.close()  # the connection may still hold unread bytes: never reuse it
             raise
         raw.release_conn()
-        return Response(target, raw.status, raw.headers, content, raw.reason or "")
+        return Response(hop.target, raw.status, raw.headers, content, raw.reason or "")
 
     def _body(self, raw: urllib3.BaseHTTPResponse, watch: _Watchdog) -> bytes:
         encoding = raw.headers.get("Content-Encoding", "").strip().lower()
