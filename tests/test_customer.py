@@ -9,10 +9,10 @@ from releaser.domain.customer import (
     find_kit_sources,
     normalise_repo_url,
     rewrite_problems,
-    splice,
 )
 from releaser.domain.errors import InvalidFileError
 from releaser.domain.redaction import redact_url
+from releaser.domain.splice import splice
 from tests.customerrepo import ADDONS, APPS, KIT_URL
 
 CUSTOMER_REPO = "file:///srv/git/kuvaq.git"

@@ -27,7 +27,7 @@ from releaser.app.ports_rollout import (
 )
 from releaser.app.rollout_gate import GateSettings, wait_healthy
 from releaser.app.rollout_read import CustomerView, overrides_of, read_customer
-from releaser.domain.customer import rewrite_problems, splice
+from releaser.domain.customer import rewrite_problems
 from releaser.domain.errors import ProblemsFound, ReleaserError, UsageError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.rollout import (
@@ -38,6 +38,7 @@ from releaser.domain.rollout import (
     enabled_components,
     preflight,
 )
+from releaser.domain.splice import splice
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
 

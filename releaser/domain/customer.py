@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releaser.domain.document import KeyPath, dotted
+from releaser.domain.splice import Span
 from releaser.domain.versions import KitVersion
 
 KINDS = ("Application", "ApplicationSet")
@@ -42,15 +43,6 @@ def normalise_repo_url(url: str) -> str:
         host, path = scp["host"].lower(), scp["path"]
     path = path.strip("/").removesuffix(".git").rstrip("/")
     return f"{host}/{path}"
-
-
-@dataclass(frozen=True)
-class Span:
-    """Where a scalar sits in its file's text: [start, end) and its quote style."""
-
-    start: int
-    end: int
-    style: str | None  # None (plain), "'" or '"'; anything else cannot be rewritten in place
 
 
 @dataclass(frozen=True)
@@ -240,28 +232,6 @@ def _source_problems(source: KitSource) -> list[str]:
     elif source.span is None or source.span.style not in (None, "'", '"'):
         out.append(f"{source.where}: targetRevision is not a plain or quoted scalar")
     return out
-
-
-def splice(text: str, edits: list[tuple[Span, str]]) -> str:
-    """`text` with each span replaced by the value, written in the span's quote style."""
-    out: list[str] = []
-    cursor = 0
-    for span, value in sorted(edits, key=lambda e: e[0].start):
-        if span.start < cursor:
-            raise ValueError("overlapping spans")
-        out.append(text[cursor : span.start])
-        out.append(quote(value, span.style))
-        cursor = span.end
-    out.append(text[cursor:])
-    return "".join(out)
-
-
-def quote(value: str, style: str | None) -> str:
-    if style == "'":
-        return "'" + value.replace("'", "''") + "'"
-    if style == '"':
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return value
 
 
 def rewrite_problems(

@@ -20,6 +20,7 @@ from releaser.adapters.yaml.compose import PARSER, compose_all, refuse
 from releaser.adapters.yaml.load import check_documents
 from releaser.domain.document import KeyPath, dotted
 from releaser.domain.errors import InvalidFileError
+from releaser.domain.splice import Span, splice
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -122,14 +123,6 @@ def find_scalar(text: str, path: KeyPath, *, file: str = "<text>", document: int
     return _token_span(text, node, file, path)
 
 
-def _render(value: str, style: str | None) -> str:
-    if style == "'":
-        return "'" + value.replace("'", "''") + "'"
-    if style == '"':
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return value
-
-
 def _shape(node: yaml.Node, skip: tuple[int, int], seen: set[int]) -> object:
     """A comparable summary of a node tree; the scalar spanning `skip` (old or new) is left out."""
     if id(node) in seen:
@@ -145,7 +138,7 @@ def _shape(node: yaml.Node, skip: tuple[int, int], seen: set[int]) -> object:
 
 
 def _splice(text: str, span: ScalarSpan, new_value: str, style: str | None) -> str:
-    return text[: span.start] + _render(new_value, style) + text[span.end :]
+    return splice(text, [(Span(span.start, span.end, style), new_value)])
 
 
 def _shapes(text: str, file: str, path: KeyPath, document: int) -> tuple[yaml.Node, object]:

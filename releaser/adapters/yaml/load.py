@@ -19,9 +19,10 @@ from typing import Any
 import yaml
 
 from releaser.adapters.yaml.compose import compose_all, refuse
-from releaser.domain.customer import ManifestDoc, Span
+from releaser.domain.customer import ManifestDoc
 from releaser.domain.document import Document, KeyPath, dotted
 from releaser.domain.errors import InvalidFileError, Problem
+from releaser.domain.splice import Span
 
 _YAML = "tag:yaml.org,2002:"
 _MERGE = _YAML + "merge"
