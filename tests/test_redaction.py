@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import json
+from urllib.parse import quote
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from releaser.domain.redaction import has_userinfo, redact, redact_url, remember_secret
+from releaser.render.sanitize import md_inline
 
 
 @pytest.mark.parametrize(
@@ -55,3 +60,16 @@ def test_has_userinfo() -> None:
 )
 def test_userinfo_never_survives(user: str, host: str) -> None:
     assert redact(f"see https://{user}@{host}/path") == f"see https://***@{host}/path"
+
+
+def test_remembered_secret_is_masked_in_its_escaped_forms() -> None:
+    secret = 'to|k<e>n&"x[1]'
+    remember_secret(secret)
+    for written in (
+        md_inline(f"token {secret} here"),
+        html.escape(f"token {secret} here"),
+        json.dumps({"token": secret}),
+        f"https://h/x?t={quote(secret, safe='')}",
+    ):
+        assert "to|k" not in redact(written).replace("\\", "")
+        assert "k&lt;e" not in redact(written) and "k%3Ce" not in redact(written)

@@ -12,9 +12,11 @@ A URL whose whole path is the credential (a Slack-style webhook) is shown by `re
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 MASK = "***"
 # `scheme://user:pass@` or `scheme://token@`: the whole userinfo goes (a `'` may be in it).
@@ -31,11 +33,25 @@ _lock = threading.Lock()
 
 
 def remember_secret(value: str) -> None:
-    """From now on, `redact` masks `value` wherever it appears."""
+    """From now on, `redact` masks `value` wherever it appears, also in the forms output
+    gives it: HTML/Markdown-escaped, JSON-escaped and percent-encoded (redaction runs on
+    finished text, after those escapes)."""
     value = value.strip()
     if len(value) >= _MIN_SECRET:
         with _lock:
-            _secrets.add(value)
+            _secrets.update(_written_forms(value))
+
+
+def _written_forms(value: str) -> set[str]:
+    markdown = re.sub(r"[\\|\[\]]", lambda m: "\\" + m.group(), html.escape(value, quote=False))
+    return {
+        value,
+        html.escape(value),
+        html.escape(value, quote=False),
+        markdown,
+        json.dumps(value)[1:-1],
+        quote(value, safe=""),
+    }
 
 
 def redact(text: str) -> str:
