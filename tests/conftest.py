@@ -18,8 +18,9 @@ from hypothesis import settings
 from tests.helmrepos import serve_repos, write_mirrors
 from tests.servers import FileServer
 
-# Property and fuzz tests: light by default, 1,250 examples each with HYPOTHESIS_PROFILE=ci.
-settings.register_profile("dev", max_examples=50, deadline=None)
+# Property and fuzz tests: hypothesis' usual 100 examples each locally, 1,250 each in CI
+# (HYPOTHESIS_PROFILE=ci): the four YAML fuzz tests then try 5,000 hostile files.
+settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile("ci", max_examples=1250, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
