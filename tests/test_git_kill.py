@@ -1,9 +1,9 @@
 """kill -9 of releaser before and during its git calls, injected by a `git` wrapper on PATH.
 
 For `cut --push`, `hotfix --push` and `rollout --push`: a clean run records every git call;
-then, from a fresh start each time, releaser is killed before each write-type call (objects,
-refs, worktree, fetch, push) and during each ref move and push, and the same command is run
-again. It must complete; the end state must equal the clean run's exactly (commit dates are
+then, from a fresh start each time, releaser is killed before and during each git call (CI,
+GIT_KILL_EVERY_CALL=1) or a sample of them (locally, see `kill_points`), and the same command
+is run again. It must complete; the end state must equal the clean run's exactly (commit dates are
 pinned, so commits are byte-identical); no lock or half clone survives; no push is forced.
 """
 
@@ -85,6 +85,7 @@ def kill_then_rerun(
     assert forced_pushes(calls) == []
     points = kill_points(calls)
     assert points, [c.text for c in calls]
+    print(f"{' '.join(args)}: {len(calls)} git calls, {len(points)} kill points")
     for index, point in enumerate(points):
         base = tmp_path / f"k{index}"
         wrap = install(base)
@@ -97,8 +98,12 @@ def kill_then_rerun(
 
 
 def kill_points(calls: list[GitCall]) -> list[str]:
-    """Before the first call of each write-type subcommand, each ref move and the last
+    """Every git call, before and during, with GIT_KILL_EVERY_CALL=1 (CI sets it); else a
+    sample: before the first call of each write-type subcommand, each ref move and the last
     commit written; during the last fetch and the last push (whatever runs on after)."""
+    if os.environ.get("GIT_KILL_EVERY_CALL") == "1":
+        numbers = [c.n for c in calls]
+        return [f"before:{n}" for n in numbers] + [f"during:{n}" for n in numbers]
     kinds = [(_kind(c), c.n) for c in calls]
     firsts: dict[str, int] = {}
     lasts: dict[str, int] = {}
