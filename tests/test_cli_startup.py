@@ -202,7 +202,7 @@ def test_listing_releases_without_a_fleet_imports_neither_requests_nor_jinja2(
 ) -> None:
     kit = make_kit_repo(tmp_path / "kit")
     loaded = imported_after("--kit", str(kit), "releases")
-    assert "releaser.cli.wiring_releases" in loaded
+    assert "releaser.cli.commands.releases" in loaded
     assert not loaded & {"requests", "jinja2", "pydantic"}
 
 
