@@ -6,9 +6,9 @@ then keeps it, so every part of a run shares one HTTP client, one set of mirrors
 source. Commands get it with `container(ctx)`, call one use case with what it builds, and
 render the result.
 
-Adapter modules that load yaml, urllib3, GitPython or jinja2, and the large ones (the compat
-engine, OCI, rollout, report) are imported inside the property that builds them: `releaser
---help` and a warm `releaser check` load only what they use (tests/test_cli_startup.py).
+Each adapter and use-case module is imported inside the property that builds it: `releaser
+--help` loads none of them, and each command only what it uses (yaml, urllib3, GitPython,
+jinja2, the compat engine, OCI, rollout); tests/test_cli_startup.py checks it.
 """
 
 from __future__ import annotations
@@ -21,12 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
 
-from releaser.adapters.kit_files import GitRefFiles, WorktreeFiles, find_repo_root
-from releaser.app.kit import load_kit
-from releaser.app.ports import KitFiles, YamlParser
 from releaser.cli.context import GlobalOptions
 from releaser.cli.output import info
-from releaser.domain.kit import Kit
 from releaser.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,6 +37,7 @@ if TYPE_CHECKING:
     from releaser.app.bump import BumpPorts
     from releaser.app.compat import CompatService
     from releaser.app.plan import Planner
+    from releaser.app.ports import KitFiles, YamlParser
     from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
     from releaser.app.ports_rollout import ArgoCd, ComponentVerdicts, Notifier
     from releaser.app.ports_sources import CheckMemo
@@ -49,6 +46,7 @@ if TYPE_CHECKING:
     from releaser.app.rollout import RolloutPorts
     from releaser.domain.compat import CompatData
     from releaser.domain.fleet import Fleet
+    from releaser.domain.kit import Kit
     from releaser.domain.report import CustomerRow
     from releaser.domain.versions import KitVersion
 
@@ -76,6 +74,8 @@ class Container:
 
     @cached_property
     def kit_root(self) -> Path:
+        from releaser.adapters.kit_files import find_repo_root
+
         return find_repo_root(self.options.kit or Path.cwd())
 
     @cached_property
@@ -85,9 +85,13 @@ class Container:
         return parse_document
 
     def kit_files(self, ref: str | None = None) -> KitFiles:
+        from releaser.adapters.kit_files import GitRefFiles, WorktreeFiles
+
         return GitRefFiles(self.kit_root, ref) if ref else WorktreeFiles(self.kit_root)
 
     def read_kit(self, ref: str | None = None) -> Kit:
+        from releaser.app.kit import load_kit
+
         return load_kit(self.kit_files(ref), self.parse)
 
     @property
@@ -179,13 +183,11 @@ class Container:
         def oci_download(repo_url: str, chart: str, version: str) -> bytes:
             return self.oci_source.download_chart(repo_url, chart, version)
 
-        return self._once(
-            ("chart_archives", offline),
-            lambda: ChartArchiveStore(
-                self.settings.cache.charts, self.http, self.mirrors.apply, oci_download,
-                offline=offline,
-            ),
-        )  # fmt: skip
+        def build() -> ChartArchiveStore:
+            cache = self.settings.cache.charts
+            return ChartArchiveStore(cache, self.http, self.mirrors.apply, oci_download, offline)
+
+        return self._once(("chart_archives", offline), build)
 
     @cached_property
     def helm_renderer(self) -> HelmRenderer | None:
@@ -219,6 +221,7 @@ class Container:
         return Planner(self.compat_service(None, offline, render), self.today)
 
     def bump_ports(self) -> BumpPorts:
+        from releaser.adapters.kit_files import WorktreeFiles
         from releaser.adapters.yaml import ExactTextFiles, set_scalar
         from releaser.app.bump import BumpPorts
 
@@ -290,10 +293,8 @@ class Container:
 
     @property
     def fleet_file(self) -> Path:
-        """The fleet file read (its rollout log lives beside it)."""
-        path = self.fleet_path
-        assert path is not None  # `fleet` refuses to load without one
-        return path
+        """The fleet file read (its rollout log lives beside it); `fleet` checked it exists."""
+        return cast(Path, self.fleet_path)
 
     def rollout_ports(self, notify_url: str | None = None) -> RolloutPorts:
         return self._once(("rollout_ports", notify_url), lambda: self._rollout(notify_url))
