@@ -101,6 +101,8 @@ def imported_after(*argv: str) -> set[str]:
 def test_help_imports_no_command_module_and_no_adapter_library() -> None:
     loaded = imported_after("--help")
     assert not {m for m in loaded if m.startswith("releaser.cli.commands.")}
+    # the container imports each adapter and use case where it builds it
+    assert not {m for m in loaded if m.startswith(("releaser.adapters", "releaser.app"))}
     assert not loaded & {"git", "requests", "urllib3", "jinja2", "yaml", "ruamel", "pydantic"}
 
 
