@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from releaser.cli.progress import TerminalProgress, stderr_progress
-from releaser.cli.wiring_sources import cache_root, http_options
 from releaser.domain.errors import UsageError
+from releaser.settings import HttpSettings, Settings
+
+
+def http_options(env: Mapping[str, str]) -> HttpSettings:
+    return Settings.from_env(env).http
+
+
+def cache_root(env: Mapping[str, str] | None = None) -> Path:
+    return Settings.from_env(env).cache.root
 
 
 def test_progress_line_is_rewritten_and_cleared() -> None:

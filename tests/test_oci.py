@@ -307,11 +307,10 @@ def test_oci_ref_parsing() -> None:
 def test_the_wired_oci_cache_follows_releaser_cache_dir(
     plain: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from releaser.adapters.mirrors import Mirrors
-    from releaser.cli.wiring_sources import oci_source
+    from releaser.cli.container import Container
 
     monkeypatch.setenv("RELEASER_CACHE_DIR", str(tmp_path / "moved"))
-    found = oci_source(Mirrors()).releases(f"oci://{plain.host}/charts", "demo")
+    found = Container().oci_source.releases(f"oci://{plain.host}/charts", "demo")
     assert found
     assert list((tmp_path / "moved" / "oci" / "tags").glob("*.json"))
     assert not Path(os.environ["XDG_CACHE_HOME"], "releaser", "oci").exists()

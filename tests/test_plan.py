@@ -156,15 +156,14 @@ def test_plan_apply_on_the_core_kit_is_accepted_by_compat(tmp_path: Path, mirror
 
 
 def test_bump_latest_compatible_uses_the_planner(tmp_path: Path, mirrors: Path) -> None:  # noqa: F811
-    from releaser.cli.context import Settings
-    from releaser.cli.wiring_compat import planner
-    from releaser.cli.wiring_sources import chart_source
+    from releaser.cli.container import Container
+    from releaser.cli.context import GlobalOptions
 
     kit = demo_kit(tmp_path / "kit", "2.0.0")
-    settings = Settings(kit=kit, mirrors=mirrors)
+    parts = Container(GlobalOptions(kit=kit, mirrors=mirrors))
     ports = BumpPorts(
         files=WorktreeFiles(kit), parse=parse_document, text=ExactTextFiles(kit), edit=set_scalar,
-        source_for=lambda url: chart_source(settings), picker=planner(settings, render=False),
+        source_for=lambda url: parts.chart_source(), picker=parts.planner(render=False),
     )
     result = bump(BumpRequest("demo", latest_compatible=True), ports)
     assert (result.from_version, result.to_version) == ("2.0.0", "2.1.0")

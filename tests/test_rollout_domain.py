@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from releaser.app.rollout import RolloutRequest, roll_out
-from releaser.cli.context import Settings
-from releaser.cli.wiring_rollout import read_fleet, rollout_ports
+from releaser.cli.container import Container
+from releaser.cli.context import GlobalOptions
 from releaser.domain.customer import CustomerState
 from releaser.domain.errors import UsageError
 from releaser.domain.kit import Kit, KubernetesRange
@@ -136,13 +136,14 @@ def test_interrupted_gate_is_logged_and_the_push_stays(
             argocd.script(name, app_json(name, "old"))
         customers = [{"name": "kuvaq", "version": "2024.2", "kubernetes": "1.30"}]
         bed = make_fleet(tmp_path, customers, argocd_url=argocd.url)
-        fleet, path = read_fleet(Settings(fleet=bed.fleet))
+        parts = Container(GlobalOptions(fleet=bed.fleet))
+        fleet = parts.fleet
         monkeypatch.setenv("KUVAQ_ARGOCD_TOKEN", TOKEN)
         monkeypatch.setenv("RELEASER_TODAY", STORY_DATE)
         ports = dataclasses.replace(
-            rollout_ports(Settings(fleet=bed.fleet), fleet, path),
+            parts.rollout_ports(),
             clock=InterruptingClock(),
-            env={"KUVAQ_ARGOCD_TOKEN": TOKEN},
+            secret={"KUVAQ_ARGOCD_TOKEN": TOKEN}.get,
         )
         request = RolloutRequest(
             fleet.customer("kuvaq"),

@@ -10,8 +10,8 @@ import pytest
 from releaser.adapters.rollout_log import JsonlRolloutLog
 from releaser.app.ports_rollout import ClusterJudgement
 from releaser.app.rollout import RolloutRequest, roll_out
-from releaser.cli.context import Settings
-from releaser.cli.wiring_rollout import read_fleet, rollout_ports
+from releaser.cli.container import Container
+from releaser.cli.context import GlobalOptions
 from releaser.domain.kit import Kit
 from releaser.domain.rollout import Outcome
 from releaser.domain.versions import KitVersion
@@ -178,11 +178,10 @@ class FailingVerdicts:
 
 def test_component_with_a_fail_verdict_blocks(tmp_path: Path, kit_remote: Path) -> None:
     bed = bed_with(tmp_path, kit_remote)
-    fleet, path = read_fleet(Settings(fleet=bed.fleet))
+    parts = Container(GlobalOptions(fleet=bed.fleet))
+    fleet = parts.fleet
     verdicts = FailingVerdicts()
-    ports = dataclasses.replace(
-        rollout_ports(Settings(fleet=bed.fleet), fleet, path), verdicts=verdicts
-    )
+    ports = dataclasses.replace(parts.rollout_ports(), verdicts=verdicts)
     request = RolloutRequest(
         fleet.customer("kuvaq"), fleet.kit_repo_url, KitVersion.parse("2024.3"), push=True
     )
@@ -199,6 +198,6 @@ def test_component_with_a_fail_verdict_blocks(tmp_path: Path, kit_remote: Path) 
             "v1.30.4-eks-a737599",
         )
     ]
-    assert JsonlRolloutLog(path.parent / ".releaser/rollouts.jsonl").records()[-1]["reasons"] == [
+    assert JsonlRolloutLog(parts.fleet_file.parent / ".releaser/rollouts.jsonl").records()[-1]["reasons"] == [
         "compatibility: cert-manager v1.21.0 fails on v1.30.4-eks-a737599"
     ]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+from collections.abc import Mapping
 
 from releaser.domain.demo import DemoStep, Sandbox
 
 
-def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
-    """The sandbox's fleet, mirrors and caches, so the demo never touches the user's."""
+def sandbox_env(sandbox: Sandbox, base: Mapping[str, str]) -> dict[str, str]:
+    """`base` with the sandbox's fleet, mirrors and caches, so the demo never touches the
+    user's."""
     return {
-        **os.environ,
+        **base,
         "RELEASER_FLEET": str(sandbox.fleet),
         "RELEASER_MIRRORS": str(sandbox.mirrors),
         "XDG_CACHE_HOME": str(sandbox.root / ".cache"),
@@ -24,10 +25,16 @@ def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
     }
 
 
-def run_step(step: DemoStep, sandbox: Sandbox) -> int:
-    program = [sys.executable, "-m", "releaser"] if step.program == "releaser" else [step.program]
-    sys.stdout.flush()
-    done = subprocess.run(
-        [*program, *step.args], cwd=sandbox.kit, env=sandbox_env(sandbox), check=False
-    )
-    return done.returncode
+class StepProcesses:
+    """Runs each demo step as a process whose environment is `base` plus the sandbox's."""
+
+    def __init__(self, base: Mapping[str, str]) -> None:
+        self.base = dict(base)
+
+    def __call__(self, step: DemoStep, sandbox: Sandbox) -> int:
+        releaser = [sys.executable, "-m", "releaser"]
+        program = releaser if step.program == "releaser" else [step.program]
+        sys.stdout.flush()
+        env = sandbox_env(sandbox, self.base)
+        done = subprocess.run([*program, *step.args], cwd=sandbox.kit, env=env, check=False)
+        return done.returncode

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,9 @@ class RenderError(ReleaserError):
     """helm refused the chart (kubeVersion, a `required` value, a template error)."""
 
 
-def find_helm(kit_root: Path | None = None) -> str | None:
-    on_path = shutil.which("helm")
+def find_helm(kit_root: Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """helm on the PATH of `env` (default: this process's), else the kit's own copy."""
+    on_path = shutil.which("helm", path=None if env is None else env.get("PATH", os.defpath))
     if on_path:
         return on_path
     if kit_root is not None:
@@ -53,12 +55,21 @@ class _Run:
 
 
 class HelmRenderer:
-    """`ChartRenderer` backed by a helm binary."""
+    """`ChartRenderer` backed by a helm binary.
+
+    helm runs in `env` (the caller's environment; none by default) without its HELM_*
+    variables: its homes are private directories under `work_dir`."""
 
     def __init__(
-        self, helm: str, work_dir: Path, timeout: float = TIMEOUT, max_output: int = MAX_OUTPUT
+        self,
+        helm: str,
+        work_dir: Path,
+        timeout: float = TIMEOUT,
+        max_output: int = MAX_OUTPUT,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.helm = helm
+        self.base_env = dict(env or {})
         self.work_dir = work_dir
         self.timeout = timeout
         self.max_output = max_output
@@ -93,7 +104,7 @@ class HelmRenderer:
         return out.stdout
 
     def _run(self, args: list[str]) -> _Run:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HELM_")}
+        env = {k: v for k, v in self.base_env.items() if not k.startswith("HELM_")}
         for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
             env[name] = str(self.work_dir / "home" / name.lower())
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -108,6 +108,11 @@ class ArgoCd(Protocol):
 
 class ArgoCdFactory(Protocol):
     def __call__(self, url: str, token: str) -> ArgoCd: ...
+
+
+# The value of a secret environment variable (an Argo CD token) by its name, or None when
+# unset; the value is remembered by the redactor before it is returned.
+SecretLookup = Callable[[str], str | None]
 
 
 class RolloutLog(Protocol):

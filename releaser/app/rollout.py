@@ -23,6 +23,7 @@ from releaser.app.ports_rollout import (
     Notifier,
     RepoSnapshot,
     RolloutLog,
+    SecretLookup,
     ValuesParser,
 )
 from releaser.app.rollout_gate import GateSettings, wait_healthy
@@ -57,7 +58,7 @@ class RolloutPorts:
     notifier: Notifier
     clock: Clock
     argocd: ArgoCdFactory
-    env: Mapping[str, str]
+    secret: SecretLookup  # a token by its variable's name, remembered for redaction
     progress: Callable[[str], None] = lambda _: None
 
 
@@ -125,7 +126,7 @@ def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
     """Run one rollout and log its outcome (a dry run is not logged)."""
     started = ports.clock.now()
     target = req.target or newest_release(ports.kit)
-    token = _gate_token(req, ports.env)
+    token = _gate_token(req, ports.secret)
     repo = ports.repos.open(req.customer, req.customer.work_branch(str(target)))
     base = repo.base()
     view = read_customer(base, req.customer, req.kit_repo_url, ports.parse_manifests)
@@ -146,7 +147,7 @@ def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
     return result
 
 
-def _gate_token(req: RolloutRequest, env: Mapping[str, str]) -> str | None:
+def _gate_token(req: RolloutRequest, secret: SecretLookup) -> str | None:
     if not req.wait:
         return None
     if not req.push and not req.dry_run:
@@ -157,7 +158,7 @@ def _gate_token(req: RolloutRequest, env: Mapping[str, str]) -> str | None:
             f"customer {req.customer.name} has no argocd settings; the health gate needs them",
             hint="add argocd: {url, tokenEnv, apps} to the customer in the fleet file",
         )
-    token = env.get(argocd.token_env)
+    token = secret(argocd.token_env)
     if not token:
         raise UsageError(f"the Argo CD token variable {argocd.token_env} is not set")
     return token

@@ -10,7 +10,8 @@ from typing import Any
 
 import typer
 
-from releaser.cli.context import Settings
+from releaser.cli.container import Container
+from releaser.cli.context import GlobalOptions
 from releaser.cli.lazy import LazyGroup
 from releaser.cli.output import info
 from releaser.domain.errors import ExitCode, ReleaserError
@@ -26,13 +27,13 @@ class ReleaserGroup(LazyGroup):
             report_error(err, ctx)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
+            info("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
 def report_error(err: ReleaserError, ctx: typer.Context) -> None:
-    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
-    if settings.verbose:
+    verbose = isinstance(ctx.obj, Container) and ctx.obj.options.verbose
+    if verbose:
         traceback.print_exc(file=sys.stderr)
     info(f"error: {err}")  # redacted, no escape sequences from upstream text
 
@@ -62,7 +63,7 @@ def global_options(
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show details and tracebacks."),
     no_color: bool = typer.Option(False, "--no-color", help="Never colour the output."),
 ) -> None:
-    ctx.obj = Settings(kit, fleet, mirrors, json_output, verbose, no_color)
+    ctx.obj = Container(GlobalOptions(kit, fleet, mirrors, json_output, verbose, no_color))
 
 
 def main() -> None:

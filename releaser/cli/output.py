@@ -1,6 +1,7 @@
 """Where the CLI writes: data to stdout, diagnostics to stderr, JSON when asked.
 
-Both go through `releaser.render.output`: redacted, and without escape sequences on stderr.
+Every line goes through `releaser.render.output`: redacted, and without escape sequences or
+control characters (newlines and tabs stay, so Markdown and HTML pass unchanged).
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from typing import Any
 import typer
 
 from releaser.render import output
+
+
+def emit(text: str, newline: bool = True) -> None:
+    """Data on stdout (a table, a report, a summary)."""
+    typer.echo(output.terminal(text), nl=newline)
 
 
 def emit_json(data: Any) -> None:

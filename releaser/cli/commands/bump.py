@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from releaser.cli.context import settings
-from releaser.cli.output import emit_json, info
+from releaser.cli.container import container
+from releaser.cli.output import emit, emit_json, info
 
 
 def bump_command(
@@ -24,20 +24,19 @@ def bump_command(
     """Edit a component's version in core/<section>/values.yaml; nothing else changes."""
     # Imported here: `bump --help` does not pay for the chart sources and the engine.
     from releaser.app.bump import BumpRequest, bump
-    from releaser.cli.wiring_bump import bump_ports
 
-    opts = settings(ctx)
+    parts = container(ctx)
     request = BumpRequest(component, to, latest, latest_compatible, pre, allow_downgrade)
-    result = bump(request, bump_ports(opts))
+    result = bump(request, parts.bump_ports())
     for note in result.notes:
         info(f"note: {note}")
     where = f"{result.file}:{result.line}" if result.line else result.file
-    if opts.json:
+    if parts.options.json:
         emit_json(result.as_dict())
     elif result.changed:
-        typer.echo(f"{result.name}: {result.from_version} -> {result.to_version} ({where})")
+        emit(f"{result.name}: {result.from_version} -> {result.to_version} ({where})")
     else:
-        typer.echo(f"{result.name}: already at {result.to_version} ({where})")
+        emit(f"{result.name}: already at {result.to_version} ({where})")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from releaser.cli.context import settings
+from releaser.cli.container import container
+from releaser.cli.output import emit
 from releaser.domain.errors import UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
 
@@ -20,24 +21,23 @@ def check(
     # Imported here: `releaser --help` and other commands do not pay for urllib3 and yaml.
     from releaser.app.check import check_components
     from releaser.cli.progress import stderr_progress
-    from releaser.cli.wiring import read_kit
-    from releaser.cli.wiring_sources import check_sources
     from releaser.render import check as render_check
 
-    opts = settings(ctx)
+    parts = container(ctx)
     if fmt not in ("table", "md"):
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
-    items = _components(read_kit(opts), section)
-    source, memo = check_sources(opts, offline=offline)
+    items = _components(parts.read_kit(), section)
+    source, memo = parts.chart_source(offline), parts.check_memo(offline)
     progress = stderr_progress("checking")
     result = check_components(items, source, include_prerelease=pre, progress=progress, memo=memo)
-    if opts.json:
-        typer.echo(render_check.render_json(result))
+    json = parts.options.json
+    if json:
+        emit(render_check.render_json(result))
     else:
         render = render_check.render_markdown if fmt == "md" else render_check.render_table
-        typer.echo(render(result))
+        emit(render(result))
     if result.failed:
-        raise UpstreamError(render_check.failure_message(result, detailed=opts.json))
+        raise UpstreamError(render_check.failure_message(result, detailed=json))
 
 
 def _components(kit: Kit, section: str | None) -> list[Component]:

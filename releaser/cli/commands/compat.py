@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from releaser.app.data import SnapshotInfo
-from releaser.cli.context import settings
-from releaser.cli.output import emit_json, info
+from releaser.cli.container import container
+from releaser.cli.output import emit, emit_json, info
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
 from releaser.render.text import table
@@ -29,22 +29,21 @@ def compat(
     fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
 ) -> None:
     """Verdict per component and Kubernetes version, with the reasons of each."""
-    from releaser.cli.wiring import read_kit
-    from releaser.cli.wiring_compat import compat_service, today
     from releaser.render import compat as render_compat
 
-    opts = settings(ctx)
+    parts = container(ctx)
+    opts = parts.options
     if fmt not in ("table", "md"):
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
-    kit = read_kit(opts, ref)
-    service = compat_service(opts, ref, offline=offline, render=not no_render)
-    matrix = service.evaluate_kit(kit, _targets(kubernetes), today(opts))
+    kit = parts.read_kit(ref)
+    service = parts.compat_service(ref, offline=offline, render=not no_render)
+    matrix = service.evaluate_kit(kit, _targets(kubernetes), parts.today)
     where = ref or "working tree"
     if opts.json:
-        typer.echo(render_compat.render_json(matrix))
+        emit(render_compat.render_json(matrix))
     else:
         render = render_compat.render_markdown if fmt == "md" else render_compat.render_text
-        typer.echo(render(kit, matrix, where, opts.verbose))
+        emit(render(kit, matrix, where, opts.verbose))
     for problem in service.archive_problems:
         info(f"warning: {problem}")
     failures = len(matrix.failures())
@@ -65,19 +64,16 @@ def plan(
 ) -> None:
     """Newest release of each component compatible with the kit's whole Kubernetes range."""
     from releaser.app.plan import apply_plan
-    from releaser.cli.wiring import read_kit
-    from releaser.cli.wiring_bump import bump_ports
-    from releaser.cli.wiring_compat import planner
     from releaser.render import compat as render_compat
 
-    opts = settings(ctx)
-    kit = read_kit(opts)
-    result = planner(opts, offline, render=not no_render).plan(kit, include_prerelease=pre)
-    applied = apply_plan(result, bump_ports(opts)) if apply else []
-    if opts.json:
-        typer.echo(render_compat.render_plan_json(result, [r.as_dict() for r in applied]))
+    parts = container(ctx)
+    kit = parts.read_kit()
+    result = parts.planner(offline, render=not no_render).plan(kit, include_prerelease=pre)
+    applied = apply_plan(result, parts.bump_ports()) if apply else []
+    if parts.options.json:
+        emit(render_compat.render_plan_json(result, [r.as_dict() for r in applied]))
     else:
-        typer.echo(render_compat.render_plan(result))
+        emit(render_compat.render_plan(result))
     for r in applied:
         info(f"wrote {r.file}:{r.line}: {r.name} {r.from_version} -> {r.to_version}")
     if apply and result.unverified:
@@ -94,9 +90,8 @@ def data(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from releaser.app.data import data_status
-    from releaser.cli.wiring_compat import data_store
 
-    _show(ctx, data_status(data_store()))
+    _show(ctx, data_status(container(ctx).data_store))
 
 
 @data_app.command("refresh")
@@ -104,17 +99,16 @@ def refresh_command(ctx: typer.Context) -> None:
     """Fetch the snapshots again from endoflife.date and the deprecation data."""
     from releaser.adapters.data_refresh import http_fetcher, upstream_snapshots
     from releaser.app.data import refresh
-    from releaser.cli.wiring_compat import data_store
-    from releaser.cli.wiring_sources import http_client
 
-    result = refresh(upstream_snapshots(http_fetcher(http_client())), data_store())
+    parts = container(ctx)
+    result = refresh(upstream_snapshots(http_fetcher(parts.http)), parts.data_store)
     _show(ctx, list(result.after))
     for path in result.written:
         info(f"wrote {path}")
 
 
 def _show(ctx: typer.Context, infos: list[SnapshotInfo]) -> None:
-    if settings(ctx).json:
+    if container(ctx).options.json:
         emit_json(
             {
                 "snapshots": [
@@ -130,7 +124,7 @@ def _show(ctx: typer.Context, infos: list[SnapshotInfo]) -> None:
             }
         )
         return
-    typer.echo(
+    emit(
         table(
             ["snapshot", "date", "newest", "source", "file"],
             [[i.name, i.date, i.newest_minor or "-", i.source, i.path] for i in infos],

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from releaser.cli.container import container
+from releaser.cli.output import emit
 from releaser.domain.errors import UsageError
 
 EXPLORE = """
@@ -38,12 +40,13 @@ def _sandbox_dir(directory: Path | None) -> Path:
 
 
 def demo(
+    ctx: typer.Context,
     directory: Path | None = typer.Argument(
         None, help="Where to build the sandbox (default: a new temporary directory)."
     ),
 ) -> None:
     """Build a sandbox and walk through check → plan → cut → rollout → report."""
-    from releaser.adapters.demo_runner import run_step
+    from releaser.adapters.demo_runner import StepProcesses
     from releaser.adapters.demo_sandbox import build_sandbox
     from releaser.adapters.local_helm_repo import serve_shipped_indexes
     from releaser.app.demo import run_demo
@@ -51,8 +54,9 @@ def demo(
 
     root = _sandbox_dir(directory)
     started = time.monotonic()
-    run_demo(root, build_sandbox, serve_shipped_indexes, run_step, typer.echo)
-    typer.echo(EXPLORE.format(seconds=time.monotonic() - started, root=root, release=NEXT_RELEASE))
+    steps = StepProcesses(container(ctx).settings.env)
+    run_demo(root, build_sandbox, serve_shipped_indexes, steps, emit)
+    emit(EXPLORE.format(seconds=time.monotonic() - started, root=root, release=NEXT_RELEASE))
 
 
 def register(app: typer.Typer) -> None:

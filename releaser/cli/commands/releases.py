@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from releaser.cli.context import settings
-from releaser.cli.output import emit_json, info
+from releaser.cli.container import container
+from releaser.cli.output import emit, emit_json, info
 from releaser.render.text import table
 
 # The use cases and their adapters (git, jinja2, the compatibility engine) are imported by
@@ -55,18 +55,17 @@ def cut_command(
 ) -> None:
     """Create release/VERSION with its version and changelog entry."""
     from releaser.app.cut import CutRequest, cut
-    from releaser.cli.wiring_releases import release_deps
 
-    opts = settings(ctx)
-    deps = release_deps(opts)
+    parts = container(ctx)
+    deps = parts.release_deps()
     request = CutRequest(version, from_ref, push, dry_run, allow_incompatible, allow_unverified)
     result = cut(request, deps)
     for warning in result.warnings:
         info(f"warning: {warning}")
-    if opts.json:
+    if parts.options.json:
         emit_json({**_written_json(result), "source": result.source_branch})
     else:
-        typer.echo(_written_text(result, deps.repo.remote))
+        emit(_written_text(result, deps.repo.remote))
 
 
 def hotfix_command(
@@ -81,20 +80,19 @@ def hotfix_command(
 ) -> None:
     """Commit a fix on release/VERSION as VERSION.P, with a changelog entry."""
     from releaser.app.hotfix import HotfixRequest, hotfix
-    from releaser.cli.wiring_releases import customer_versions, release_deps
 
-    opts = settings(ctx)
-    deps = release_deps(opts)
+    parts = container(ctx)
+    deps = parts.release_deps()
     request = HotfixRequest(version, tuple(sets), note, push, dry_run)
-    result = hotfix(request, deps, customer_versions(opts))
+    result = hotfix(request, deps, parts.customer_versions())
     for warning in result.warnings:
         info(f"warning: {warning}")
     customers = list(result.customers) if result.customers is not None else None
-    if opts.json:
+    if parts.options.json:
         emit_json({**_written_json(result), "customers": customers})
         return
-    typer.echo(_written_text(result, deps.repo.remote))
-    typer.echo(_receivers(result.branch, customers, dry_run))
+    emit(_written_text(result, deps.repo.remote))
+    emit(_receivers(result.branch, customers, dry_run))
 
 
 def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:
@@ -112,12 +110,10 @@ def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:
 def releases_command(ctx: typer.Context) -> None:
     """Release branches with version, date, Kubernetes range and their customers."""
     from releaser.app.releases import list_releases
-    from releaser.cli.wiring import yaml_parser
-    from releaser.cli.wiring_releases import customer_versions, release_repo
 
-    opts = settings(ctx)
-    items = list_releases(release_repo(opts), yaml_parser, customer_versions(opts))
-    if opts.json:
+    parts = container(ctx)
+    items = list_releases(parts.release_repo, parts.parse, parts.customer_versions())
+    if parts.options.json:
         emit_json({"releases": [item.as_dict() for item in items]})
         return
     rows = [
@@ -133,7 +129,7 @@ def releases_command(ctx: typer.Context) -> None:
         for i in items
     ]
     headers = ("VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS", "NOTE")
-    typer.echo(table(headers, rows) if rows else "no release branches")
+    emit(table(headers, rows) if rows else "no release branches")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from releaser.cli.context import settings
-from releaser.cli.output import info
+from releaser.cli.container import container
+from releaser.cli.output import emit, info
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
 
@@ -41,18 +41,17 @@ def report(
 ) -> None:
     """The compatibility report: changes, matrix, lifecycle, drift and customers."""
     from releaser.app.report import build_report
-    from releaser.cli.wiring_report import report_ports
     from releaser.render.report import render_html, render_json, render_markdown
 
-    opts = settings(ctx)
-    chosen = "json" if opts.json else output_format
+    parts = container(ctx)
+    chosen = "json" if parts.options.json else output_format
     if chosen not in FORMATS:
         raise UsageError(f"unknown format '{chosen}'", hint="use md, html or json")
-    model = build_report(version, against, report_ports(opts, offline))
+    model = build_report(version, against, parts.report_ports(offline))
     render = {"md": render_markdown, "html": render_html, "json": render_json}[chosen]
     text = render(model)
     if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
+        emit(text, newline=not text.endswith("\n"))
     else:
         write_atomically(output, text)
         info(f"wrote {output} ({len(text):,} characters)")

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from releaser.cli.context import Settings, settings
-from releaser.cli.output import info
+from releaser.cli.container import container
+from releaser.cli.context import GlobalOptions
+from releaser.cli.output import emit, info
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import ExitCode, GitError, UsageError
 from releaser.render import rollout as render_rollout
@@ -40,15 +41,15 @@ def rollout(
     """Move a customer to a kit version, checked before and confirmed healthy after."""
     from releaser.app.rollout import RolloutRequest, pick_next, roll_out
     from releaser.app.rollout_read import fleet_status
-    from releaser.cli.wiring_rollout import read_fleet, rollout_ports
     from releaser.domain.rollout import parse_duration
     from releaser.domain.versions import KitVersion
 
-    opts = settings(ctx)
+    parts = container(ctx)
+    opts = parts.options
     if sum((customer is not None, next_, status)) != 1:
         raise UsageError("pass exactly one of --customer NAME, --next or --status")
-    fleet, fleet_file = read_fleet(opts)
-    ports = rollout_ports(opts, fleet, fleet_file, notify)
+    fleet = parts.fleet
+    ports = parts.rollout_ports(notify)
     if status:
         rows = fleet_status(fleet, ports.repos, ports.parse_manifests, ports.log)
         render_status(opts, rows)
@@ -73,16 +74,18 @@ def rollout(
         raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
 
-def render_result(opts: Settings, result: RolloutResult, request: RolloutRequest) -> None:
+def render_result(opts: GlobalOptions, result: RolloutResult, request: RolloutRequest) -> None:
+    summary = render_rollout.result_text(result, request.direct, request.push)
     if opts.json:
-        typer.echo(render_rollout.result_json(result))
-    # With --json, stdout stays pure data: the human summary goes to stderr.
-    typer.echo(render_rollout.result_text(result, request.direct, request.push), err=opts.json)
+        emit(render_rollout.result_json(result))
+        info(summary)  # stdout stays pure data: the human summary goes to stderr
+    else:
+        emit(summary)
 
 
-def render_status(opts: Settings, rows: list[StatusRow]) -> None:
+def render_status(opts: GlobalOptions, rows: list[StatusRow]) -> None:
     render = render_rollout.status_json if opts.json else render_rollout.status_text
-    typer.echo(render(rows))
+    emit(render(rows))
     failed = [r for r in rows if r.error]
     for row in failed:
         info(f"error: {row.customer.name} ({row.customer.repo}): {row.error}")
