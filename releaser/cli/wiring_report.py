@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from releaser.adapters.git_repo import GitRepo
 from releaser.adapters.kit_files import GitRefFiles
 from releaser.app.compat import CompatService
+from releaser.app.compat_ports import ClusterVerdicts
 from releaser.app.kit import load_kit
 from releaser.app.plan import Planner
 from releaser.app.report import ReportPorts
@@ -36,13 +38,16 @@ def report_ports(settings: Settings, offline: bool = False) -> ReportPorts:
     when = today(settings)
     quick = Planner(CompatService(service.sources, service.data), when)
     store = data_store()
+    verdicts = ClusterVerdicts(service, when)
 
     def kit_at(ref: str) -> Kit:
         return load_kit(GitRefFiles(root, ref), yaml_parser)
 
     def customers(version: KitVersion) -> list[CustomerRow]:
         fleet, fleet_file = read_fleet(settings)
-        return customer_rows(fleet, version, rollout_ports(settings, fleet, fleet_file))
+        # The report's own engine: one read (or one failure) of each upstream per run.
+        ports = replace(rollout_ports(settings, fleet, fleet_file), verdicts=verdicts)
+        return customer_rows(fleet, version, ports)
 
     return ReportPorts(
         releases=lambda: release_refs(settings),
