@@ -44,7 +44,7 @@ DEADLINE = 2.0
 # or two arrive first: what they test is that the deadline, not the read timeout, ends them.
 SLOW = {"silent": 1.0, "slow-headers": 1.0, "slow-body": 1.0}
 MAX_BYTES = 1024 * 1024  # above every real index the kit reads, below the bomb and oversize
-# What the user is told, per transport fault (the index-shape modes vary by command).
+# What the user is told, per fault.
 REASONS = {
     "silent": "no complete answer within 1s",
     "slow-headers": "no complete answer within 1s",
@@ -55,6 +55,11 @@ REASONS = {
     "status-404": "HTTP 404",
     "status-401": "HTTP 401",
     "truncated": "response truncated",
+    "malformed-yaml": "malformed index.yaml at line 4",
+    "html": "not a Helm repository index",
+    "index-list": "not a Helm repository index",
+    "index-string": "not a Helm repository index",
+    "entries-not-mapping": "not a Helm repository index: no `entries` mapping",
     "gzip-bomb": f"exceeds the limit of {MAX_BYTES} bytes",
     "bad-gzip": "corrupt gzip body",
     "oversized": f"exceeds the limit of {MAX_BYTES}",
