@@ -56,9 +56,11 @@ def chart_entries(raw: bytes, chart: str) -> list[dict[str, Any]] | None:
     """The raw entries (string-valued dicts) of `chart`, or None when it is not in the index."""
     located = _locate(raw, chart)
     if located is None:
-        if chart_names(raw) is not None:
+        if chart_names(raw):  # Helm's layout, without this chart
             return None
-        return _full_parse(raw).get(chart)  # unknown layout: parse everything
+        # Unknown layout, or an `entries:` with no chart the scanner can read (a list, broken
+        # YAML): parse everything, which finds the chart or says what is wrong with the index.
+        return _full_parse(raw).get(chart)
     start, end = located
     block = _DROP.sub(_keep_entry_start, raw[start:end])
     line = raw.count(b"\n", 0, start)

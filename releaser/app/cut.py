@@ -23,7 +23,7 @@ from releaser.domain.release_rules import (
     trailer,
     with_trailers,
 )
-from releaser.domain.unverified import Unverified, partial_message
+from releaser.domain.unverified import Unverified, judged_names, partial_message
 from releaser.domain.versions import KitVersion
 
 MAIN = "main"
@@ -128,9 +128,10 @@ def _check_verified(
     unverified = deps.compat.unverified(kit)
     if unverified and not request.allow_unverified:
         would = "would refuse" if request.dry_run else "refused"
+        judged = judged_names((c.name for c in kit), unverified)
         raise UpstreamError(
             f"cut {request.version} {would}: "
-            + partial_message(unverified, "the compatibility gate"),
+            + partial_message(unverified, "the compatibility gate", judged),
             hint="retry when the upstream answers, or cut anyway with --allow-unverified "
             "(recorded in the changelog)",
         )

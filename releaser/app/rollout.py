@@ -40,7 +40,7 @@ from releaser.domain.rollout import (
     preflight,
 )
 from releaser.domain.splice import splice
-from releaser.domain.unverified import Unverified
+from releaser.domain.unverified import Unverified, judged_names
 from releaser.domain.versions import KitVersion
 
 # Outcomes after which --next may move on without --force.
@@ -91,6 +91,7 @@ class RolloutResult:
     pushed: str | None = None
     gate: list[str] = field(default_factory=list)
     unverified: tuple[Unverified, ...] = ()  # the preflight could not judge these: exit 4
+    judged: tuple[str, ...] = ()  # the components it did judge, shown when it is partial
 
     @property
     def ok(self) -> bool:
@@ -111,7 +112,11 @@ class RolloutResult:
             "created": self.created,
             "pushed": self.pushed,
             "gate": self.gate,
-            **({"unverified": [u.as_dict() for u in self.unverified]} if self.unverified else {}),
+            **(
+                {"unverified": [u.as_dict() for u in self.unverified], "judged": list(self.judged)}
+                if self.unverified
+                else {}
+            ),
         }
 
 
@@ -214,6 +219,7 @@ def check(
         components = enabled_components(view.state, scan.overrides, target_kit)
         cluster = str(req.customer.kubernetes)
         judged = ports.verdicts.on_cluster(target_kit, components, cluster)
+        result.judged = judged_names(components, judged.unverified)
     result.unverified = judged.unverified
     given = PreflightInput(
         view.state,

@@ -389,14 +389,20 @@ class Container:
                 "lifecycle": store.lifecycle().date.isoformat(),
                 "deprecations": store.deprecations().date.isoformat(),
             },
-            customers=self._customer_rows if self.fleet_path else None,
+            customers=(lambda v: self._customer_rows(v, service)) if self.fleet_path else None,
             today=self.today,
         )
 
-    def _customer_rows(self, version: KitVersion) -> list[CustomerRow]:
+    def _customer_rows(self, version: KitVersion, service: CompatService) -> list[CustomerRow]:
+        """Each customer's preflight through the report's own engine: one read (or one
+        failure) of each upstream per run, and `--offline` reaches it."""
+        from dataclasses import replace
+
+        from releaser.app.compat_ports import ClusterVerdicts
         from releaser.app.report_customers import customer_rows
 
-        return customer_rows(self.fleet, version, self.rollout_ports())
+        ports = replace(self.rollout_ports(), verdicts=ClusterVerdicts(service, self.today))
+        return customer_rows(self.fleet, version, ports)
 
 
 def container(ctx: typer.Context) -> Container:

@@ -40,10 +40,19 @@ def unique(items: Iterable[Unverified]) -> tuple[Unverified, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def partial_message(unverified: Sequence[Unverified], what: str) -> str:
-    """`the plan is partial: 1 upstream could not be read:` then one line per upstream."""
+def partial_message(unverified: Sequence[Unverified], what: str, judged: Sequence[str] = ()) -> str:
+    """`the plan is partial: 1 upstream could not be read:` then one line per upstream, and
+    the components that were judged (the partial result, when nothing else shows it)."""
     count = len(unverified)
     noun = "upstream" if count == 1 else "upstreams"
     lines = [f"{what} is partial: {count} {noun} could not be read:"]
     lines += [f"  {item}" for item in unverified]
+    if judged:
+        lines.append(f"judged: {', '.join(judged)}")
     return "\n".join(lines)
+
+
+def judged_names(names: Iterable[str], unverified: Sequence[Unverified]) -> tuple[str, ...]:
+    """The components of `names` that some upstream answered for."""
+    unread = {item.component for item in unverified}
+    return tuple(name for name in names if name not in unread)

@@ -166,7 +166,8 @@ def failure_message(result: CheckResult, detailed: bool) -> str:
     """The closing error line; `detailed` lists each failure (JSON mode, where stderr is
     the only human-readable channel)."""
     head = f"{len(result.failed)} of {len(result.items)} components could not be checked"
-    if not detailed:
-        return head + " (errors above)"
+    if not detailed:  # stdout has the reasons; stderr still names whom (SPEC §8)
+        names = ", ".join(one_line(i.component.name) for i in result.failed)
+        return output.terminal(f"{head} (errors above): {names}")
     lines = [head + ":", *(f"{i.component.name}: {one_line(i.error or '')}" for i in result.failed)]
     return output.terminal("\n  ".join(lines))

@@ -28,6 +28,8 @@ def result_text(result: RolloutResult, direct: bool, push: bool) -> str:
     """What happened (or, for a dry run, would happen), one line per fact."""
     head = f"{result.customer}: {result.from_version} → {result.to_version}"
     lines = [f"  - {one_line(str(b))}" for b in result.blocks]
+    if result.unverified and result.judged:  # a partial preflight: show what it did judge
+        lines.append(f"  judged: {one_line(', '.join(result.judged))}")
     lines += [f"  note: {one_line(n)}" for n in result.notes]
     if result.outcome is None:
         where = "the customer's branch" if direct else f"releaser/{result.customer}-…"
