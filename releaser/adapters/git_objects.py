@@ -9,6 +9,7 @@ from gitdb import GitDB  # type: ignore[import-untyped]
 from gitdb.exc import BadObject  # type: ignore[import-untyped]
 
 from releaser.adapters.git import END_OF_OPTIONS, git_ok, run_git
+from releaser.domain.errors import GitError, UsageError
 
 # What the pure-Python object database raises for a missing, odd or unreadable object.
 _DB_ERRORS = (BadObject, OSError, ValueError, KeyError, IndexError, AssertionError)
@@ -172,3 +173,40 @@ def _parse_batch(out: bytes, paths: list[str]) -> dict[str, bytes]:
             found[path] = out[pos : pos + size]
         pos += size + 1
     return found
+
+
+class GitRefFiles:
+    """The kit as committed at `ref`; objects are read straight from the git database."""
+
+    def __init__(self, root: Path, ref: str) -> None:
+        self.snapshot = GitSnapshot(root, *_resolve(root, ref))
+        self._ref = ref
+
+    @property
+    def ref(self) -> str | None:
+        return self._ref
+
+    @property
+    def label(self) -> str:
+        return f"{self._ref} ({self.snapshot.commit[:7]})"
+
+    def read_text(self, path: str) -> str | None:
+        data = self.snapshot.read([path]).get(path)
+        # surrogateescape: the YAML loader names the line of a byte that is not UTF-8
+        return None if data is None else data.decode("utf-8", "surrogateescape")
+
+    def list_dir(self, path: str) -> list[str]:
+        return self.snapshot.entries(path)
+
+
+def _resolve(root: Path, ref: str) -> tuple[str, Path]:
+    """The commit `ref` names in the repository at `root`, and that repository's objects."""
+    args = ["rev-parse", "--path-format=absolute", "--git-common-dir", "--verify", "--quiet"]
+    try:
+        out = run_git(root, *args, END_OF_OPTIONS, f"{ref}^{{commit}}").decode().split("\n")
+    except GitError:
+        raise UsageError(
+            f"unknown git ref '{ref}' in {root}",
+            hint="use a branch, tag or commit that exists (git branch -a)",
+        ) from None
+    return out[1].strip(), Path(out[0]) / "objects"

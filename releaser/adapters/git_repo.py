@@ -21,7 +21,7 @@ from releaser.adapters.git import (
     git_ok,
     run_git,
 )
-from releaser.adapters.kit_files import GitRefFiles
+from releaser.adapters.git_objects import GitRefFiles
 from releaser.domain.errors import GitError
 from releaser.domain.repo_refs import BranchRef, CommitInfo
 

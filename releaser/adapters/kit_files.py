@@ -1,7 +1,7 @@
-"""The kit's files from the working tree or from any git ref, without checking it out.
+"""The kit's files in the working tree, and the root of its checkout.
 
-Reading the working tree (most commands) needs no git at all; a ref is resolved by one git
-process and its files are read in-process from the object database.
+Reading the working tree (most commands) needs no git at all; the files at a ref are
+`releaser.adapters.git_objects.GitRefFiles`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from releaser.adapters.git import END_OF_OPTIONS, run_git
-from releaser.adapters.git_objects import GitSnapshot
-from releaser.domain.errors import GitError, UsageError
+from releaser.domain.errors import UsageError
 
 # A valid HEAD, as GitPython (and git) accept it: a symbolic ref or an object id.
 _HEAD = re.compile(rb"ref:\s*refs/|[0-9a-fA-F]{40}")
@@ -117,40 +115,3 @@ class WorktreeFiles:
     def list_dir(self, path: str) -> list[str]:
         folder = self.root / path
         return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-
-
-class GitRefFiles:
-    """The kit as committed at `ref`; objects are read straight from the git database."""
-
-    def __init__(self, root: Path, ref: str) -> None:
-        self.snapshot = GitSnapshot(root, *_resolve(root, ref))
-        self._ref = ref
-
-    @property
-    def ref(self) -> str | None:
-        return self._ref
-
-    @property
-    def label(self) -> str:
-        return f"{self._ref} ({self.snapshot.commit[:7]})"
-
-    def read_text(self, path: str) -> str | None:
-        data = self.snapshot.read([path]).get(path)
-        # surrogateescape: the YAML loader names the line of a byte that is not UTF-8
-        return None if data is None else data.decode("utf-8", "surrogateescape")
-
-    def list_dir(self, path: str) -> list[str]:
-        return self.snapshot.entries(path)
-
-
-def _resolve(root: Path, ref: str) -> tuple[str, Path]:
-    """The commit `ref` names in the repository at `root`, and that repository's objects."""
-    args = ["rev-parse", "--path-format=absolute", "--git-common-dir", "--verify", "--quiet"]
-    try:
-        out = run_git(root, *args, END_OF_OPTIONS, f"{ref}^{{commit}}").decode().split("\n")
-    except GitError:
-        raise UsageError(
-            f"unknown git ref '{ref}' in {root}",
-            hint="use a branch, tag or commit that exists (git branch -a)",
-        ) from None
-    return out[1].strip(), Path(out[0]) / "objects"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from releaser.adapters.git import END_OF_OPTIONS, GitRemote, run_git
 from releaser.adapters.git_cache import CacheRepo
-from releaser.adapters.kit_files import GitRefFiles
+from releaser.adapters.git_objects import GitRefFiles
 from releaser.domain.errors import GitError
 from releaser.domain.versions import KitVersion
 

@@ -85,9 +85,13 @@ class Container:
         return parse_document
 
     def kit_files(self, ref: str | None = None) -> KitFiles:
-        from releaser.adapters.kit_files import GitRefFiles, WorktreeFiles
+        if ref is None:  # the working tree: no git object database to load
+            from releaser.adapters.kit_files import WorktreeFiles
 
-        return GitRefFiles(self.kit_root, ref) if ref else WorktreeFiles(self.kit_root)
+            return WorktreeFiles(self.kit_root)
+        from releaser.adapters.git_objects import GitRefFiles
+
+        return GitRefFiles(self.kit_root, ref)
 
     def read_kit(self, ref: str | None = None) -> Kit:
         from releaser.app.kit import load_kit
