@@ -29,12 +29,16 @@ sub=""
 for arg in "$@"; do
     case "$arg" in -*) ;; *) sub="$arg"; break ;; esac
 done
+# Built whole, then appended with one write: parallel git children never interleave records.
+record="$state/record.$$"
 {
     printf 'call\\0%s\\0%s\\0%s\\0' "$number" "$sub" "$PWD"
     for arg in "$@"; do printf 'arg\\0%s\\0' "$arg"; done
     env | grep '^GIT_CONFIG' | while IFS= read -r line; do printf 'env\\0%s\\0' "$line"; done
     printf 'end\\0'
-} >> "$GITWRAP_LOG"
+} > "$record"
+cat "$record" >> "$GITWRAP_LOG"
+rm -f "$record"
 first=no
 if [ -n "$sub" ] && [ ! -e "$state/first/$sub" ]; then
     first=yes

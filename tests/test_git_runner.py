@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -263,7 +264,7 @@ def _half_clone(root: Path) -> None:
 
 
 def _replace(root: Path, make: Callable[[], object]) -> None:
-    CacheRepo(root).wipe()
+    shutil.rmtree(root)
     make()
 
 

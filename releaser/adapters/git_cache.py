@@ -37,11 +37,14 @@ class CacheRepo:
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """One releaser at a time heals and fetches the clones of a cache folder: a lock
-        seen inside a clone then is a dead process's, not a concurrent run's. The kernel
-        drops the lock of a killed run."""
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        folder = os.open(self.root.parent, os.O_RDONLY)
+        """One releaser at a time heals and fetches a clone (other clones go on in
+        parallel): a lock seen inside the clone then is a dead process's, not a concurrent
+        run's. The lock is on the clone's directory, which a wipe empties but keeps; the
+        kernel drops the lock of a killed run."""
+        if self.root.is_symlink() or (self.root.exists() and not self.root.is_dir()):
+            self.root.unlink()  # something else in its place: the cache is ours to redo
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = os.open(self.root, os.O_RDONLY)
         try:
             fcntl.flock(folder, fcntl.LOCK_EX)
             yield
@@ -70,7 +73,6 @@ class CacheRepo:
         if self.usable():
             return False
         self.wipe()
-        self.root.mkdir(parents=True)
         run_git(self.root, "init", "--quiet", "--bare")
         return True
 
@@ -88,10 +90,12 @@ class CacheRepo:
         return git_ok(self.root, "rev-list", "--objects", "--verify-objects", "--no-walk", "--all")
 
     def wipe(self) -> None:
-        if self.root.is_symlink() or self.root.is_file():
-            self.root.unlink()
-        elif self.root.exists():
-            shutil.rmtree(self.root)
+        """Empty the clone's directory (kept: it carries the lock of `_exclusive`)."""
+        for child in self.root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
 
 
 def _is_leftover(name: str) -> bool:
