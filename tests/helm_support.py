@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_HELM = ROOT / ".tools" / "bin" / "helm"
 INSTALL_HINT = "helm not found on PATH nor in .tools/bin; run .ci/install-helm.sh"
@@ -30,6 +32,16 @@ def find_helm() -> str | None:
 def helm_required() -> bool:
     """True when a missing helm must fail the tests instead of skipping them."""
     return os.environ.get("RELEASER_REQUIRE_HELM", "") not in ("", "0", "false")
+
+
+def helm_or_skip() -> str:
+    """The helm binary; without one the test is skipped, or fails where CI requires helm."""
+    found = find_helm()
+    if found is None:
+        if helm_required():
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+    return found
 
 
 def helm_env(home: Path) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import semver
 import yaml
 from typer.testing import CliRunner
@@ -86,3 +87,10 @@ def expected_latest(index_file: Path, chart: str, current: str, pre: bool = Fals
 def kit_components(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """All four sections (a kit needs them), with the given components."""
     return {s: sections.get(s, {}) for s in ("base", "aws", "gcp", "addons")}
+
+
+def quiet_upstream_env(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    """No retries, a fixed date and a private cache: an upstream answers once, the same way."""
+    monkeypatch.setenv("RELEASER_HTTP_RETRIES", "0")
+    monkeypatch.setenv("RELEASER_TODAY", "2026-11-22")
+    monkeypatch.setenv("RELEASER_CACHE_DIR", str(cache))

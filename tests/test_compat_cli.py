@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from releaser.cli.main import app
 from tests.compat_support import ROOT, chart_archive, write_chart_repo
 from tests.helm_support import find_helm
-from tests.helmrepos import serve_repos, write_mirrors
+from tests.helmrepos import quiet_upstream_env, serve_repos, write_mirrors
 from tests.kitrepo import commit_all, init_repo, make_kit_repo
 from tests.servers import FileServer
 
@@ -56,9 +56,7 @@ DEMO_CHARTS = {
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("RELEASER_HTTP_RETRIES", "0")
-    monkeypatch.setenv("RELEASER_TODAY", "2026-11-22")
-    monkeypatch.setenv("RELEASER_CACHE_DIR", str(tmp_path / "cache"))
+    quiet_upstream_env(monkeypatch, tmp_path / "cache")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from releaser.adapters.local_helm_repo import shipped_repositories
-from tests.helm_support import INSTALL_HINT, find_helm, helm_required, run_helm
+from tests.helm_support import helm_or_skip, run_helm
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core"
@@ -206,12 +206,7 @@ def test_kube_version_check_handles_the_prerelease_rule() -> None:
 
 @pytest.fixture(scope="module")
 def helm() -> str:
-    found = find_helm()
-    if found is None:
-        if helm_required():
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
-    return found
+    return helm_or_skip()
 
 
 def template(

@@ -30,7 +30,7 @@ from releaser.domain.api_scan import ChartScan
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import ExitCode, UpstreamError
 from tests.compat_support import chart_archive, write_chart_repo
-from tests.helm_support import INSTALL_HINT, find_helm, helm_required
+from tests.helm_support import helm_or_skip
 from tests.helmrepos import write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import Fault, FileServer
@@ -302,12 +302,7 @@ def test_compat_reports_a_hostile_archive_without_a_traceback(
 
 @pytest.fixture
 def helm() -> str:
-    found = find_helm()
-    if found is None:
-        if helm_required():
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
-    return found
+    return helm_or_skip()
 
 
 def _scan_of(path: Path, template: str) -> ChartScan:

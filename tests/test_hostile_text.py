@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from releaser.cli.main import app
 from releaser.domain.release_files import entry_text
 from tests.compat_support import chart_archive
+from tests.helmrepos import quiet_upstream_env
 from tests.kitrepo import commit_all, make_kit_repo, write_kit
 from tests.release_helpers import show
 from tests.servers import FileServer
@@ -80,9 +81,7 @@ def components(version: str) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("RELEASER_HTTP_RETRIES", "0")
-    monkeypatch.setenv("RELEASER_TODAY", "2026-11-22")
-    monkeypatch.setenv("RELEASER_CACHE_DIR", str(tmp_path / "cache"))
+    quiet_upstream_env(monkeypatch, tmp_path / "cache")
 
 
 @pytest.fixture
