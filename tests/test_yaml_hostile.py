@@ -187,3 +187,13 @@ def test_duplicate_anchor_and_unknown_alias_name_the_line() -> None:
     for text, line in (("a: &x 1\nb: &x 2\n", 2), ("a: 1\nb: *nope\n", 2)):
         with pytest.raises(InvalidFileError, match=f"^f.yaml:{line}: "):
             parse_document(text, "f.yaml")
+
+
+@pytest.mark.parametrize("tag", ["!!int", "!!float", "!!bool", "!!timestamp"])
+@pytest.mark.parametrize("shape", ["a: {} \n", "{}\n", "- x\n- {}\n"])
+def test_a_typed_scalar_with_no_value_is_refused_at_its_line(tag: str, shape: str) -> None:
+    """`!!int` with nothing after it made PyYAML index an empty string (found by the fuzzer)."""
+    text = shape.format(tag)
+    with pytest.raises(InvalidFileError) as err:
+        parse_document(text, "f.yaml")
+    assert str(err.value).startswith(f"f.yaml:{text.count(chr(10))}:")

@@ -32,7 +32,12 @@ _COLLECTION_TAGS: dict[type[yaml.Node], str] = {
     yaml.MappingNode: _YAML + "map",
     yaml.SequenceNode: _YAML + "seq",
 }
-_CONSTRUCT_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError, binascii.Error)
+# What PyYAML's constructors raise on values their tag does not fit (`!!int` with no digits
+# indexes an empty string).
+_CONSTRUCT_ERRORS = (
+    yaml.YAMLError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+    OverflowError, binascii.Error,
+)  # fmt: skip
 
 
 def _short(tag: str) -> str:
