@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.yaml import ExactTextFiles, parse_document, set_scalar
+from releaser.adapters.yaml import parse_document
+from releaser.adapters.yaml.edit import ExactTextFiles, set_scalar
 from releaser.app.bump import BumpPorts, BumpRequest, BumpResult, bump, nearest_versions
 from releaser.app.ports import ChartSource
 from releaser.cli.main import app

@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 from releaser.adapters.kit_files import WorktreeFiles
-from releaser.adapters.yaml import ExactTextFiles, parse_document, set_scalar
+from releaser.adapters.yaml import parse_document
+from releaser.adapters.yaml.edit import ExactTextFiles, set_scalar
 from releaser.app.bump import BumpPorts, BumpRequest, bump
 from releaser.app.compat import CompatService
 from releaser.app.kit import load_kit

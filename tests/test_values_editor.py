@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from releaser.adapters.yaml import ExactTextFiles, find_scalar, set_scalar
+from releaser.adapters.yaml.edit import ExactTextFiles, find_scalar, set_scalar
 from releaser.domain.errors import InvalidFileError
 from tests.test_yaml_hostile import BOMB
 

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from releaser.adapters.datasets import COMPATIBILITY_FILE, compatibility_problems
 from releaser.adapters.fleet_file import load_fleet
 from releaser.adapters.mirrors import Mirrors
-from releaser.adapters.yaml import load_values, parse_document, parse_manifests, set_scalar
+from releaser.adapters.yaml import load_values, parse_document, parse_manifests
+from releaser.adapters.yaml.edit import set_scalar
 from releaser.app.kit import check_kit
 from releaser.app.rollout import rewritten
 from releaser.app.rollout_read import overrides_of, read_customer

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from releaser.adapters.git import run_git
-from releaser.adapters.yaml import dump
+from releaser.adapters.yaml.dump import dump
 from releaser.domain.demo import Sandbox
 
 KIT_URL = "https://git.example.com/platform/core-kit.git"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from releaser.domain.customer import ManifestDoc
+from releaser.domain.document import ManifestDoc
 from releaser.domain.fleet import Customer
 from releaser.domain.kit import Kit
 from releaser.domain.rollout import AppState

@@ -14,12 +14,8 @@ from releaser.app.ports_rollout import (
     RolloutLog,
     ValuesParser,
 )
-from releaser.domain.customer import (
-    CustomerState,
-    ManifestDoc,
-    find_kit_sources,
-    normalise_repo_url,
-)
+from releaser.domain.customer import CustomerState, find_kit_sources, normalise_repo_url
+from releaser.domain.document import ManifestDoc
 from releaser.domain.errors import ReleaserError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.rollout import Overrides

@@ -226,7 +226,7 @@ class Container:
 
     def bump_ports(self) -> BumpPorts:
         from releaser.adapters.kit_files import WorktreeFiles
-        from releaser.adapters.yaml import ExactTextFiles, set_scalar
+        from releaser.adapters.yaml.edit import ExactTextFiles, set_scalar
         from releaser.app.bump import BumpPorts
 
         source = self.chart_source()

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from releaser.domain.document import KeyPath, dotted
+from releaser.domain.document import KeyPath, ManifestDoc, dotted
 from releaser.domain.splice import Span
 from releaser.domain.versions import KitVersion
 
@@ -43,17 +43,6 @@ def normalise_repo_url(url: str) -> str:
         host, path = scp["host"].lower(), scp["path"]
     path = path.strip("/").removesuffix(".git").rstrip("/")
     return f"{host}/{path}"
-
-
-@dataclass(frozen=True)
-class ManifestDoc:
-    """One YAML document of a manifest file, with the position of each scalar."""
-
-    file: str
-    index: int
-    data: Any
-    lines: Mapping[KeyPath, int] = field(default_factory=dict)
-    spans: Mapping[KeyPath, Span] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

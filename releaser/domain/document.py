@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from releaser.domain.splice import Span
+
 KeyPath = tuple[str | int, ...]
 
 
@@ -39,3 +41,14 @@ class Document:
     def raw_text(self, path: KeyPath) -> str | None:
         """The scalar at `path` as written in the file (quotes removed)."""
         return self.raw.get(path)
+
+
+@dataclass(frozen=True)
+class ManifestDoc:
+    """One YAML document of a manifest file, with the position of each scalar."""
+
+    file: str
+    index: int
+    data: Any
+    lines: Mapping[KeyPath, int] = field(default_factory=dict)
+    spans: Mapping[KeyPath, Span] = field(default_factory=dict)

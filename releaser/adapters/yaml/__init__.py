@@ -1,9 +1,10 @@
-"""YAML for releaser: one safe loader with positions (`load`) and one byte-minimal editor
-(`edit`). Nothing else in releaser imports PyYAML to read a file."""
+"""YAML for releaser: one safe loader with positions and limits (`load`, on `compose`) and
+one byte-minimal editor (`edit`). Nothing else in releaser imports PyYAML to read a file.
+
+The package exports the loader; the editor (`releaser.adapters.yaml.edit`) and `dump` are
+imported from their modules by the few commands that write YAML."""
 
 from releaser.adapters.yaml.compose import MAX_BYTES, MAX_DEPTH, MAX_NODES, compose_all
-from releaser.adapters.yaml.dump import dump
-from releaser.adapters.yaml.edit import ExactTextFiles, ScalarSpan, find_scalar, set_scalar
 from releaser.adapters.yaml.load import (
     FastLoadError,
     check_documents,
@@ -18,17 +19,12 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_NODES",
-    "ExactTextFiles",
     "FastLoadError",
-    "ScalarSpan",
     "check_documents",
     "compose_all",
     "compose_document",
-    "dump",
-    "find_scalar",
     "load_fast",
     "load_values",
     "parse_document",
     "parse_manifests",
-    "set_scalar",
 ]

@@ -19,8 +19,7 @@ from typing import Any
 import yaml
 
 from releaser.adapters.yaml.compose import compose_all, refuse
-from releaser.domain.customer import ManifestDoc
-from releaser.domain.document import Document, KeyPath, dotted
+from releaser.domain.document import Document, KeyPath, ManifestDoc, dotted
 from releaser.domain.errors import InvalidFileError, Problem
 from releaser.domain.splice import Span
 
