@@ -20,11 +20,8 @@ one-line reason.
 from __future__ import annotations
 
 import contextlib
-import errno
-import ipaddress
 import json as jsonlib
 import socket
-import ssl
 import threading
 import time
 import zlib
@@ -37,17 +34,14 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
-    ConnectTimeoutError,
     HTTPError,
-    LocationValueError,
-    NameResolutionError,
-    NewConnectionError,
-    ProtocolError,
     ReadTimeoutError,
 )
 from urllib3.util import make_headers
 
 from releaser import __version__
+from releaser.adapters.http_proxy import proxy_for
+from releaser.adapters.http_reasons import broken_body, describe_error, retryable
 from releaser.domain.errors import UpstreamError
 from releaser.domain.redaction import redact
 from releaser.settings import HttpSettings
@@ -270,7 +264,7 @@ class _Call:
             except (HTTPError, OSError, ValueError) as err:
                 if watch.spent():
                     raise self._deadline_error() from None
-                delay = None if last or not _retryable(err) else self._backoff(attempt, watch)
+                delay = None if last or not retryable(err) else self._backoff(attempt, watch)
                 if delay is None:
                     raise FetchError(self.url, self._describe(err, attempt)) from None
                 time.sleep(delay)
@@ -341,7 +335,7 @@ class _Call:
                 raise FetchError(
                     self.url, f"no answer within {self.settings.read_timeout:g}s"
                 ) from None
-            raise FetchError(self.url, _broken_body(err, announced, body.received)) from None
+            raise FetchError(self.url, broken_body(err, announced, body.received)) from None
         return body.finish()
 
     def _deadline_error(self) -> FetchError:
@@ -481,52 +475,7 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
-# ---------------------------------------------------------------------- proxies, auth, TLS
-def proxy_for(url: str, proxies: Mapping[str, str]) -> str | None:
-    """The proxy for `url` from HTTP(S)_PROXY / ALL_PROXY, unless NO_PROXY bypasses it."""
-    parts = urlsplit(url)
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or _bypassed(parts.hostname or "", parts.port, proxies.get("no", "")):
-        return None
-    return proxy
-
-
-def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
-    """NO_PROXY as requests reads it: `*`, names, `.suffixes`, `host:port` and networks."""
-    host = host.lower()
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    for raw in no_proxy.split(","):
-        entry = raw.strip().lower()
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        name, _, entry_port = entry.rpartition(":") if _has_port(entry) else (entry, "", "")
-        if entry_port and str(port) != entry_port:
-            continue
-        name = name.lstrip(".")
-        if host == name or host.endswith("." + name):
-            return True
-        if address is not None and _in_network(address, name):
-            return True
-    return False
-
-
-def _has_port(entry: str) -> bool:
-    head, sep, tail = entry.rpartition(":")
-    return bool(sep) and tail.isdigit() and ":" not in head
-
-
-def _in_network(address: ipaddress.IPv4Address | ipaddress.IPv6Address, entry: str) -> bool:
-    try:
-        return address in ipaddress.ip_network(entry, strict=False)
-    except ValueError:
-        return False
-
-
+# ---------------------------------------------------------------------- auth, TLS
 def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
     """The URL without userinfo, and the Basic auth header that userinfo stood for."""
     parts = urlsplit(url)
@@ -552,103 +501,3 @@ def _certifi() -> str:
     import certifi
 
     return str(certifi.where())
-
-
-# ---------------------------------------------------------------------- error reasons
-def _retryable(err: BaseException) -> bool:
-    """Connection and read errors are worth another attempt; TLS and bad URLs are not."""
-    chain = _chain(err)
-    return not any(isinstance(cur, ssl.SSLError | LocationValueError) for cur in chain) and not (
-        isinstance(err, ValueError)
-    )
-
-
-def _broken_body(err: BaseException, announced: str, received: int) -> str:
-    if announced.isdigit():
-        got = max(received, _bytes_read(err))
-        return f"response truncated: received {got} of {announced} bytes"
-    return f"connection broken while reading the body ({_root(err)})"
-
-
-def describe_error(err: BaseException, settings: HttpSettings) -> str:
-    """A short, URL-free reason for a failed request."""
-    chain = _chain(err)
-    # urllib3's NewConnectionError (refused, unreachable…) subclasses ConnectTimeoutError.
-    if any(_connect_timed_out(cur) for cur in chain):
-        return f"connection timed out after {settings.connect_timeout:g}s"
-    if _timed_out(chain):
-        return f"no answer within {settings.read_timeout:g}s"
-    if any(isinstance(cur, ssl.SSLError) for cur in chain):
-        return f"TLS error ({_root(err)})"
-    if any(isinstance(cur, LocationValueError | ValueError) for cur in chain):
-        return "invalid URL"
-    code = _errno(err, chain)
-    if code == errno.ECONNREFUSED:
-        return "connection refused"
-    if code == errno.ECONNRESET:
-        return "connection reset by peer"
-    if any(isinstance(cur, NameResolutionError) for cur in chain) or (
-        "Name or service not known" in str(err) or "nodename nor servname" in str(err)
-    ):
-        return "host name not found"
-    if any(isinstance(cur, ProtocolError) for cur in chain):
-        return f"connection broken ({_root(err)})"
-    return _root(err)
-
-
-def _chain(err: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    todo: list[BaseException] = [err]
-    while todo and len(seen) < 20:
-        cur = todo.pop()
-        if cur in seen:
-            continue
-        seen.append(cur)
-        todo.extend(a for a in getattr(cur, "args", ()) if isinstance(a, BaseException))
-        for attr in ("reason", "__cause__", "__context__"):
-            nxt = getattr(cur, attr, None)
-            if isinstance(nxt, BaseException):
-                todo.append(nxt)
-    return seen
-
-
-def _bytes_read(err: BaseException) -> int:
-    """urllib3's IncompleteRead knows how many body bytes arrived before the break."""
-    for cur in _chain(err):
-        partial = getattr(cur, "partial", None)
-        if isinstance(partial, int):
-            return partial
-    return 0
-
-
-def _connect_timed_out(err: BaseException) -> bool:
-    return isinstance(err, ConnectTimeoutError) and not isinstance(err, NewConnectionError)
-
-
-def _timed_out(chain: list[BaseException]) -> bool:
-    """A read timeout arrives wrapped in other errors."""
-    return any(
-        isinstance(cur, TimeoutError | ReadTimeoutError) or "Read timed out" in str(cur)
-        for cur in chain
-    )
-
-
-def _errno(err: BaseException, chain: list[BaseException]) -> int | None:
-    for cur in chain:
-        if isinstance(cur, ConnectionResetError):
-            return errno.ECONNRESET
-        if isinstance(cur, OSError) and cur.errno:
-            return cur.errno
-    text = str(err)
-    if "Connection refused" in text:
-        return errno.ECONNREFUSED
-    if "Connection reset" in text or "ConnectionResetError" in text:
-        return errno.ECONNRESET
-    return None
-
-
-def _root(err: BaseException) -> str:
-    """The innermost message, trimmed to one line."""
-    inner = _chain(err)[-1]
-    text = str(inner) or type(inner).__name__
-    return redact(text.splitlines()[0] if text else type(inner).__name__)[:200]
