@@ -216,6 +216,9 @@ def test_cell(
     bed: Bed, mode: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(bed.cwd)
+    # Pinned commit dates: a cut on either side of a second boundary prints other hashes.
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-22T10:00:00+00:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-22T10:00:00+00:00")
     kit = kit_for(bed, name, tmp_path)
     before = snapshot(kit, bed.fleet.kit_remote)
     customer_head = remote_head(bed.fleet.remotes[CUSTOMER])
