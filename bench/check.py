@@ -2,8 +2,8 @@
 
     python bench/check.py [--kit PATH] [--data DIR] [--runs 5]
 
-Serves the Helm repository indexes of `../shared/upstream-data/helm-repos` with the test
-server, maps the kit's real repository URLs onto it with a mirrors file, and runs the CLI as
+Serves the real Helm repository indexes (the package's gzipped copies, see tests/upstream.py)
+with the test server, maps the kit's real repository URLs onto it with a mirrors file, and runs the CLI as
 a subprocess (`python -m releaser --kit K --mirrors M --json check`):
 - cold: an empty cache directory each run (fetch + parse everything);
 - warm: the same cache directory, primed once (one 304 per repository, no YAML, each
@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from releaser.adapters.local_helm_repo import shipped_repositories  # noqa: E402
 from tests.kitrepo import make_kit_repo  # noqa: E402
 from tests.servers import FileServer  # noqa: E402
+from tests.upstream import HELM_REPOS  # noqa: E402
 
 # Real repository URL -> index file: the mapping the package ships for the demo.
 INDEX_FILES = shipped_repositories()
@@ -138,7 +139,7 @@ def baseline(data: Path, repos: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kit", type=Path, help="kit checkout with core/ (default: this repo, else built-in)")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/upstream-data/helm-repos")
+    parser.add_argument("--data", type=Path, default=HELM_REPOS)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     compileall.compile_dir(ROOT / "releaser", quiet=1)

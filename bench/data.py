@@ -1,20 +1,23 @@
 """Load times of the packaged data snapshots and core/compatibility.yaml (cold and warm).
 
-Baseline: a plain `yaml.safe_load` of the shared upstream lifecycle file the snapshot is
-built from. Run: python bench/data.py
+Baseline: a plain `yaml.safe_load` of the upstream lifecycle file the snapshot is built from
+(tests/data/upstream, see tests/upstream.py). Run: python bench/data.py
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import yaml
 
-from releaser.adapters import datasets
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from releaser.adapters import datasets  # noqa: E402
+from tests.upstream import UPSTREAM  # noqa: E402
 
 
 def ms(run: object) -> float:
@@ -43,10 +46,9 @@ def main() -> None:
     text = (ROOT / "core/compatibility.yaml").read_text()
     runs = [ms(lambda: datasets.load_compatibility(text, "core/compatibility.yaml")) for _ in range(5)]
     print(f"{'compatibility.yaml':22s} median {statistics.median(runs):6.2f} ms")
-    source = ROOT.parent / "shared/upstream-data/kubernetes-lifecycle.yaml"
-    if source.exists():
-        base = [ms(lambda: yaml.load(source.read_text(), Loader=yaml.CSafeLoader)) for _ in range(5)]
-        print(f"baseline: CSafeLoader of the upstream lifecycle YAML, median {statistics.median(base):6.2f} ms")
+    source = UPSTREAM / "kubernetes-lifecycle.yaml"
+    base = [ms(lambda: yaml.load(source.read_text(), Loader=yaml.CSafeLoader)) for _ in range(5)]
+    print(f"baseline: CSafeLoader of the upstream lifecycle YAML, median {statistics.median(base):6.2f} ms")
 
 
 if __name__ == "__main__":

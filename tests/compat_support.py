@@ -26,10 +26,9 @@ from releaser.adapters.datasets import (
 from releaser.domain.charts import ChartRelease
 from releaser.domain.compat import CompatData
 from releaser.domain.errors import UpstreamError
+from tests.upstream import HELM_REPOS
 
 ROOT = Path(__file__).resolve().parents[1]
-UPSTREAM = ROOT.parent / "shared" / "upstream-data"
-HELM_REPOS = UPSTREAM / "helm-repos"
 TODAY = date(2026, 11, 22)
 REPOSITORIES: dict[str, str] = json.loads(
     (ROOT / "releaser" / "data" / "helm-repos" / "repositories.json").read_text()

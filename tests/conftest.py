@@ -17,6 +17,7 @@ from hypothesis import settings
 
 from tests.helmrepos import serve_repos, write_mirrors
 from tests.servers import FileServer
+from tests.upstream import UPSTREAM
 
 # Property and fuzz tests: hypothesis' usual 100 examples each locally, 1,250 each in CI
 # (HYPOTHESIS_PROFILE=ci): the four YAML fuzz tests then try 5,000 hostile files.
@@ -24,8 +25,6 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile("ci", max_examples=1250, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-UPSTREAM = SHARED / "upstream-data"
 _real_connect = socket.socket.connect
 
 
@@ -78,8 +77,7 @@ def _isolated_home(
 
 @pytest.fixture
 def upstream() -> Path:
-    if not UPSTREAM.is_dir():
-        pytest.fail(f"shared upstream data not found at {UPSTREAM}")
+    """The real upstream data, decompressed from the repository (tests/upstream.py)."""
     return UPSTREAM
 
 

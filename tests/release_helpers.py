@@ -150,7 +150,7 @@ def _change(item: object) -> ChartChange:
 
 @dataclass
 class IndexChanges:
-    """`artifacthub.io/changes` read from the real Helm index files in shared/upstream-data
+    """`artifacthub.io/changes` read from the real Helm index files (tests/upstream.py)
     (what the check helper's sources will provide): every release after `from` up to `to`."""
 
     helm_repos: Path

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from releaser.domain.constraints import Constraint, ConstraintVerdict, InvalidConstraint
 from releaser.domain.versions import InvalidVersion, KubeVersion
+from tests.upstream import HELM_REPOS
 
 DATA = Path(__file__).parent / "data" / "constraints"
-HELM_REPOS = Path(__file__).resolve().parents[1].parent / "shared" / "upstream-data" / "helm-repos"
 
 EKS = "v1.30.4-eks-a737599"
 GKE = "1.30.5-gke.1014001"

@@ -13,16 +13,16 @@ import yaml
 
 from releaser.adapters.local_helm_repo import shipped_repositories
 from tests.helm_support import helm_or_skip, run_helm
+from tests.upstream import HELM_REPOS as INDEXES
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core"
-INDEXES = ROOT.parent / "shared" / "upstream-data" / "helm-repos"
 SECTIONS = ("base", "aws", "gcp", "addons")
 ALWAYS_ON = ("base", "aws", "gcp")
 NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 GLOBAL_REF = re.compile(r"\{\{\s*\.Values\.global\.(\w+)\s*\}\}")
 
-# Helm repository URL -> index file in shared/upstream-data: the mapping the package ships.
+# Helm repository URL -> index file in helm-repos/: the mapping the package ships.
 INDEX_FILES = shipped_repositories()
 
 
@@ -147,8 +147,6 @@ def admits_vendor_builds(constraint: str | None, minors: tuple[str, ...]) -> boo
 
 
 def test_pinned_versions_exist_in_index() -> None:
-    if not INDEXES.is_dir():
-        pytest.skip(f"upstream data not found at {INDEXES}")
     kube = load(CORE / "kit.yaml")["kubernetes"]
     minors = (kube["min"], kube["max"])
     for _, name, c in all_components():
@@ -162,8 +160,6 @@ def test_pinned_versions_exist_in_index() -> None:
 
 
 def test_index_scan_finds_real_entries_and_rejects_missing_ones() -> None:
-    if not INDEXES.is_dir():
-        pytest.skip(f"upstream data not found at {INDEXES}")
     promtail = index_entry(INDEXES / "grafana.index.yaml", "promtail", "6.17.1")
     assert promtail is not None and promtail["deprecated"] is True
     assert index_entry(INDEXES / "grafana.index.yaml", "promtail", "99.0.0") is None
@@ -177,8 +173,6 @@ def test_index_scan_agrees_with_a_full_parse() -> None:
     """Every entry of a multi-chart index (cluster-autoscaler is followed by the similarly
     named cluster-autoscaler-chart) is found exactly as a full YAML parse sees it."""
     index_file = INDEXES / "autoscaler.index.yaml"
-    if not index_file.is_file():
-        pytest.skip(f"upstream data not found at {INDEXES}")
     parsed = yaml.load(index_file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     checked = 0
     for chart, entries in parsed["entries"].items():

@@ -1,7 +1,7 @@
 """`releaser data` / `releaser data refresh` against a real HTTP server on 127.0.0.1.
 
 The server answers the endoflife.date API v1 paths and pluto's versions.yaml from
-tests/data/refresh (v1 answers rebuilt from the shared 2026-08-22 snapshot values).
+tests/data/refresh (v1 answers rebuilt from the 2026-08-22 upstream snapshot values).
 """
 
 from __future__ import annotations

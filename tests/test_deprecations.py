@@ -11,8 +11,9 @@ import yaml
 
 from releaser.adapters.datasets import load_deprecations
 from releaser.domain.deprecations import ApiUse, DeprecationTable, api_findings
+from tests.upstream import UPSTREAM
 
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream-data" / "deprecated-apis"
+DEPRECATED_APIS = UPSTREAM / "deprecated-apis"
 
 
 @pytest.fixture(autouse=True)
@@ -128,10 +129,9 @@ def test_bad_minor_is_rejected(table: DeprecationTable) -> None:
         api_findings([use("apps/v1", "Deployment")], "latest", table)
 
 
-@pytest.mark.skipif(not UPSTREAM.exists(), reason="shared upstream data not present")
 def test_real_chart_templates_of_cluster_autoscaler_9_21(table: DeprecationTable) -> None:
     """The real helper renders policy/v1beta1 PDBs only where policy/v1 is missing."""
-    data = yaml.safe_load((UPSTREAM / "chart-template-apis.yaml").read_text())
+    data = yaml.safe_load((DEPRECATED_APIS / "chart-template-apis.yaml").read_text())
     chart = next(c for c in data["charts"] if c["chart"] == "cluster-autoscaler")
     release = next(v for v in chart["versions"] if v["ref"].endswith("9.21.0"))
     uses = [

@@ -30,8 +30,8 @@ from tests.helmrepos import serve_repos, write_mirrors
 from tests.hostile import MODES, HostileServer
 from tests.release_helpers import snapshot
 from tests.servers import FileServer
+from tests.upstream import UPSTREAM
 
-UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared/upstream-data"
 HOSTILE = "ingress-nginx"
 HOSTILE_URL = "https://kubernetes.github.io/ingress-nginx"
 HEALTHY = ("cert-manager", "cluster-autoscaler", "external-dns")
@@ -118,8 +118,6 @@ class Bed:
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
-    if not UPSTREAM.is_dir():
-        pytest.fail(f"shared upstream data not found at {UPSTREAM}")
     root = tmp_path_factory.mktemp("matrix")
     index = (UPSTREAM / "helm-repos/ingress-nginx.index.yaml").read_bytes()
     with FileServer() as healthy, HostileServer(healthy={"/ok/index.yaml": index}) as hostile:

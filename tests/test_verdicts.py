@@ -1,6 +1,6 @@
 """Verdicts on the real data: upstream matrices, lifecycles, index flags, deprecated APIs.
 
-The expected answers come from `../shared/upstream-data` directly (the upstream matrices as
+The expected answers come from the upstream data directly (tests/upstream.py: the matrices as
 published, the template apiVersion sets), not from `core/compatibility.yaml`, so the check
 is against upstream and not against our own copy.
 """
@@ -22,7 +22,8 @@ from releaser.domain.findings import Finding
 from releaser.domain.kit import Component, KubernetesRange
 from releaser.domain.verdict import Verdict
 from releaser.domain.versions import ChartVersion, minor_range
-from tests.compat_support import TODAY, UPSTREAM, chart_entries, real_data, to_release
+from tests.compat_support import TODAY, chart_entries, real_data, to_release
+from tests.upstream import UPSTREAM
 
 MINORS = minor_range("1.25", "1.36")
 CASES = {  # component -> (index file, chart, how the upstream line is named)
