@@ -30,7 +30,7 @@ def eager_app() -> typer.Typer:
     """The app as it was before lazy loading: every module registered up front."""
     eager = typer.Typer(
         no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-        help=app.info.help,
+        help=app.info.help, context_settings=app.info.context_settings,
     )  # fmt: skip
     eager.callback()(main.global_options)
     for module in dict.fromkeys(entry.module for entry in COMMANDS):

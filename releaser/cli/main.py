@@ -10,10 +10,11 @@ from typing import Any
 
 import typer
 
+from releaser import __version__
 from releaser.cli.container import Container
 from releaser.cli.context import GlobalOptions
 from releaser.cli.lazy import LazyGroup
-from releaser.cli.output import info
+from releaser.cli.output import emit, info
 from releaser.domain.errors import ExitCode, ReleaserError
 
 
@@ -42,14 +43,24 @@ app = typer.Typer(
     cls=ReleaserGroup,
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command, as helm and gh
     pretty_exceptions_enable=False,
     help="Run the release process of a Kubernetes core kit: check, compat, cut, rollout, report.",
 )
 
 
+def print_version(value: bool) -> None:
+    if value:
+        emit(f"releaser {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def global_options(
     ctx: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=print_version, is_eager=True, help="Print the version."
+    ),
     kit: Path | None = typer.Option(
         None, "--kit", help="Kit checkout (default: git root of the working directory)."
     ),
