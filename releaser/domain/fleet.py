@@ -27,6 +27,7 @@ from releaser.domain.versions import InvalidVersion, KubeVersion
 
 FLEET_KEYS = ("kit", "customers", "notify")
 KIT_KEYS = ("repoURL", "remote")
+FLEET_HINT = '`releaser example fleet` prints a commented fleet file (README: "Fleet file")'
 CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd")
 ARGOCD_KEYS = ("url", "tokenEnv", "apps")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -90,7 +91,7 @@ def read_fleet(doc: Document) -> Fleet:
         problems.add(("notify",), "expected an http(s):// webhook URL")
     customers = _read_customers(problems, data.get("customers"))
     if problems.found or repo_url is None:
-        raise InvalidFileError(problems.found, hint="fix the fleet file (SPEC §4 shows its shape)")
+        raise InvalidFileError(problems.found, hint=FLEET_HINT)
     return Fleet(doc.file, repo_url, remote, customers, notify)
 
 
