@@ -59,7 +59,8 @@ class Mirrors:
             raw = path.read_bytes()
         except FileNotFoundError:
             raise UsageError(
-                f"mirrors file {path} not found", hint=f"check --mirrors FILE or RELEASER_MIRRORS; {MIRRORS_HINT}"
+                f"mirrors file {path} not found",
+                hint=f"check --mirrors FILE or RELEASER_MIRRORS; {MIRRORS_HINT}",
             ) from None
         except OSError as err:
             raise InvalidFileError([Problem(str(path), None, "", f"cannot read: {err}")]) from None
@@ -100,7 +101,7 @@ def _check_pair(key: str, value: object) -> str | None:
 
 
 def _family(url: str) -> str | None:
-    """"http" or "oci" for a usable repository URL; None for anything else."""
+    """ "http" or "oci" for a usable repository URL; None for anything else."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises on a port that is not a number below 65536

@@ -169,8 +169,11 @@ def _argocd_url(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> s
     if url is not None and not _HTTP_RE.match(url):
         problems.add(path, "expected an http(s):// URL of the Argo CD server")
     elif url is not None and has_userinfo(url):
-        problems.add(path, "credentials do not belong in the URL: remove its user:password@ part"
-                     " and put the token in the environment variable named by tokenEnv")
+        problems.add(
+            path,
+            "credentials do not belong in the URL: remove its user:password@ part"
+            " and put the token in the environment variable named by tokenEnv",
+        )
         return None
     return url
 
