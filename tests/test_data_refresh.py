@@ -249,3 +249,19 @@ def test_a_failed_write_changes_nothing(user_dir: Path) -> None:
         write_snapshots(documents, user_dir)
     assert (user_dir / "kubernetes-lifecycle.json").read_bytes() == before
     assert sorted(p.name for p in user_dir.iterdir()) == ["kubernetes-lifecycle.json"]
+
+
+def test_a_failed_refresh_is_one_readable_line_and_its_hint() -> None:
+    """Through the CLI: the public source is out of reach here (no route, or the suite's guard)."""
+    from typer.testing import CliRunner
+
+    from releaser.cli.main import app
+
+    env = {"RELEASER_HTTP_RETRIES": "0", "RELEASER_HTTP_DEADLINE": "5"}
+    result = CliRunner().invoke(app, ["data", "refresh"], env=env)
+    assert result.exit_code == 4
+    lines = result.output.splitlines()
+    assert len(lines) == 2, result.output
+    assert lines[0].startswith("error: could not fetch https://endoflife.date/")
+    assert lines[1].startswith("  hint: the packaged data snapshot is unchanged")
+    assert "Traceback" not in result.output

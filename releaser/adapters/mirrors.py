@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from releaser.adapters.yaml import parse_document
 from releaser.domain.errors import InvalidFileError, Problem, UsageError
 
+MIRRORS_HINT = '`releaser example mirrors` prints a commented mirror map (README: "Mirrors file")'
 _SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
 
 
@@ -58,7 +59,8 @@ class Mirrors:
             raw = path.read_bytes()
         except FileNotFoundError:
             raise UsageError(
-                f"mirrors file {path} not found", hint="pass --mirrors FILE or RELEASER_MIRRORS"
+                f"mirrors file {path} not found",
+                hint=f"check --mirrors FILE or RELEASER_MIRRORS; {MIRRORS_HINT}",
             ) from None
         except OSError as err:
             raise InvalidFileError([Problem(str(path), None, "", f"cannot read: {err}")]) from None
@@ -71,7 +73,8 @@ def _validated(raw: str | bytes, file: str) -> dict[str, str]:
         return {}
     if not isinstance(doc.data, dict):
         raise InvalidFileError(
-            [Problem(file, doc.line_of(()), "", "expected a mapping of upstream URL: mirror URL")]
+            [Problem(file, doc.line_of(()), "", "expected a mapping of upstream URL: mirror URL")],
+            hint=MIRRORS_HINT,
         )
     problems: list[Problem] = []
     for key, value in doc.data.items():
@@ -80,7 +83,7 @@ def _validated(raw: str | bytes, file: str) -> dict[str, str]:
         if message:
             problems.append(Problem(file, line, "", f"{key}: {message}"))
     if problems:
-        raise InvalidFileError(problems)
+        raise InvalidFileError(problems, hint=MIRRORS_HINT)
     return {str(k): str(v) for k, v in doc.data.items()}
 
 
@@ -98,7 +101,7 @@ def _check_pair(key: str, value: object) -> str | None:
 
 
 def _family(url: str) -> str | None:
-    """"http" or "oci" for a usable repository URL; None for anything else."""
+    """ "http" or "oci" for a usable repository URL; None for anything else."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises on a port that is not a number below 65536

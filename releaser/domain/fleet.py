@@ -27,6 +27,7 @@ from releaser.domain.versions import InvalidVersion, KubeVersion
 
 FLEET_KEYS = ("kit", "customers", "notify")
 KIT_KEYS = ("repoURL", "remote")
+FLEET_HINT = '`releaser example fleet` prints a commented fleet file (README: "Fleet file")'
 CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd")
 ARGOCD_KEYS = ("url", "tokenEnv", "apps")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -90,7 +91,7 @@ def read_fleet(doc: Document) -> Fleet:
         problems.add(("notify",), "expected an http(s):// webhook URL")
     customers = _read_customers(problems, data.get("customers"))
     if problems.found or repo_url is None:
-        raise InvalidFileError(problems.found, hint="fix the fleet file (SPEC §4 shows its shape)")
+        raise InvalidFileError(problems.found, hint=FLEET_HINT)
     return Fleet(doc.file, repo_url, remote, customers, notify)
 
 
@@ -168,8 +169,11 @@ def _argocd_url(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> s
     if url is not None and not _HTTP_RE.match(url):
         problems.add(path, "expected an http(s):// URL of the Argo CD server")
     elif url is not None and has_userinfo(url):
-        problems.add(path, "credentials do not belong in the URL: remove its user:password@ part"
-                     " and put the token in the environment variable named by tokenEnv")
+        problems.add(
+            path,
+            "credentials do not belong in the URL: remove its user:password@ part"
+            " and put the token in the environment variable named by tokenEnv",
+        )
         return None
     return url
 
