@@ -33,6 +33,9 @@ def rollout(
     wait: bool = typer.Option(False, "--wait", help="Wait until Argo CD reports healthy."),
     timeout: str = typer.Option("15m", "--timeout", help="Health gate timeout (15m, 90s)."),
     poll: str = typer.Option("5s", "--poll-interval", help="Argo CD polling interval."),
+    soak: str | None = typer.Option(
+        None, "--soak", help="How long apps must stay healthy (default: argocd.soak, else 0)."
+    ),
     allow_downgrade: bool = typer.Option(False, "--allow-downgrade"),
     accept_dropped_keys: bool = typer.Option(False, "--accept-dropped-keys"),
     force: bool = typer.Option(False, "--force", help="--next: go on after an unsettled rollout."),
@@ -66,6 +69,7 @@ def rollout(
     request = RolloutRequest(
         fleet.customer(customer), fleet.kit_repo_url, target, push, direct, dry_run, wait,
         parse_duration(timeout), parse_duration(poll), allow_downgrade, accept_dropped_keys,
+        parse_duration(soak) if soak is not None else None,
     )  # fmt: skip
     result = roll_out(request, ports)
     render_result(opts, result, request)
