@@ -21,12 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.customerrepo import KIT_URL, write_customer  # noqa: E402
+from tests.customerrepo import KIT_URL, make_kit_remote, write_customer  # noqa: E402
 from tests.kitrepo import commit_all, init_repo  # noqa: E402
 
 
 def build_fleet(base: Path, count: int) -> Path:
-    lines = ["kit:", f"  repoURL: {KIT_URL}", "customers:"]
+    kit = make_kit_remote(base)  # status reads each release's core/kit.yaml version
+    lines = ["kit:", f"  repoURL: {KIT_URL}", f"  remote: {kit.as_uri()}", "customers:"]
     for index in range(count):
         name = f"customer-{index:03d}"
         bare = base / f"{name}.git"

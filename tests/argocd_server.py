@@ -1,12 +1,18 @@
 """An emulated Argo CD API server for tests.
 
 Argo CD cannot run here (it needs a Kubernetes cluster), so this is a real HTTP server on
-127.0.0.1 that answers its documented REST endpoint `GET /api/v1/applications/{name}` with the
-documented `Application` JSON fields the health gate reads (`metadata.name`,
-`status.sync.status`, `status.sync.revision`, `status.sync.revisions`,
-`status.health.status`, `status.operationState.phase`). It requires
-`Authorization: Bearer <token>` like the real server. Each application is scripted as a list of
-states stepped through one per request; the last state repeats.
+127.0.0.1 that answers its REST endpoint `GET /api/v1/applications/{name}` with the
+`Application` JSON fields the health gate reads, named and shaped as in Argo CD's
+pkg/apis/application/v1alpha1/types.go: `metadata.name`; `status.sync.status`,
+`status.sync.revision` / `revisions` (the commit of the last comparison); `status.health`;
+`status.reconciledAt`; `status.operationState.phase`, `startedAt`, `finishedAt`, `message`,
+`operation.sync.revision` and `syncResult.revision` / `revisions`. Timestamps are RFC 3339 to
+the second, like Kubernetes' `metav1.Time`. It requires `Authorization: Bearer <token>` like
+the real server.
+
+Each application is scripted as a sequence played one state per request (the last repeats):
+a state is an Application document, a callable building one at request time, an HTTP status
+code to answer instead, or MISSING (404, as for an application that does not exist).
 """
 
 from __future__ import annotations
@@ -15,11 +21,20 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-State = dict[str, Any] | Callable[[], dict[str, Any]]
+MISSING = 404
+State = dict[str, Any] | Callable[[], dict[str, Any]] | int
+
+COMPLETED = ("Succeeded", "Failed", "Error")
+
+
+def stamp(moment: datetime) -> str:
+    """`metav1.Time` as Argo CD serialises it: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def app_json(
@@ -30,8 +45,21 @@ def app_json(
     phase: str | None = "Succeeded",
     revisions: list[str] | None = None,
     message: str | None = None,
+    *,
+    op_revision: str | None = None,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+    reconciled: datetime | None = None,
 ) -> dict[str, Any]:
-    """An Application as Argo CD returns it (trimmed to documented fields plus some noise)."""
+    """An Application as Argo CD returns it (trimmed to the gate's fields plus some noise).
+
+    By default the timeline is fresh at call time: the operation (on `revision`, unless
+    `op_revision` says otherwise) started a second ago, finished now when its phase is
+    complete, and the health was reconciled a second later. Pass times to script others."""
+    now = datetime.now(UTC)
+    started = started or now - timedelta(seconds=1)
+    finished = finished or (now if phase in COMPLETED else None)
+    reconciled = reconciled or now + timedelta(seconds=1)
     sync_status: dict[str, Any] = {"status": sync, "comparedTo": {"source": {}}}
     if revisions is not None:
         sync_status["revisions"] = revisions
@@ -40,11 +68,13 @@ def app_json(
     status: dict[str, Any] = {
         "sync": sync_status,
         "health": {"status": health},
-        "reconciledAt": "2024-09-01T10:00:00Z",
+        "reconciledAt": stamp(reconciled),
         "resources": [],
     }
     if phase is not None:
-        status["operationState"] = {"phase": phase, "message": message or "", "startedAt": "x"}
+        status["operationState"] = _operation(
+            phase, message, op_revision or revision, revisions, started, finished
+        )
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -52,6 +82,27 @@ def app_json(
         "spec": {"project": "default"},
         "status": status,
     }
+
+
+def _operation(
+    phase: str,
+    message: str | None,
+    revision: str | None,
+    revisions: list[str] | None,
+    started: datetime,
+    finished: datetime | None,
+) -> dict[str, Any]:
+    synced: dict[str, Any] = {"revisions": revisions} if revisions else {"revision": revision}
+    state: dict[str, Any] = {
+        "operation": {"sync": dict(synced), "initiatedBy": {"automated": True}},
+        "phase": phase,
+        "message": message or "",
+        "startedAt": stamp(started),
+        "syncResult": {**synced, "resources": []},
+    }
+    if finished is not None:
+        state["finishedAt"] = stamp(finished)
+    return state
 
 
 class ArgoCdEmulator:
@@ -69,11 +120,11 @@ class ArgoCdEmulator:
             self.scripts[app] = list(states)
             self.calls[app] = 0
 
-    def next_state(self, app: str) -> dict[str, Any] | None:
+    def next_state(self, app: str) -> dict[str, Any] | int:
         with self.lock:
             states = self.scripts.get(app)
             if not states:
-                return None
+                return MISSING
             index = min(self.calls[app], len(states) - 1)
             self.calls[app] += 1
             state = states[index]
@@ -106,10 +157,12 @@ def _handler(emulator: ArgoCdEmulator) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": "not found", "code": 5})
                 return
             state = emulator.next_state(unquote(parts.path[len(prefix) :]))
-            if state is None:
+            if state == MISSING:
                 self._send(404, {"error": "application not found", "code": 5})
-                return
-            self._send(200, state)
+            elif isinstance(state, int):
+                self._send(state, {"error": "scripted failure", "code": 14})
+            else:
+                self._send(200, state)
 
     return Handler
 

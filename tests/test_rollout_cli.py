@@ -153,8 +153,9 @@ def test_next_refuses_after_a_failed_gate(
     kit_remote: Path, tmp_path: Path, argocd: ArgoCdEmulator
 ) -> None:
     bed = make_fleet(tmp_path, CUSTOMERS, argocd_url=argocd.url, kit_remote=kit_remote)
-    for app in APPS:
-        argocd.script(app, app_json(app, "0" * 40, health="Degraded"))
+    for app in APPS:  # Degraded on the pushed commit: old-revision state would not count
+        argocd.script(app, lambda app=app: app_json(
+            app, remote_head(bed.remotes["kuvaq"], "releaser/kuvaq-2024.3"), health="Degraded"))
     failed = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3", "--push", "--wait",
                  "--poll-interval", "0.05s", env=ENV)  # fmt: skip
     assert failed.code == 1

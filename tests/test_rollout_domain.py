@@ -1,4 +1,4 @@
-"""Pure rollout rules: the gate's verdict on app states, durations, dropped keys, ranges."""
+"""Pure rollout rules: durations, dropped keys, ranges (the gate's are in test_rollout_gate)."""
 
 from __future__ import annotations
 
@@ -14,58 +14,15 @@ from releaser.domain.customer import CustomerState
 from releaser.domain.errors import UsageError
 from releaser.domain.kit import Kit, KubernetesRange
 from releaser.domain.rollout import (
-    AppState,
-    Gate,
     Outcome,
     direction_blocks,
     dropped_keys,
-    gate_step,
     parse_duration,
     range_blocks,
 )
 from releaser.domain.versions import KitVersion, KubeVersion
 from tests.argocd_server import app_json, running_argocd
 from tests.customerrepo import STORY_DATE, TOKEN, has_ref, make_fleet, remote_head
-
-NEW = frozenset({"abc123"})
-
-
-def app(**kw: object) -> AppState:
-    base: dict[str, object] = {
-        "name": "core-base", "sync": "Synced", "revision": "abc123",
-        "health": "Healthy", "phase": "Succeeded",
-    }  # fmt: skip
-    return AppState(**{**base, **kw})  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("state", "gate"),
-    [
-        (app(), Gate.DONE),
-        (app(revision="old999"), Gate.WAITING),  # healthy, but not on the new revision
-        (app(revision=None, revisions=("kit000", "abc123")), Gate.DONE),  # multi-source
-        (app(revision=None, revisions=("kit000", "old999")), Gate.WAITING),
-        (app(sync="OutOfSync"), Gate.WAITING),
-        (app(phase="Running"), Gate.WAITING),
-        (app(phase=None), Gate.WAITING),
-        (app(health="Progressing"), Gate.WAITING),
-        (app(health="Missing"), Gate.WAITING),
-        (app(health="Degraded"), Gate.DEGRADED),
-        (app(health="Degraded", revision="old999"), Gate.DEGRADED),
-        (app(phase="Failed"), Gate.FAILED),
-        (app(phase="Error"), Gate.FAILED),
-        (app(revision="ABC123"), Gate.DONE),
-    ],
-)
-def test_gate_step(state: AppState, gate: Gate) -> None:
-    assert gate_step([state], NEW)[0] is gate
-
-
-def test_gate_needs_every_app_and_names_the_ones_pending() -> None:
-    status, reasons = gate_step([app(), app(name="core-aws", revision="old999")], NEW)
-    assert status is Gate.WAITING
-    assert reasons == ["core-aws: sync Synced at old999, health Healthy, operation Succeeded"]
-    assert gate_step([], NEW) == (Gate.DONE, [])
 
 
 @pytest.mark.parametrize(

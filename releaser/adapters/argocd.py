@@ -1,4 +1,4 @@
-"""Argo CD's REST API: `GET /api/v1/applications/{name}?refresh=normal` with a bearer token.
+"""Argo CD's REST API: `GET /api/v1/applications/{name}` with a bearer token.
 
 The token goes into the Authorization header only; no message, log line or exception built
 here contains it.
@@ -6,12 +6,12 @@ here contains it.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from releaser.adapters.http import FetchError, HttpClient
+from releaser.domain.gate import AppState, parse_application
 from releaser.domain.redaction import redact_url
-from releaser.domain.rollout import AppState, GateUnreachable
+from releaser.domain.rollout import GateUnreachable
 
 _MAX_BYTES = 8 * 1024 * 1024
 
@@ -22,12 +22,15 @@ class ArgoCdClient:
         self.url = url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
-    def state(self, app: str) -> AppState:
+    def state(self, app: str, refresh: bool = True) -> AppState:
+        """The application now. `refresh` (`?refresh=normal`) makes Argo CD compare it with
+        git again, so `reconciledAt` moves past a finished sync; a read-only view skips it."""
         where = f"{redact_url(self.url)}/api/v1/applications/{app}"
+        query = "?refresh=normal" if refresh else ""
         try:
             response = self.client.request(
                 "GET",
-                f"{self.url}/api/v1/applications/{quote(app, safe='')}?refresh=normal",
+                f"{self.url}/api/v1/applications/{quote(app, safe='')}{query}",
                 headers=self._headers,
                 max_bytes=_MAX_BYTES,
             )
@@ -54,26 +57,3 @@ class ArgoCdClient:
             raise GateUnreachable(
                 f"Argo CD sent invalid JSON for {where}", permanent=False
             ) from None
-
-
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def parse_application(app: str, data: Any) -> AppState:
-    """The documented fields of an `Application` that the health gate reads."""
-    revisions = _get(data, "status", "sync", "revisions")
-    return AppState(
-        name=str(_get(data, "metadata", "name") or app),
-        sync=_get(data, "status", "sync", "status"),
-        revision=_get(data, "status", "sync", "revision"),
-        revisions=tuple(str(r) for r in revisions) if isinstance(revisions, list) else (),
-        health=_get(data, "status", "health", "status"),
-        phase=_get(data, "status", "operationState", "phase"),
-        message=_get(data, "status", "operationState", "message")
-        or _get(data, "status", "health", "message"),
-    )

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from releaser.domain.document import ManifestDoc
 from releaser.domain.fleet import Customer
+from releaser.domain.gate import AppState
 from releaser.domain.kit import Kit
-from releaser.domain.rollout import AppState
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
 
@@ -101,8 +101,9 @@ class ComponentVerdicts(Protocol):
 
 
 class ArgoCd(Protocol):
-    def state(self, app: str) -> AppState:
-        """Raises `GateUnreachable` naming the server (never the token)."""
+    def state(self, app: str, refresh: bool = True) -> AppState:
+        """Raises `GateUnreachable` naming the server (never the token); `refresh` asks
+        Argo CD to compare with git first."""
         ...
 
 

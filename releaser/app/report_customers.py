@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from releaser.app.rollout import RolloutPorts, RolloutRequest, roll_out
+from releaser.app.rollout_read import running_version
 from releaser.domain.errors import ReleaserError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.report import CustomerRow
 from releaser.domain.rollout import blocking
-from releaser.domain.versions import KitVersion
+from releaser.domain.versions import InvalidVersion, KitVersion
 
 
 def customer_row(
@@ -21,9 +22,22 @@ def customer_row(
         return CustomerRow(customer.name, None, cluster, False, (err.message,))
     reasons = tuple(str(block) for block in blocking(result.blocks))
     return CustomerRow(
-        customer.name, result.from_version or None, cluster, not reasons, reasons,
+        customer.name, runs(result.from_version, ports), cluster, not reasons, reasons,
         result.unverified,
     )
+
+
+def runs(described: str, ports: RolloutPorts) -> str | None:
+    """What `rollout --status` shows: a customer on `2026.2` whose branch carries a hotfix
+    runs `2026.2.1`. Mixed or unknown references stay as the preflight described them."""
+    try:
+        release = KitVersion.parse(described)
+    except InvalidVersion:
+        return described or None
+    try:
+        return str(running_version(ports.kit, release))
+    except ReleaserError:  # the preflight read this branch already; keep its own answer
+        return described
 
 
 def customer_rows(fleet: Fleet, target: KitVersion, ports: RolloutPorts) -> list[CustomerRow]:

@@ -75,6 +75,7 @@ class RolloutRequest:
     poll: float = 5.0
     allow_downgrade: bool = False
     accept_dropped_keys: bool = False
+    soak: float | None = None  # None: the customer's argocd.soak
 
 
 @dataclass
@@ -190,14 +191,18 @@ def _run(
     commit, created = find_or_commit(req, ports, repo, view.snapshot, files, target, message)
     result.commit, result.created = commit, created
     result.outcome = Outcome.COMMITTED
+    pushed_at = ports.clock.now() if created else None  # a reused commit may be synced already
     if req.push:
         result.pushed = publish(req, repo, view.snapshot, commit, target)
         result.outcome = Outcome.PUSHED
-    if token is not None and req.customer.argocd is not None:
+    if token is not None and (argocd := req.customer.argocd) is not None:
         expected = frozenset({commit, ports.kit.versions().get(target.release, commit)})
-        client = ports.argocd(req.customer.argocd.url, token)
-        settings = GateSettings(req.customer.argocd.apps, req.timeout, req.poll)
-        outcome, reasons = wait_healthy(client, settings, expected, ports.clock, ports.progress)
+        client = ports.argocd(argocd.url, token)
+        soak = argocd.soak if req.soak is None else req.soak
+        settings = GateSettings(argocd.apps, req.timeout, req.poll, soak)
+        outcome, reasons = wait_healthy(
+            client, settings, expected, ports.clock, ports.progress, pushed_at
+        )
         result.outcome, result.gate = outcome, reasons
 
 

@@ -23,13 +23,14 @@ from releaser.domain.kit_schema import (
     text_at,
 )
 from releaser.domain.redaction import has_userinfo
+from releaser.domain.rollout import parse_duration
 from releaser.domain.versions import InvalidVersion, KubeVersion
 
 FLEET_KEYS = ("kit", "customers", "notify")
 KIT_KEYS = ("repoURL", "remote")
 FLEET_HINT = '`releaser example fleet` prints a commented fleet file (README: "Fleet file")'
 CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd")
-ARGOCD_KEYS = ("url", "tokenEnv", "apps")
+ARGOCD_KEYS = ("url", "tokenEnv", "apps", "soak")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HTTP_RE = re.compile(r"^https?://[^\s/]+")
 
@@ -41,6 +42,7 @@ class ArgoCdTarget:
     url: str
     token_env: str
     apps: tuple[str, ...]
+    soak: float = 0.0  # seconds the health gate holds before passing (`rollout --soak`)
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,16 @@ def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget 
     if not isinstance(apps, list) or not apps or not all(isinstance(a, str) for a in apps):
         problems.add((*path, "apps"), "expected a non-empty list of Argo CD application names")
         apps = []
+    soak = _read_soak(problems, data, (*path, "soak"))
     if url is None or token_env is None or not apps:
         return None
-    return ArgoCdTarget(url.rstrip("/"), token_env, tuple(apps))
+    return ArgoCdTarget(url.rstrip("/"), token_env, tuple(apps), soak)
+
+
+def _read_soak(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> float:
+    text = _optional_text(problems, data, path)
+    try:
+        return parse_duration(text) if text is not None else 0.0
+    except UsageError:
+        problems.add(path, f"invalid duration {text!r}: use for example 2m, 90s or 0")
+        return 0.0

@@ -1,5 +1,5 @@
-"""Rollout rules: the preflight that says exactly why a customer is blocked, the health gate's
-verdict on Argo CD application states, and the outcomes written to the rollout log."""
+"""Rollout rules: the preflight that says exactly why a customer is blocked and the outcomes
+written to the rollout log (the health gate's judgement is in `releaser.domain.gate`)."""
 
 from __future__ import annotations
 
@@ -230,63 +230,6 @@ def _rename_hint(after: Mapping[str, Any], path: KeyPath) -> str:
 def _close(name: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f"; renamed to '{close[0]}'?" if close else ""
-
-
-# --------------------------------------------------------------------------- health gate
-
-
-@dataclass(frozen=True)
-class AppState:
-    """What Argo CD reports for one application (documented `/api/v1/applications/{name}`)."""
-
-    name: str
-    sync: str | None = None
-    revision: str | None = None
-    revisions: tuple[str, ...] = ()
-    health: str | None = None
-    phase: str | None = None
-    message: str | None = None
-
-    def on_revision(self, expected: frozenset[str]) -> bool:
-        wanted = {e.lower() for e in expected}
-        seen = [r.lower() for r in (*self.revisions, self.revision or "") if r]
-        return any(r in wanted for r in seen)
-
-    def describe(self) -> str:
-        rev = self.revision or ",".join(self.revisions) or "?"
-        return (
-            f"{self.name}: sync {self.sync or '?'} at {rev[:12]}, health {self.health or '?'}, "
-            f"operation {self.phase or '?'}" + (f" ({self.message})" if self.message else "")
-        )
-
-
-class Gate(StrEnum):
-    DONE = "done"
-    WAITING = "waiting"
-    DEGRADED = "degraded"
-    FAILED = "failed"
-
-
-def gate_step(states: Sequence[AppState], expected: frozenset[str]) -> tuple[Gate, list[str]]:
-    """DONE when every app is Synced+Succeeded+Healthy on an expected revision; DEGRADED or
-    FAILED at once when one app is; WAITING otherwise. Reasons name each app not done."""
-    degraded = [s.describe() for s in states if s.health == "Degraded"]
-    if degraded:
-        return Gate.DEGRADED, degraded
-    failed = [s.describe() for s in states if s.phase in ("Failed", "Error")]
-    if failed:
-        return Gate.FAILED, failed
-    pending = [s.describe() for s in states if not _done(s, expected)]
-    return (Gate.WAITING, pending) if pending else (Gate.DONE, [])
-
-
-def _done(state: AppState, expected: frozenset[str]) -> bool:
-    return (
-        state.on_revision(expected)
-        and state.sync == "Synced"
-        and state.phase == "Succeeded"
-        and state.health == "Healthy"
-    )
 
 
 _DURATION_RE = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?")

@@ -15,9 +15,10 @@ from releaser.render.text import table
 # Types only: `rollout --help` does not import the use case.
 if TYPE_CHECKING:
     from releaser.app.rollout import RolloutResult
-    from releaser.app.rollout_read import StatusRow
+    from releaser.app.rollout_read import FleetStatus, StatusRow
 
 STATUS_HEADERS = ("CUSTOMER", "VERSION", "KUBERNETES", "LAST", "OUTCOME", "AT")
+LIVE_HEADERS = ("SYNC", "HEALTH")
 
 
 def result_json(result: RolloutResult) -> str:
@@ -46,17 +47,26 @@ def result_text(result: RolloutResult, direct: bool, push: bool) -> str:
     return output.terminal("\n".join([f"{head}: {result.outcome.value}", *lines]))
 
 
-def status_json(rows: list[StatusRow]) -> str:
-    return output.json_text({"customers": [r.as_dict() for r in rows]})
+def status_json(status: FleetStatus) -> str:
+    return output.json_text({"customers": [r.as_dict() for r in status.rows]})
 
 
-def status_text(rows: list[StatusRow]) -> str:
-    return output.terminal(table(STATUS_HEADERS, [_status_cells(r) for r in rows]))
+def status_text(status: FleetStatus) -> str:
+    headers = STATUS_HEADERS + LIVE_HEADERS * status.live
+    rows = [_status_cells(r) + _live_cells(r) * status.live for r in status.rows]
+    return output.terminal(table(headers, rows))
 
 
 def _status_cells(row: StatusRow) -> tuple[str, ...]:
     data: dict[str, Any] = row.as_dict()
     last = data["last"] or {}
-    version = data["version"] or data["detail"] or "?"
+    # `?`: the release branch's kit.yaml could not be read, so its patch is unknown.
+    unsure = "?" if row.release and not row.running else ""
+    version = (data["version"] or data["detail"] or "?") + unsure
     return (row.customer.name, version, data["kubernetes"], last.get("to") or "-",
             last.get("outcome") or "-", last.get("at") or "-")  # fmt: skip
+
+
+def _live_cells(row: StatusRow) -> tuple[str, ...]:
+    live = row.live
+    return (one_line(live.sync), one_line(live.health)) if live else ("-", "-")

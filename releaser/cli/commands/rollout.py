@@ -10,13 +10,15 @@ from releaser.cli.container import container
 from releaser.cli.context import GlobalOptions
 from releaser.cli.output import emit, info
 from releaser.cli.partial import fail_if_partial
+from releaser.cli.progress import stderr_progress
 from releaser.domain.errors import ExitCode, GitError, UsageError
 from releaser.render import rollout as render_rollout
 
 # Imported when the command runs, not for `rollout --help`.
 if TYPE_CHECKING:
-    from releaser.app.rollout import RolloutRequest, RolloutResult
-    from releaser.app.rollout_read import StatusRow
+    from releaser.app.rollout import RolloutPorts, RolloutRequest, RolloutResult
+    from releaser.app.rollout_read import FleetStatus
+    from releaser.domain.fleet import Fleet
 
 
 def rollout(
@@ -33,6 +35,10 @@ def rollout(
     wait: bool = typer.Option(False, "--wait", help="Wait until Argo CD reports healthy."),
     timeout: str = typer.Option("15m", "--timeout", help="Health gate timeout (15m, 90s)."),
     poll: str = typer.Option("5s", "--poll-interval", help="Argo CD polling interval."),
+    soak: str | None = typer.Option(
+        None, "--soak", help="How long apps must stay healthy (default: argocd.soak, else 0)."
+    ),
+    live: bool = typer.Option(False, "--live", help="--status: Argo CD's sync and health now."),
     allow_downgrade: bool = typer.Option(False, "--allow-downgrade"),
     accept_dropped_keys: bool = typer.Option(False, "--accept-dropped-keys"),
     force: bool = typer.Option(False, "--force", help="--next: go on after an unsettled rollout."),
@@ -40,7 +46,6 @@ def rollout(
 ) -> None:
     """Move a customer to a kit version, checked before and confirmed healthy after."""
     from releaser.app.rollout import RolloutRequest, pick_next, roll_out
-    from releaser.app.rollout_read import fleet_status
     from releaser.domain.rollout import parse_duration
     from releaser.domain.versions import KitVersion
 
@@ -48,11 +53,12 @@ def rollout(
     opts = parts.options
     if sum((customer is not None, next_, status)) != 1:
         raise UsageError("pass exactly one of --customer NAME, --next or --status")
+    if live and not status:
+        raise UsageError("--live goes with --status")
     fleet = parts.fleet
     ports = parts.rollout_ports(notify)
     if status:
-        rows = fleet_status(fleet, ports.repos, ports.parse_manifests, ports.log)
-        render_status(opts, rows)
+        render_status(opts, read_fleet_status(fleet, ports, live))
         return
     target = KitVersion.parse(to) if to else None
     if next_:
@@ -66,6 +72,7 @@ def rollout(
     request = RolloutRequest(
         fleet.customer(customer), fleet.kit_repo_url, target, push, direct, dry_run, wait,
         parse_duration(timeout), parse_duration(poll), allow_downgrade, accept_dropped_keys,
+        parse_duration(soak) if soak is not None else None,
     )  # fmt: skip
     result = roll_out(request, ports)
     render_result(opts, result, request)
@@ -83,14 +90,28 @@ def render_result(opts: GlobalOptions, result: RolloutResult, request: RolloutRe
         emit(summary)
 
 
-def render_status(opts: GlobalOptions, rows: list[StatusRow]) -> None:
+def read_fleet_status(fleet: Fleet, ports: RolloutPorts, live: bool) -> FleetStatus:
+    from releaser.app.rollout_read import read_status
+
+    progress = stderr_progress("reading customers")
+    if progress is None:
+        return read_status(fleet, ports, live)
+    progress.start(len(fleet.customers))
+    try:
+        return read_status(fleet, ports, live, progress.advance)
+    finally:
+        progress.finish()
+
+
+def render_status(opts: GlobalOptions, status: FleetStatus) -> None:
     render = render_rollout.status_json if opts.json else render_rollout.status_text
-    emit(render(rows))
-    failed = [r for r in rows if r.error]
+    emit(render(status))
+    failed = [r for r in status.rows if r.error]
     for row in failed:
         info(f"error: {row.customer.name} ({row.customer.repo}): {row.error}")
     if failed:
         raise GitError(f"{len(failed)} customer repository(ies) could not be read")
+    fail_if_partial(status.unverified, "the fleet's status")
 
 
 def register(app: typer.Typer) -> None:
