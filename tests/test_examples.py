@@ -28,6 +28,7 @@ def test_the_fleet_example_is_a_valid_fleet_with_a_gated_customer(tmp_path: Path
     assert [c.name for c in fleet.customers] == ["kuvaq", "menetekel"]
     gated = fleet.customer("kuvaq").argocd
     assert gated is not None and gated.token_env == "KUVAQ_ARGOCD_TOKEN"
+    assert gated.soak == 120.0
     assert "#" in path.read_text()  # commented, not a bare dump
 
 
