@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from releaser.domain.compat import CompatData
     from releaser.domain.fleet import Fleet
     from releaser.domain.kit import Kit
+    from releaser.domain.progress import Progress
     from releaser.domain.report import CustomerRow
     from releaser.domain.versions import KitVersion
 
@@ -71,6 +72,14 @@ class Container:
     def settings(self) -> Settings:
         """The run's one reading of the environment."""
         return Settings.from_env()
+
+    @cached_property
+    def progress(self) -> Progress:
+        """The run's progress line on stderr when it is a terminal; every long loop reports
+        to it (one line at a time: batches follow each other, they do not nest)."""
+        from releaser.cli.progress import stderr_progress
+
+        return stderr_progress()
 
     @cached_property
     def kit_root(self) -> Path:
