@@ -223,6 +223,7 @@ class Container:
                 data=self.compat_data(ref),
                 archives=self.chart_archives(offline),
                 renderer=self.helm_renderer if render else None,
+                progress=self.progress,
             ),
         )
 
