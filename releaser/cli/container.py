@@ -391,7 +391,9 @@ class Container:
         from releaser.app.report import ReportPorts
 
         service = self.compat_service(offline=offline)
-        quick = Planner(CompatService(service.sources, service.data), self.today)
+        quick = Planner(
+            CompatService(service.sources, service.data, progress=self.progress), self.today
+        )
         store = self.data_store
         return ReportPorts(
             releases=self.release_refs,
@@ -405,6 +407,7 @@ class Container:
             },
             customers=(lambda v: self._customer_rows(v, service)) if self.fleet_path else None,
             today=self.today,
+            progress=self.progress,
         )
 
     def _customer_rows(self, version: KitVersion, service: CompatService) -> list[CustomerRow]:
@@ -416,7 +419,7 @@ class Container:
         from releaser.app.report_customers import customer_rows
 
         ports = replace(self.rollout_ports(), verdicts=ClusterVerdicts(service, self.today))
-        return customer_rows(self.fleet, version, ports)
+        return customer_rows(self.fleet, version, ports, self.progress)
 
 
 def container(ctx: typer.Context) -> Container:
