@@ -10,6 +10,7 @@ import pytest
 
 from releaser.cli.progress import TerminalProgress, stderr_progress
 from releaser.domain.errors import UsageError
+from releaser.domain.progress import NoProgress
 from releaser.settings import HttpSettings, Settings
 
 
@@ -23,8 +24,8 @@ def cache_root(env: Mapping[str, str] | None = None) -> Path:
 
 def test_progress_line_is_rewritten_and_cleared() -> None:
     stream = io.StringIO()
-    bar = TerminalProgress("checking", stream)
-    bar.start(2)
+    bar = TerminalProgress(stream)
+    bar.start(2, "checking")
     bar.advance("cert-manager")
     bar.advance("loki")
     bar.finish()
@@ -34,7 +35,7 @@ def test_progress_line_is_rewritten_and_cleared() -> None:
 
 
 def test_no_progress_when_stderr_is_not_a_terminal() -> None:
-    assert stderr_progress("checking") is None  # pytest captures stderr: not a TTY
+    assert isinstance(stderr_progress(), NoProgress)  # pytest captures stderr: not a TTY
 
 
 def test_http_options_from_environment() -> None:

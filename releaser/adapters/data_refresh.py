@@ -24,6 +24,7 @@ from releaser.adapters.datasets import load_kubent_rules
 from releaser.adapters.http import FetchError, HttpClient, ResponseTooLarge
 from releaser.adapters.yaml import load_values
 from releaser.domain.errors import InvalidFileError, UpstreamError
+from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.redaction import redact
 
 Fetch = Callable[[str], bytes]
@@ -253,25 +254,36 @@ def deprecations_document(
     return _document("deprecated-apis", snapshot, source, entries=list(merged.values()))
 
 
+PLATFORMS = ("kubernetes", "amazon-eks", "google-kubernetes-engine")
+
+
+def _fetch_sources(
+    fetch: Fetch, urls: UpstreamUrls, progress: Progress
+) -> tuple[dict[str, list[Doc]], list[Doc]]:
+    """Every product's releases and pluto's entries, each fetch counted on `progress`."""
+    names = list(dict.fromkeys((*PLATFORMS, *urls.products)))
+    with batch(progress, len(names) + 1, "fetching") as bar:
+
+        def counted(url: str) -> bytes:
+            bar.advance(url)
+            return fetch(url)
+
+        products = {name: releases_of(counted(urls.product(name)), urls.product(name))
+                    for name in names}
+        return products, pluto_entries(counted(urls.pluto), urls.pluto)
+
+
 def fetch_snapshots(
-    fetch: Fetch, urls: UpstreamUrls, kubent_rules: Iterable[Doc], today: date
+    fetch: Fetch, urls: UpstreamUrls, kubent_rules: Iterable[Doc], today: date,
+    progress: Progress | None = None,
 ) -> dict[str, Doc]:
     """Fetch every source first, then build all three documents: all or nothing."""
-
-    def product(name: str) -> list[Doc]:
-        url = urls.product(name)
-        return releases_of(fetch(url), url)
-
-    k8s, eks, gke = (
-        product("kubernetes"),
-        product("amazon-eks"),
-        product("google-kubernetes-engine"),
-    )
-    components = {name: product(name) for name in urls.products}
-    pluto = pluto_entries(fetch(urls.pluto), urls.pluto)
+    products, pluto = _fetch_sources(fetch, urls, progress or NoProgress())
+    k8s, eks, gke = (products[name] for name in PLATFORMS)
+    components = {name: products[name] for name in urls.products}
     eol_source = {
         "description": "endoflife.date API v1",
-        "urls": [urls.product(p) for p in ("kubernetes", "amazon-eks", "google-kubernetes-engine")],
+        "urls": [urls.product(p) for p in PLATFORMS],
         "commit": None,
         "fetched": today.isoformat(),
     }
@@ -296,7 +308,8 @@ def fetch_snapshots(
 
 
 def upstream_snapshots(
-    fetch: Fetch, urls: UpstreamUrls | None = None, today: date | None = None
+    fetch: Fetch, urls: UpstreamUrls | None = None, today: date | None = None,
+    progress: Progress | None = None,
 ) -> Callable[[], dict[str, Doc]]:
     """The `fetch_snapshots` callable `releaser.app.data.refresh` expects, wired to HTTP."""
 
@@ -306,6 +319,7 @@ def upstream_snapshots(
             urls or UpstreamUrls(),
             load_kubent_rules(),
             today or date.today(),
+            progress,
         )
 
     return build

@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from releaser.app.ports import ChartSource
-from releaser.app.ports_sources import CheckMemo, NoProgress, Progress
+from releaser.app.ports_sources import CheckMemo
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import ReleaserError
 from releaser.domain.kit import Component
+from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.releases_select import Candidates, ReleasePool
 
 MAX_WORKERS = 8
@@ -52,19 +53,16 @@ def check_components(
 ) -> CheckResult:
     """Check each component against its repository; results keep the components' order."""
     bar = progress or NoProgress()
-    bar.start(len(components))
 
     def one(component: Component) -> ComponentCheck:
         try:
             return check_one(component, source, include_prerelease, memo)
         finally:
-            bar.advance(component.name)
+            bar.advance(component.name)  # done, in whatever order the threads finish
 
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(components) or 1))) as pool:
-            items = tuple(pool.map(one, components))
-    finally:
-        bar.finish()
+    threads = max(1, min(workers, len(components) or 1))
+    with batch(bar, len(components), "checking"), ThreadPoolExecutor(threads) as pool:
+        items = tuple(pool.map(one, components))
     return CheckResult(items, include_prerelease)
 
 

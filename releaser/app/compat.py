@@ -31,6 +31,7 @@ from releaser.domain.compat import (
 from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
+from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.unverified import Unverified, unique
 from releaser.domain.verdict import Verdict
 
@@ -77,6 +78,7 @@ class CompatService:
     data: CompatData
     archives: ChartArchives | None = None  # None: the API source stays `unknown`
     renderer: ChartRenderer | None = None
+    progress: Progress = field(default_factory=NoProgress)  # components judged, and on what
     archive_problems: list[str] = field(default_factory=list)  # only the API source unknown
     _releases: dict[tuple[str, str], list[ChartRelease] | str] = field(default_factory=dict)
     _scans: dict[tuple[str, str, str], ChartScan | str] = field(default_factory=dict)
@@ -84,16 +86,22 @@ class CompatService:
     # ---------------------------------------------------------------- entry points
 
     def evaluate_kit(
-        self, kit: Kit, kube_versions: Sequence[str] | None, today: date
+        self, kit: Kit, kube_versions: Sequence[str] | None, today: date, *,
+        what: str = "judging",
     ) -> CompatMatrix:
-        """The matrix for every component; targets default to the kit's range plus one."""
+        """The matrix for every component; targets default to the kit's range plus one.
+        `what` names the work on the progress line."""
         targets = parse_targets(kube_versions) if kube_versions else kit_targets(kit)
-        rows = tuple(self._row(kit, c, targets, today) for c in kit)
+        rows = []
+        with batch(self.progress, len(kit.components), what) as bar:
+            for component in kit:
+                bar.advance(f"{component.name} {component.version}")
+                rows.append(self._row(kit, component, targets, today))
         in_range = frozenset(t.label for t in targets if in_kit_range(kit, t))
-        return CompatMatrix(tuple(targets), in_range, self.data.dates(), rows)
+        return CompatMatrix(tuple(targets), in_range, self.data.dates(), tuple(rows))
 
     def gate(self, kit: Kit, today: date) -> CompatGate:
-        matrix = self.evaluate_kit(kit, None, today)
+        matrix = self.evaluate_kit(kit, None, today, what="compatibility gate")
         return CompatGate(
             tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified
         )
@@ -137,6 +145,7 @@ class CompatService:
         """The component's published releases; raises UpstreamError (also kept for reuse)."""
         key = (component.repo_url, component.chart)
         if key not in self._releases:
+            self.progress.detail(f"reading the index of {component.repo_url}")
             try:
                 self._releases[key] = self.sources.releases(*key)
             except UpstreamError as exc:
@@ -196,6 +205,8 @@ class CompatService:
         if isinstance(scan, str):
             return ApiEvidence("unavailable", detail=scan)
         if self.renderer is not None and scan.archive is not None:
+            self.progress.detail(f"helm template {component.chart} {release.version} "
+                                 f"--kube-version {target.helm_version}")
             try:
                 text = self.renderer.render(scan, target.helm_version)
             except ReleaserError as exc:
@@ -210,6 +221,8 @@ class CompatService:
         assert self.archives is not None
         key = (component.repo_url, component.chart, release.version)
         if key not in self._scans:
+            archive = f"{component.chart}-{release.version}.tgz"
+            self.progress.detail(f"reading the chart archive {archive}")
             try:
                 self._scans[key] = self.archives.scan(component.repo_url, component.chart, release)
             except UpstreamError as exc:

@@ -27,6 +27,7 @@ from releaser.domain.plan import (
     newest_compatible,
     plan_component,
 )
+from releaser.domain.progress import batch
 from releaser.domain.unverified import Unverified, unique
 from releaser.domain.verdict import Verdict
 
@@ -50,6 +51,7 @@ class Planner:
     today: date
 
     def judge(self, kit: Kit, component: Component, release: ChartRelease) -> Judgement:
+        self.service.progress.detail(f"judging {release.version}")
         targets = _range(kit)
         cheap = CompatService(self.service.sources, self.service.data)
         quick = cheap.release_verdicts(kit, component, release, targets, self.today)
@@ -72,13 +74,17 @@ class Planner:
         """Proposals for every component whose releases could be read; the others are
         `unverified` (the plan is partial)."""
         items, unverified = [], []
-        for component in kit:
-            try:
-                releases = self.service.releases(component)
-            except UpstreamError as exc:
-                unverified.append(Unverified.of(component.name, component.repo_url, exc.message))
-                continue
-            items.append(self._plan_one(kit, component, releases, include_prerelease))
+        with batch(self.service.progress, len(kit.components), "planning") as bar:
+            for component in kit:
+                bar.advance(f"{component.name} {component.version}")
+                try:
+                    releases = self.service.releases(component)
+                except UpstreamError as exc:
+                    unverified.append(
+                        Unverified.of(component.name, component.repo_url, exc.message)
+                    )
+                    continue
+                items.append(self._plan_one(kit, component, releases, include_prerelease))
         return replace(build_plan(items), unverified=unique(unverified))
 
     def _plan_one(

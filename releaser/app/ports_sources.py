@@ -1,5 +1,5 @@
-"""What the `check` use case needs besides a `ChartSource`: somewhere to report progress, and
-optionally a memo of answers worked out on earlier runs."""
+"""What the `check` use case needs besides a `ChartSource` and its progress: optionally a
+memo of answers worked out on earlier runs."""
 
 from __future__ import annotations
 
@@ -7,27 +7,6 @@ from typing import Protocol
 
 from releaser.domain.kit import Component
 from releaser.domain.releases_select import Upgrades
-
-
-class Progress(Protocol):
-    """Progress of a batch (a terminal line on stderr, or nothing). Called from any thread."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self, label: str) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-class NoProgress:
-    def start(self, total: int) -> None:
-        return
-
-    def advance(self, label: str) -> None:
-        return
-
-    def finish(self) -> None:
-        return
 
 
 class CheckMemo(Protocol):

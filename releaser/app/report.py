@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from releaser.app.compat import CompatService
@@ -13,6 +13,7 @@ from releaser.domain.errors import UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
 from releaser.domain.lifecycle import LifecycleTable
 from releaser.domain.plan import Judgement, newest_compatible
+from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.report import CustomerRow, DriftRow, Report, lifecycle_rows
 from releaser.domain.unverified import Unverified, unique
 from releaser.domain.versions import ChartVersion, KitVersion, change_kind, minor_range
@@ -30,6 +31,7 @@ class ReportPorts:
     data_dates: dict[str, str]
     customers: Callable[[KitVersion], list[CustomerRow]] | None
     today: date
+    progress: Progress = field(default_factory=NoProgress)
 
 
 def _find(releases: Sequence[tuple[KitVersion, str]], version: KitVersion) -> str:
@@ -78,6 +80,15 @@ def drift_row(component: Component, kit: Kit, ports: ReportPorts) -> DriftRow:
     )
 
 
+def drift_rows(kit: Kit, ports: ReportPorts) -> tuple[DriftRow, ...]:
+    rows = []
+    with batch(ports.progress, len(kit.components), "weighing drift") as bar:
+        for component in kit:
+            bar.advance(f"{component.name} {component.version}")
+            rows.append(drift_row(component, kit, ports))
+    return tuple(rows)
+
+
 def _customers_unverified(rows: Sequence[CustomerRow] | None) -> list[Unverified]:
     return [u for row in rows or () for u in row.unverified]
 
@@ -93,7 +104,7 @@ def build_report(version_text: str, against_text: str | None, ports: ReportPorts
         changes = diff_kits(old, kit, str(against), str(version))
     matrix = ports.compat.evaluate_kit(kit, None, ports.today)
     in_range = tuple(minor_range(kit.kubernetes.min, kit.kubernetes.max))
-    drift = tuple(drift_row(c, kit, ports) for c in kit)
+    drift = drift_rows(kit, ports)
     customers = tuple(ports.customers(version)) if ports.customers else None
     return Report(
         version=str(version),

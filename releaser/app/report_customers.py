@@ -6,6 +6,7 @@ from releaser.app.rollout import RolloutPorts, RolloutRequest, roll_out
 from releaser.app.rollout_read import running_version
 from releaser.domain.errors import ReleaserError
 from releaser.domain.fleet import Customer, Fleet
+from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.report import CustomerRow
 from releaser.domain.rollout import blocking
 from releaser.domain.versions import InvalidVersion, KitVersion
@@ -40,5 +41,12 @@ def runs(described: str, ports: RolloutPorts) -> str | None:
         return described
 
 
-def customer_rows(fleet: Fleet, target: KitVersion, ports: RolloutPorts) -> list[CustomerRow]:
-    return [customer_row(fleet, c, target, ports) for c in fleet.customers]
+def customer_rows(
+    fleet: Fleet, target: KitVersion, ports: RolloutPorts, progress: Progress | None = None
+) -> list[CustomerRow]:
+    rows = []
+    with batch(progress or NoProgress(), len(fleet.customers), "preflight") as bar:
+        for customer in fleet.customers:
+            bar.advance(f"{customer.name} on Kubernetes {customer.kubernetes}")
+            rows.append(customer_row(fleet, customer, target, ports))
+    return rows

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from releaser.domain.compat import CompatData
     from releaser.domain.fleet import Fleet
     from releaser.domain.kit import Kit
+    from releaser.domain.progress import Progress
     from releaser.domain.report import CustomerRow
     from releaser.domain.versions import KitVersion
 
@@ -71,6 +72,14 @@ class Container:
     def settings(self) -> Settings:
         """The run's one reading of the environment."""
         return Settings.from_env()
+
+    @cached_property
+    def progress(self) -> Progress:
+        """The run's progress line on stderr when it is a terminal; every long loop reports
+        to it (one line at a time: batches follow each other, they do not nest)."""
+        from releaser.cli.progress import stderr_progress
+
+        return stderr_progress()
 
     @cached_property
     def kit_root(self) -> Path:
@@ -214,6 +223,7 @@ class Container:
                 data=self.compat_data(ref),
                 archives=self.chart_archives(offline),
                 renderer=self.helm_renderer if render else None,
+                progress=self.progress,
             ),
         )
 
@@ -381,7 +391,9 @@ class Container:
         from releaser.app.report import ReportPorts
 
         service = self.compat_service(offline=offline)
-        quick = Planner(CompatService(service.sources, service.data), self.today)
+        quick = Planner(
+            CompatService(service.sources, service.data, progress=self.progress), self.today
+        )
         store = self.data_store
         return ReportPorts(
             releases=self.release_refs,
@@ -395,6 +407,7 @@ class Container:
             },
             customers=(lambda v: self._customer_rows(v, service)) if self.fleet_path else None,
             today=self.today,
+            progress=self.progress,
         )
 
     def _customer_rows(self, version: KitVersion, service: CompatService) -> list[CustomerRow]:
@@ -406,7 +419,7 @@ class Container:
         from releaser.app.report_customers import customer_rows
 
         ports = replace(self.rollout_ports(), verdicts=ClusterVerdicts(service, self.today))
-        return customer_rows(self.fleet, version, ports)
+        return customer_rows(self.fleet, version, ports, self.progress)
 
 
 def container(ctx: typer.Context) -> Container:

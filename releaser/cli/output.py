@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from releaser.cli import progress
 from releaser.render import output
 
 
@@ -24,8 +25,9 @@ def emit_json(data: Any) -> None:
 
 
 def info(message: str) -> None:
-    """A diagnostic line: stderr, so stdout stays pure data."""
-    typer.echo(output.terminal(message), err=True)
+    """A diagnostic line: stderr, so stdout stays pure data (a progress line steps aside)."""
+    with progress.aside():
+        typer.echo(output.terminal(message), err=True)
 
 
 def use_color(no_color: bool) -> bool:

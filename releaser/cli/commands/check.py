@@ -20,7 +20,6 @@ def check(
     """Newest upstream patch, minor and major release of each component."""
     # Imported here: `releaser --help` and other commands do not pay for urllib3 and yaml.
     from releaser.app.check import check_components
-    from releaser.cli.progress import stderr_progress
     from releaser.render import check as render_check
 
     parts = container(ctx)
@@ -28,7 +27,7 @@ def check(
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
     items = _components(parts.read_kit(), section)
     source, memo = parts.chart_source(offline), parts.check_memo(offline)
-    progress = stderr_progress("checking")
+    progress = parts.progress
     result = check_components(items, source, include_prerelease=pre, progress=progress, memo=memo)
     json = parts.options.json
     if json:

@@ -101,7 +101,8 @@ def refresh_command(ctx: typer.Context) -> None:
     from releaser.app.data import refresh
 
     parts = container(ctx)
-    result = refresh(upstream_snapshots(http_fetcher(parts.http)), parts.data_store)
+    fetch = upstream_snapshots(http_fetcher(parts.http), progress=parts.progress)
+    result = refresh(fetch, parts.data_store)
     _show(ctx, list(result.after))
     for path in result.written:
         info(f"wrote {path}")
