@@ -10,8 +10,8 @@ from releaser.cli.container import container
 from releaser.cli.context import GlobalOptions
 from releaser.cli.output import emit, info
 from releaser.cli.partial import fail_if_partial
-from releaser.cli.progress import stderr_progress
 from releaser.domain.errors import ExitCode, GitError, UsageError
+from releaser.domain.progress import Progress, batch
 from releaser.render import rollout as render_rollout
 
 # Imported when the command runs, not for `rollout --help`.
@@ -58,7 +58,7 @@ def rollout(
     fleet = parts.fleet
     ports = parts.rollout_ports(notify)
     if status:
-        render_status(opts, read_fleet_status(fleet, ports, live))
+        render_status(opts, read_fleet_status(fleet, ports, live, parts.progress))
         return
     target = KitVersion.parse(to) if to else None
     if next_:
@@ -90,17 +90,13 @@ def render_result(opts: GlobalOptions, result: RolloutResult, request: RolloutRe
         emit(summary)
 
 
-def read_fleet_status(fleet: Fleet, ports: RolloutPorts, live: bool) -> FleetStatus:
+def read_fleet_status(
+    fleet: Fleet, ports: RolloutPorts, live: bool, progress: Progress
+) -> FleetStatus:
     from releaser.app.rollout_read import read_status
 
-    progress = stderr_progress("reading customers")
-    if progress is None:
-        return read_status(fleet, ports, live)
-    progress.start(len(fleet.customers))
-    try:
-        return read_status(fleet, ports, live, progress.advance)
-    finally:
-        progress.finish()
+    with batch(progress, len(fleet.customers), "reading customers") as bar:
+        return read_status(fleet, ports, live, bar.advance)
 
 
 def render_status(opts: GlobalOptions, status: FleetStatus) -> None:
