@@ -29,7 +29,10 @@ def check(
     items = _components(parts.read_kit(), section)
     source, memo = parts.chart_source(offline), parts.check_memo(offline)
     progress = stderr_progress("checking")
-    result = check_components(items, source, include_prerelease=pre, progress=progress, memo=memo)
+    result = check_components(
+        items, source, include_prerelease=pre, progress=progress, memo=memo,
+        stale=parts.stale_copies,
+    )
     json = parts.options.json
     if json:
         emit(render_check.render_json(result))
