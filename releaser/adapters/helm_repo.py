@@ -4,9 +4,10 @@ One index is fetched at most once per run, however many components share the rep
 (a per-repository lock; concurrent callers for the same repository wait for the first
 fetch). The cache is keyed by the upstream URL, whichever mirror serves it. With a cache
 entry the fetch is conditional (If-None-Match / If-Modified-Since) so an unchanged index
-costs one 304. Offline, only the cache is read. When the repository fails after retries, a
-cached copy young enough stands in (`StaleStandIns`). Every error names the upstream
-repository, never the mirror, and never credentials.
+costs one 304. Offline, only the cache is read. When the repository is down after retries
+(unreachable, timing out, a broken answer, 429 or 5xx), a cached copy young enough stands in
+(`StaleStandIns`); a definite refusal (401, 403, 404 …) never hides behind one. Every error
+names the upstream repository, never the mirror, and never credentials.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 from releaser.adapters.cache import IndexCache, IndexMeta
-from releaser.adapters.http import FetchError, HttpClient, Response, fetch
+from releaser.adapters.http import RETRY_STATUSES, FetchError, HttpClient, Response, status_reason
 from releaser.adapters.mirrors import Mirrors
 from releaser.adapters.stale import StaleStandIns
 from releaser.domain.charts import ChartRelease
@@ -26,6 +27,11 @@ from releaser.domain.redaction import redact
 
 def index_url(repo_url: str) -> str:
     return repo_url.rstrip("/") + "/index.yaml"
+
+
+class _Refused(FetchError):
+    """The repository answered, with a status that says no (401, 403, 404 …): something to
+    fix, not an outage to ride out on a cached copy."""
 
 
 @dataclass
@@ -120,6 +126,8 @@ class HelmRepoSource:
         headers = _conditional(meta) if meta and self._cache.has_raw(key) else {}
         try:
             answer = self._get(repo_url, headers)
+        except _Refused as err:
+            raise _error(repo_url, err.reason) from None
         except FetchError as err:
             state.meta, state.cached_only = self._stand_in(repo_url, meta, err.reason), True
             return
@@ -138,8 +146,14 @@ class HelmRepoSource:
         return meta
 
     def _get(self, repo_url: str, headers: dict[str, str]) -> Response:
-        """GET the index (from the mirror, if any), conditionally with `headers`."""
-        return fetch(self._client, index_url(self._mirrors.apply(repo_url)), headers=headers)
+        """GET the index (from the mirror, if any), conditionally with `headers`: a 200 or a
+        304, else `FetchError` (the repository is down) or `_Refused`."""
+        url = index_url(self._mirrors.apply(repo_url))
+        answer = self._client.request("GET", url, headers=headers)
+        if answer.status in (200, 304):
+            return answer
+        reason = status_reason(answer.status, answer.reason, self._client.settings.retries)
+        raise (FetchError if answer.status in RETRY_STATUSES else _Refused)(url, reason)
 
     def _store(self, state: _Index, repo_url: str, answer: Response) -> bytes:
         state.raw = answer.content

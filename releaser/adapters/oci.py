@@ -6,7 +6,8 @@ of tags is slow, so they are fetched concurrently and cached on disk: manifests 
 are immutable by digest, and chart versions are treated as immutable the way Helm users treat
 them, so a second run lists tags only and fetches just the new ones. The tag list is kept
 per upstream chart (the kit's repoURL, whatever mirror served it): offline it answers alone,
-and when the registry fails a copy young enough stands in (`StaleStandIns`).
+and when the registry is down (unreachable, 429, 5xx) a copy young enough stands in
+(`StaleStandIns`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from releaser.adapters.cache_files import read_json, stored_url, url_key, write_json
 from releaser.adapters.helm_index import parse_changes
 from releaser.adapters.http import HttpClient
-from releaser.adapters.oci_registry import RegistryClient
+from releaser.adapters.oci_registry import RegistryClient, RegistryDown
 from releaser.adapters.stale import StaleStandIns, parse_time
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
@@ -139,7 +140,7 @@ class OciChartSource:
         else:
             try:
                 tags = self._list(client, repo_url, chart)
-            except UpstreamError as err:
+            except RegistryDown as err:
                 tags = self._stand_in(client, repo_url, chart, err)
         out = []
         for tag, digest in tags.items():

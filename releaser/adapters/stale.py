@@ -1,7 +1,9 @@
 """Cached copies standing in for failing upstreams (SPEC §8, RELEASER_STALE_MAX).
 
-When a repository (or its mirror) fails after retries, its source asks `stand_in` whether
-the cached copy may answer instead. It may while younger than the limit: the run then
+When a repository (or its mirror) is down after retries (unreachable, timing out, a broken
+answer, 429 or 5xx; never a refusal such as 401, 403 or 404, which someone has to fix), its
+source asks `stand_in` whether the cached copy may answer instead. It may while younger than
+the limit: the run then
 says so once on stderr (`announce`), and use cases ask `used(repo_url)` to mark the
 components it answered for `"stale": true`. An older copy, or a limit of zero, fails
 closed as before; the refusal is added to the upstream's failure.

@@ -71,15 +71,20 @@ class Planner:
     def plan(self, kit: Kit, include_prerelease: bool = False) -> Plan:
         """Proposals for every component whose releases could be read; the others are
         `unverified` (the plan is partial)."""
-        items, unverified = [], []
+        items, unverified, stale = [], [], []
         for component in kit:
             try:
                 releases = self.service.releases(component)
             except UpstreamError as exc:
                 unverified.append(Unverified.of(component.name, component.repo_url, exc.message))
                 continue
+            stale.append(self.service.stale(component))
             items.append(self._plan_one(kit, component, releases, include_prerelease))
-        return replace(build_plan(items), unverified=unique(unverified))
+        return replace(
+            build_plan(items),
+            unverified=unique(unverified),
+            stale=unique(s for s in stale if s is not None),
+        )
 
     def _plan_one(
         self, kit: Kit, component: Component, releases: Sequence[ChartRelease],

@@ -233,6 +233,7 @@ class Container:
                 data=self.compat_data(ref),
                 archives=self.chart_archives(offline),
                 renderer=self.helm_renderer if render else None,
+                stale_copies=self.stale_copies,
             ),
         )
 

@@ -128,10 +128,10 @@ def refusal(age: timedelta, limit: timedelta) -> str:
 def age_text(age: timedelta) -> str:
     """`45 s`, `12 min`, `3 h`, `2 d`: the unit a reader would pick."""
     seconds = max(0, int(age.total_seconds()))
-    if seconds < 90:
+    if seconds < 60:
         return f"{seconds} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
     if seconds < 48 * 3600:
         return f"{round(seconds / 3600)} h"
     return f"{round(seconds / 86400)} d"
