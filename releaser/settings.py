@@ -10,15 +10,19 @@ platform's user cache dir), so one variable moves all of them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from releaser.domain.errors import UsageError
 from releaser.domain.redaction import remember_secret
 
 APP_NAME = "releaser"
+STALE_MAX = timedelta(hours=24)  # default age up to which a cached copy stands in
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|min|h|d)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Settings:
     mirrors: Path | None  # RELEASER_MIRRORS
     today: date | None  # RELEASER_TODAY pins the date verdicts and changelogs use
     http: HttpSettings
+    # RELEASER_STALE_MAX: how old a cached copy may be to stand in for a failing upstream
+    # (zero: never)
+    stale_max: timedelta = STALE_MAX
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     @classmethod
@@ -91,6 +98,7 @@ class Settings:
             mirrors=_path(env, "RELEASER_MIRRORS"),
             today=_date(env, "RELEASER_TODAY"),
             http=_http(env),
+            stale_max=_duration(env, "RELEASER_STALE_MAX", STALE_MAX),
             env=env,
         )
 
@@ -123,6 +131,26 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{name}={text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """`24h`, `90m`, `2d`, `30s`, `1.5h`; `0` alone is zero. A bare number other than 0 is
+    refused: `24` could mean seconds or hours."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if re.fullmatch(r"0+(?:\.0*)?", text):
+        return timedelta(0)
+    match = _DURATION.fullmatch(text.lower())
+    if match is None:
+        raise UsageError(
+            f"{name}={text!r} is not a duration",
+            hint="write a number and a unit: 30s, 90m, 24h or 2d (0 turns it off)",
+        )
+    try:
+        return timedelta(seconds=float(match["number"]) * _UNIT_SECONDS[match["unit"]])
+    except OverflowError:
+        raise UsageError(f"{name}={text!r} is too long a duration") from None
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:

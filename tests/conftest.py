@@ -71,7 +71,10 @@ def _isolated_home(
     # of retrying with backoff (tests of retries set their own values).
     monkeypatch.setenv("RELEASER_HTTP_RETRIES", "0")
     monkeypatch.setenv("RELEASER_HTTP_BACKOFF", "0")
-    for var in ("RELEASER_FLEET", "RELEASER_MIRRORS", "RELEASER_TODAY", "RELEASER_CACHE_DIR"):
+    for var in (
+        "RELEASER_FLEET", "RELEASER_MIRRORS", "RELEASER_TODAY", "RELEASER_CACHE_DIR",
+        "RELEASER_STALE_MAX",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

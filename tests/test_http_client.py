@@ -66,6 +66,7 @@ def test_no_proxy_goes_direct(
         monkeypatch.setenv("NO_PROXY", no_proxy)
         assert run_check(_kit(tmp_path, server.url + "/sealed"), None).exit_code == 0
         monkeypatch.delenv("NO_PROXY")
+        monkeypatch.setenv("RELEASER_STALE_MAX", "0")  # the first run's copy may not stand in
         refused = run_check(_kit(tmp_path / "again", server.url + "/sealed"), None)
         assert refused.exit_code == 4
         assert "connection refused" in _only(refused.stdout)["error"]

@@ -2,53 +2,69 @@
 
 Layout under the cache root (platformdirs `user_cache_dir("releaser")` by default):
 
-    indexes/<key>/meta.json        {"url", "etag", "lastModified", "sha256", "fetchedAt"}
+    indexes/<key>/meta.json        {"url", "mirror", "etag", "lastModified", "sha256", "fetchedAt"}
     indexes/<key>/index.yaml       the raw index, as last fetched
     indexes/<key>/charts/<chart>.json   {"sha256", "releases": [...]} parsed from that index
 
-`<key>` is a hash of the fetched URL without credentials. A chart's parsed releases are
-valid only for the index bytes they came from (same sha256), so a warm run whose index is
-unchanged (one 304) reads a small JSON file and parses no YAML at all. Writes are atomic
-(temp file + rename); an unreadable or foreign entry counts as a miss, never as an error.
+`<key>` hashes the UPSTREAM index URL (the kit's repoURL, `cache_files.url_key`), whatever
+mirror served it, so `--offline` finds an entry with or without the mirrors file; `mirror`
+records which one did. `fetchedAt` is when the upstream last served or confirmed (304) the
+copy: its age decides whether it may stand in for a failing upstream (adapters/stale.py).
+A chart's parsed releases are valid only for the index bytes they came from (same sha256),
+so a warm run whose index is unchanged (one 304) reads a small JSON file and parses no YAML
+at all. Writes are atomic (temp file + rename); an unreadable or foreign entry counts as a
+miss, never as an error.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from releaser.adapters.cache_files import read_json_object, write_atomic, write_json
+from releaser.adapters.cache_files import (
+    read_json_object,
+    stored_url,
+    url_key,
+    write_atomic,
+    write_json,
+)
+from releaser.adapters.stale import parse_time
 from releaser.domain.charts import ChartChange, ChartRelease
 
-_FORMAT = 1
+# 2: keyed by the upstream URL, `mirror` recorded, `fetchedAt` renewed by every 304.
+# Entries of format 1 (keyed by the URL fetched, mirror or not) are ignored.
+_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class IndexMeta:
-    url: str
+    url: str  # the upstream index URL, without credentials
     etag: str | None
     last_modified: str | None
     sha256: str
     fetched_at: str
+    mirror: str | None = None  # the mirror's index URL that served it, without credentials
+
+    @property
+    def fetched(self) -> datetime | None:
+        return parse_time(self.fetched_at)
 
 
-def _strip_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class IndexCache:
+    """Index copies keyed by the upstream index URL (`index_url(repoURL)`)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _dir(self, url: str) -> Path:
-        key = hashlib.sha256(_strip_credentials(url).encode()).hexdigest()[:32]
-        return self.root / "indexes" / key
+        return self.root / "indexes" / url_key(url)
 
     # ------------------------------------------------------------------ index
     def meta(self, url: str) -> IndexMeta | None:
@@ -62,6 +78,7 @@ class IndexCache:
                 data.get("lastModified"),
                 data["sha256"],
                 data["fetchedAt"],
+                data.get("mirror"),
             )
         except (KeyError, TypeError):
             return None
@@ -78,29 +95,45 @@ class IndexCache:
         return data if hashlib.sha256(data).hexdigest() == meta.sha256 else None
 
     def store_index(
-        self, url: str, raw: bytes, etag: str | None, last_modified: str | None
+        self,
+        url: str,
+        raw: bytes,
+        etag: str | None,
+        last_modified: str | None,
+        mirror: str | None = None,
     ) -> IndexMeta:
+        """Keep `raw`, the index of upstream `url` as served (by `mirror` when one did)."""
         meta = IndexMeta(
-            _strip_credentials(url),
+            stored_url(url),
             etag,
             last_modified,
             hashlib.sha256(raw).hexdigest(),
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            _now(),
+            stored_url(mirror) if mirror else None,
         )
-        directory = self._dir(url)
-        write_atomic(directory / "index.yaml", raw)
+        write_atomic(self._dir(url) / "index.yaml", raw)
+        self._write_meta(url, meta)
+        return meta
+
+    def confirm(self, url: str, meta: IndexMeta, mirror: str | None = None) -> IndexMeta:
+        """The copy is current (a 304): it is as young as a fresh fetch."""
+        fresh = replace(meta, fetched_at=_now(), mirror=stored_url(mirror) if mirror else None)
+        self._write_meta(url, fresh)
+        return fresh
+
+    def _write_meta(self, url: str, meta: IndexMeta) -> None:
         write_json(
-            directory / "meta.json",
+            self._dir(url) / "meta.json",
             {
                 "format": _FORMAT,
                 "url": meta.url,
-                "etag": etag,
-                "lastModified": last_modified,
+                "mirror": meta.mirror,
+                "etag": meta.etag,
+                "lastModified": meta.last_modified,
                 "sha256": meta.sha256,
                 "fetchedAt": meta.fetched_at,
             },
         )
-        return meta
 
     # ------------------------------------------------------------------ parsed charts
     def releases(self, url: str, sha256: str, chart: str) -> list[ChartRelease] | None:

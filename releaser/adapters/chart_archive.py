@@ -8,8 +8,8 @@ files whose normalised path stays inside the chart count (links, devices, absolu
 (skipped members included), on the number of members and on each file read, so a hostile
 or broken .tgz cannot exhaust memory, fill the disk or escape a directory.
 What `compat` needs from it (the apiVersion choices) is cached as JSON next to the archive,
-keyed by the index digest (or the URL when there is none) and the scanner's format, so an
-unchanged chart is downloaded and scanned once, across runs.
+keyed by the index digest (or the upstream URL, never the mirror's, when there is none) and
+the scanner's format, so an unchanged chart is downloaded and scanned once, across runs.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from releaser.adapters.cache_files import url_key
 from releaser.adapters.http import FetchError, HttpClient, fetch
 from releaser.adapters.yaml import load_values
 from releaser.domain.api_scan import ApiChoice, ChartScan, scan_chart
@@ -189,7 +190,8 @@ class ChartArchiveStore:
         return scan
 
     def _key(self, repo_url: str, chart: str, release: ChartRelease) -> str:
-        identity = release.digest or f"{repo_url}|{chart}|{release.version}"
+        # The upstream URL without credentials (never the mirror): one entry per chart release.
+        identity = release.digest or url_key(repo_url, chart, release.version)
         return hashlib.sha256(f"{SCAN_FORMAT}|{identity}".encode()).hexdigest()[:40]
 
     def _load(self, key: str) -> ChartScan | None:

@@ -8,20 +8,20 @@ from:
 
     checks/<key>.json   {"format", "releaser", "revision", "answers": {"<version> <pre>": …}}
 
-`<key>` hashes the upstream repository URL and the chart name. A new index digest, another
+`<key>` hashes the upstream repository URL (`cache_files.url_key`: no credentials, one
+spelling) and the chart name. A new index digest, another
 releaser version or another record format makes every stored answer a miss; the record
 then starts afresh. Sources that cannot name a digest (OCI) are never memoized.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Protocol
 
 from releaser import __version__
 from releaser.adapters.cache import release_from_json, release_to_json
-from releaser.adapters.cache_files import read_json_object, write_json
+from releaser.adapters.cache_files import read_json_object, url_key, write_json
 from releaser.domain.charts import ChartRelease
 from releaser.domain.kit import Component
 from releaser.domain.releases_select import Candidates, Upgrades
@@ -75,8 +75,7 @@ class CheckMemoFiles:
         return data
 
     def _file(self, component: Component) -> Path:
-        key = hashlib.sha256(f"{component.repo_url}\n{component.chart}".encode()).hexdigest()
-        return self._root / "checks" / f"{key[:32]}.json"
+        return self._root / "checks" / f"{url_key(component.repo_url, component.chart)}.json"
 
 
 def _answer_key(component: Component, include_prerelease: bool) -> str:

@@ -19,8 +19,9 @@ MIRRORS_HINT = '`releaser example mirrors` prints a commented mirror map (README
 _SCHEMES = {"http": "http", "https": "http", "oci": "oci"}  # scheme -> family
 
 
-def _normalise(url: str) -> str:
-    """Lower-case scheme and host, drop userinfo and trailing slashes."""
+def normalise_url(url: str) -> str:
+    """One spelling of a repository URL: lower-case scheme and host, no userinfo, no trailing
+    slash, no query. Mirror prefixes match on it, and caches key their entries by it."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -36,7 +37,7 @@ class Mirrors:
     """`apply(url)` rewrites an upstream URL to its mirror, or returns it unchanged."""
 
     def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
-        pairs = [(_normalise(k), v.strip().rstrip("/")) for k, v in (mapping or {}).items()]
+        pairs = [(normalise_url(k), v.strip().rstrip("/")) for k, v in (mapping or {}).items()]
         # Longest prefix first, so the most specific mirror wins.
         self._pairs = sorted(pairs, key=lambda p: len(p[0]), reverse=True)
 
@@ -44,7 +45,7 @@ class Mirrors:
         return len(self._pairs)
 
     def apply(self, url: str) -> str:
-        target = _normalise(url)
+        target = normalise_url(url)
         for prefix, mirror in self._pairs:
             if target == prefix or target.startswith(prefix + "/"):
                 return mirror + target[len(prefix) :]

@@ -4,7 +4,10 @@ A chart version is a tag of the repository `path/chart`; its metadata (kubeVersi
 is the Helm config blob of the tag's manifest. Reading every config of a chart with hundreds
 of tags is slow, so they are fetched concurrently and cached on disk: manifests and configs
 are immutable by digest, and chart versions are treated as immutable the way Helm users treat
-them, so a second run lists tags only and fetches just the new ones.
+them, so a second run lists tags only and fetches just the new ones. The tag list is kept
+per upstream chart (the kit's repoURL, whatever mirror served it): offline it answers alone,
+and when the registry is down (unreachable, 429, 5xx) a copy young enough stands in
+(`StaleStandIns`).
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from releaser.adapters.cache_files import read_json, write_json
+from releaser.adapters.cache_files import read_json, stored_url, url_key, write_json
 from releaser.adapters.helm_index import parse_changes
 from releaser.adapters.http import HttpClient
-from releaser.adapters.oci_registry import RegistryClient
+from releaser.adapters.oci_registry import RegistryClient, RegistryDown
+from releaser.adapters.stale import StaleStandIns, parse_time
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import UpstreamError
 from releaser.domain.redaction import redact
@@ -104,6 +108,8 @@ class OciChartSource:
         credentials: Credentials = _no_credentials,
         workers: int = 8,
         page_size: int = 1000,
+        offline: bool = False,
+        stale: StaleStandIns | None = None,
     ) -> None:
         self.http = client
         self.rewrite = rewrite
@@ -111,6 +117,8 @@ class OciChartSource:
         self.cache = _Cache(cache_dir)
         self.workers = workers
         self.page_size = page_size
+        self.offline = offline
+        self.stale = stale or StaleStandIns()  # by default no copy stands in
 
     def client(self, repo_url: str, chart: str) -> RegistryClient:
         effective = self.rewrite(repo_url)
@@ -124,21 +132,52 @@ class OciChartSource:
     def releases(self, repo_url: str, chart: str) -> list[ChartRelease]:
         """Every chart version in the repository, newest first; non-chart tags are skipped."""
         client = self.client(repo_url, chart)
-        versions = {t: v for t in client.tags(self.page_size) if (v := tag_to_version(t))}
-        known = self.cache.tags(client)
+        if self.offline:
+            record = self.cache.tags(repo_url, chart)
+            if record is None:
+                raise client.fail("no cached tag list (run `releaser check` once online)")
+            tags = record.tags
+        else:
+            try:
+                tags = self._list(client, repo_url, chart)
+            except RegistryDown as err:
+                tags = self._stand_in(client, repo_url, chart, err)
+        out = []
+        for tag, digest in tags.items():
+            version = tag_to_version(tag)
+            entry = self.cache.load(digest) if digest else None
+            if version is not None and entry is not None:
+                out.append(_release(chart, version, entry))
+        return sorted(out, key=lambda r: r.parsed_version, reverse=True)
+
+    def _list(self, client: RegistryClient, repo_url: str, chart: str) -> dict[str, str]:
+        """Tag -> manifest digest of every version tag, fetching the manifests not cached."""
+        versions = [t for t in client.tags(self.page_size) if tag_to_version(t)]
+        record = self.cache.tags(repo_url, chart, complete=False)
+        known = dict(record.tags) if record else {}
         # "" marks a tag known not to be a chart (a container image in the same repository).
         missing = [t for t in versions if t not in known or not self._cached(known[t])]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             fetched = list(pool.map(lambda t: self._fetch(client, t), missing))
         for tag, entry in zip(missing, fetched, strict=True):
             known[tag] = entry.digest if entry else ""
-        self.cache.save_tags(client, {t: d for t, d in known.items() if t in versions})
-        out = []
-        for tag, version in versions.items():
-            entry = self.cache.load(known[tag]) if known[tag] else None
-            if entry is not None:
-                out.append(_release(chart, version, entry))
-        return sorted(out, key=lambda r: r.parsed_version, reverse=True)
+        tags = {t: known[t] for t in versions}
+        mirror = self.rewrite(repo_url)
+        self.cache.save_tags(repo_url, chart, tags, mirror if mirror != repo_url else None)
+        return tags
+
+    def _stand_in(
+        self, client: RegistryClient, repo_url: str, chart: str, err: UpstreamError
+    ) -> dict[str, str]:
+        """The cached tag list, when it may answer for the failing registry; else the error."""
+        record = self.cache.tags(repo_url, chart)
+        if record is None:
+            raise err
+        reason = err.message.removeprefix(f"{client.label}: ")
+        refused = self.stale.stand_in(repo_url, record.fetched, reason, chart)
+        if refused:
+            raise UpstreamError(f"{err.message}; {refused}", hint=err.hint) from None
+        return record.tags
 
     def download_chart(self, repo_url: str, chart: str, version: str) -> bytes:
         """The chart archive (.tgz) of `version`, checked against its digest."""
@@ -239,8 +278,18 @@ def _release(chart: str, version: str, entry: _Entry) -> ChartRelease:
     )
 
 
+@dataclass(frozen=True)
+class _TagRecord:
+    tags: dict[str, str]  # version tag -> manifest digest ("" when the tag is no chart)
+    fetched: datetime | None  # when the registry last listed them
+
+
+_TAGS_FORMAT = 2  # 2: per upstream chart, with `fetchedAt`; older records are ignored
+
+
 class _Cache:
-    """`<dir>/manifests/sha256/<hex>.json` (immutable) and `<dir>/tags/<key>.json` (tag map)."""
+    """`<dir>/manifests/sha256/<hex>.json` (immutable) and `<dir>/tags/<key>.json` (the tag
+    list of one upstream chart, keyed by `url_key(repoURL, chart)`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -251,9 +300,8 @@ class _Cache:
             return None
         return self.root / "manifests" / algo / f"{hexpart}.json"
 
-    def _tags_path(self, client: RegistryClient) -> Path:
-        key = hashlib.sha256(f"{client.host}/{client.repository}".encode()).hexdigest()
-        return self.root / "tags" / f"{key}.json"
+    def _tags_path(self, repo_url: str, chart: str) -> Path:
+        return self.root / "tags" / f"{url_key(repo_url, chart)}.json"
 
     def has(self, digest: str) -> bool:
         path = self._manifest_path(digest)
@@ -271,11 +319,32 @@ class _Cache:
         if path is not None:
             write_json(path, entry.as_json())
 
-    def tags(self, client: RegistryClient) -> dict[str, str]:
-        data = read_json(self._tags_path(client))
-        tags = data.get("tags") if isinstance(data, dict) else None
-        return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+    def tags(self, repo_url: str, chart: str, complete: bool = True) -> _TagRecord | None:
+        """The last tag list of the chart; with `complete`, only when every chart manifest
+        it names is cached too (so it can answer without the registry)."""
+        data = read_json(self._tags_path(repo_url, chart))
+        if not isinstance(data, dict) or data.get("format") != _TAGS_FORMAT:
+            return None
+        tags = data.get("tags")
+        if not isinstance(tags, dict):
+            return None
+        found = {str(k): str(v) for k, v in tags.items()}
+        record = _TagRecord(found, parse_time(data.get("fetchedAt")))
+        if complete and not all(self.has(d) for d in record.tags.values() if d):
+            return None
+        return record
 
-    def save_tags(self, client: RegistryClient, tags: dict[str, str]) -> None:
-        repository = f"{client.host}/{client.repository}"
-        write_json(self._tags_path(client), {"repository": repository, "tags": tags})
+    def save_tags(
+        self, repo_url: str, chart: str, tags: dict[str, str], mirror: str | None
+    ) -> None:
+        write_json(
+            self._tags_path(repo_url, chart),
+            {
+                "format": _TAGS_FORMAT,
+                "repository": f"{stored_url(repo_url).rstrip('/')}/{chart}",
+                "mirror": stored_url(mirror) if mirror else None,
+                "fetchedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+                "tags": tags,
+            },
+        )
+

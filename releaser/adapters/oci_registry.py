@@ -17,10 +17,21 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from releaser.adapters.http import FetchError, HttpClient, ResponseTooLarge, basic_auth
+from releaser.adapters.http import (
+    RETRY_STATUSES,
+    FetchError,
+    HttpClient,
+    ResponseTooLarge,
+    basic_auth,
+)
 from releaser.domain.errors import UpstreamError
 
 SMALL_LIMIT = 4 * 1024 * 1024  # manifests, configs, tag pages, tokens
+
+
+class RegistryDown(UpstreamError):
+    """The registry could not be reached, or failed (429, 5xx) after retries: an outage a
+    cached copy may ride out, unlike a refusal (401, 403, 404)."""
 _CHALLENGE_PARAM = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _MAX_PAGES = 1000
 
@@ -76,8 +87,9 @@ class RegistryClient:
     def url(self, path: str) -> str:
         return f"{self.base}/v2/{self.repository}/{path}"
 
-    def fail(self, message: str) -> UpstreamError:
-        return UpstreamError(f"{self.label}: {message}")
+    def fail(self, message: str, down: bool = False) -> UpstreamError:
+        """The error naming the chart; `down` when the registry is out, not refusing."""
+        return (RegistryDown if down else UpstreamError)(f"{self.label}: {message}")
 
     def get(self, url: str, accept: str | None = None, limit: int = SMALL_LIMIT) -> Reply:
         """GET `url`, answering one auth challenge; any status is returned to the caller."""
@@ -106,7 +118,7 @@ class RegistryClient:
         except ResponseTooLarge:
             raise self.fail(f"response from {self.host} larger than {limit // 1024} KiB") from None
         except FetchError as err:
-            raise self.fail(f"cannot reach registry {self.host}: {err.reason}") from None
+            raise self.fail(f"cannot reach registry {self.host}: {err.reason}", down=True) from None
         return Reply(answer.status, answer.content, answer.headers, answer.next_link())
 
     def _authenticate(self, challenge: Reply) -> str:
@@ -132,7 +144,9 @@ class RegistryClient:
         try:
             resp = self.client.request("GET", url, headers=headers, max_bytes=SMALL_LIMIT)
         except FetchError as err:
-            raise self.fail(f"cannot reach token service of {self.host}: {err.reason}") from None
+            raise self.fail(
+                f"cannot reach token service of {self.host}: {err.reason}", down=True
+            ) from None
         if resp.status != 200:
             raise self.fail(
                 f"token service of {self.host} answered {resp.status}{self._credential_note()}"
@@ -173,4 +187,7 @@ class RegistryClient:
             suffix = f" ({detail})" if detail else ""
             if reply.status == 403:
                 suffix += self._credential_note()
-            raise self.fail(f"{what}: {self.host} answered HTTP {reply.status}{suffix}")
+            raise self.fail(
+                f"{what}: {self.host} answered HTTP {reply.status}{suffix}",
+                down=reply.status in RETRY_STATUSES,
+            )

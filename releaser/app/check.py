@@ -1,7 +1,8 @@
 """`check`: for every component, the newest upstream patch, minor and major releases.
 
 Repositories are queried concurrently; one failing repository marks its components with
-an error and the others are still reported (the command then exits 4). With a memo, a
+an error and the others are still reported (the command then exits 4), unless a cached copy
+of it young enough stood in: then its components are answered and marked stale. With a memo, a
 component whose chart releases are unchanged since an earlier run (same index) gets that
 run's answer back instead of reading and sorting every release again.
 """
@@ -13,12 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from releaser.app.ports import ChartSource
-from releaser.app.ports_sources import CheckMemo
+from releaser.app.ports_sources import CheckMemo, StaleCopies
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import ReleaserError
 from releaser.domain.kit import Component
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.releases_select import Candidates, ReleasePool
+from releaser.domain.unverified import Stale, stale_of, unique
 
 MAX_WORKERS = 8
 
@@ -30,6 +32,7 @@ class ComponentCheck:
     # For each of patch/minor/major: the releases after current up to that candidate.
     steps: dict[str, list[ChartRelease]] = field(default_factory=dict)
     error: str | None = None
+    stale: Stale | None = None  # answered from a cached copy: its upstream failed
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class CheckResult:
     def failed(self) -> tuple[ComponentCheck, ...]:
         return tuple(i for i in self.items if i.error is not None)
 
+    @property
+    def stale(self) -> tuple[Stale, ...]:
+        return unique(i.stale for i in self.items if i.stale is not None)
+
 
 def check_components(
     components: Sequence[Component],
@@ -50,13 +57,15 @@ def check_components(
     progress: Progress | None = None,
     workers: int = MAX_WORKERS,
     memo: CheckMemo | None = None,
+    stale: StaleCopies | None = None,
 ) -> CheckResult:
-    """Check each component against its repository; results keep the components' order."""
+    """Check each component against its repository; results keep the components' order.
+    `stale` tells which answers came from a cached copy standing in for its upstream."""
     bar = progress or NoProgress()
 
     def one(component: Component) -> ComponentCheck:
         try:
-            return check_one(component, source, include_prerelease, memo)
+            return check_one(component, source, include_prerelease, memo, stale)
         finally:
             bar.advance(component.name)  # done, in whatever order the threads finish
 
@@ -71,6 +80,7 @@ def check_one(
     source: ChartSource,
     include_prerelease: bool,
     memo: CheckMemo | None = None,
+    stale: StaleCopies | None = None,
 ) -> ComponentCheck:
     try:
         found = memo.recall(component, include_prerelease) if memo else None
@@ -85,4 +95,7 @@ def check_one(
                 memo.remember(component, include_prerelease, found)
     except ReleaserError as err:
         return ComponentCheck(component, error=err.message)
-    return ComponentCheck(component, found.candidates, found.steps)
+    copy = stale.used(component.repo_url, component.chart) if stale else None
+    return ComponentCheck(
+        component, found.candidates, found.steps, stale=stale_of(component.name, copy)
+    )

@@ -6,6 +6,7 @@ archive) and hands them to the pure verdict code. Nothing here raises for one br
 component: an unreachable repository or archive becomes an `unknown` source with its reason.
 A component whose release could not be read is `Unverified` in the result (the answer is
 partial: exit 4); an unreadable archive only costs the API source (`archive_problems`).
+A component read from a cached copy standing in for its failing upstream is `Stale`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 
 from releaser.app.ports import ChartSource
 from releaser.app.ports_compat import ChartArchives, ChartRenderer
+from releaser.app.ports_sources import StaleCopies
 from releaser.domain.api_scan import ChartScan, scan_rendered
 from releaser.domain.charts import ChartRelease
 from releaser.domain.compat import (
@@ -32,7 +34,7 @@ from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
 from releaser.domain.progress import NoProgress, Progress, batch
-from releaser.domain.unverified import Unverified, unique
+from releaser.domain.unverified import Stale, Unverified, stale_of, unique
 from releaser.domain.verdict import Verdict
 
 
@@ -79,6 +81,7 @@ class CompatService:
     archives: ChartArchives | None = None  # None: the API source stays `unknown`
     renderer: ChartRenderer | None = None
     progress: Progress = field(default_factory=NoProgress)  # components judged, and on what
+    stale_copies: StaleCopies | None = None  # None: no answer is marked stale
     archive_problems: list[str] = field(default_factory=list)  # only the API source unknown
     _releases: dict[tuple[str, str], list[ChartRelease] | str] = field(default_factory=dict)
     _scans: dict[tuple[str, str, str], ChartScan | str] = field(default_factory=dict)
@@ -155,6 +158,14 @@ class CompatService:
             raise UpstreamError(found)
         return found
 
+    def stale(self, component: Component) -> Stale | None:
+        """Whether the component's releases came from a cached copy standing in (ask after
+        `releases`)."""
+        if self.stale_copies is None:
+            return None
+        copy = self.stale_copies.used(component.repo_url, component.chart)
+        return stale_of(component.name, copy)
+
     # ---------------------------------------------------------------- one component
 
     def _row(self, kit: Kit, component: Component, targets: Sequence[Target],
@@ -162,7 +173,8 @@ class CompatService:
         facts, unread = self._facts(component)
         cells, method = self._cells(kit, component, facts, targets, today)
         unverified = Unverified.of(component.name, component.repo_url, unread) if unread else None
-        return ComponentRow(component, cells, method, unverified)
+        stale = None if unverified else self.stale(component)
+        return ComponentRow(component, cells, method, unverified, stale)
 
     def _facts(self, component: Component) -> tuple[ReleaseFacts, str | None]:
         """The release's index entry, or why it is unknown (then also the unread reason)."""

@@ -73,7 +73,7 @@ class Planner:
     def plan(self, kit: Kit, include_prerelease: bool = False) -> Plan:
         """Proposals for every component whose releases could be read; the others are
         `unverified` (the plan is partial)."""
-        items, unverified = [], []
+        items, unverified, stale = [], [], []
         with batch(self.service.progress, len(kit.components), "planning") as bar:
             for component in kit:
                 bar.advance(f"{component.name} {component.version}")
@@ -84,8 +84,13 @@ class Planner:
                         Unverified.of(component.name, component.repo_url, exc.message)
                     )
                     continue
+                stale.append(self.service.stale(component))
                 items.append(self._plan_one(kit, component, releases, include_prerelease))
-        return replace(build_plan(items), unverified=unique(unverified))
+        return replace(
+            build_plan(items),
+            unverified=unique(unverified),
+            stale=unique(s for s in stale if s is not None),
+        )
 
     def _plan_one(
         self, kit: Kit, component: Component, releases: Sequence[ChartRelease],

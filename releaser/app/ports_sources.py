@@ -1,5 +1,5 @@
-"""What the `check` use case needs besides a `ChartSource` and its progress: optionally a
-memo of answers worked out on earlier runs."""
+"""What use cases need besides a `ChartSource` and its progress: optionally a memo of
+answers worked out on earlier runs, and which cached copies stood in for failing upstreams."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Protocol
 
 from releaser.domain.kit import Component
 from releaser.domain.releases_select import Upgrades
+from releaser.domain.unverified import StaleCopy
 
 
 class CheckMemo(Protocol):
@@ -20,3 +21,10 @@ class CheckMemo(Protocol):
     def remember(
         self, component: Component, include_prerelease: bool, upgrades: Upgrades
     ) -> None: ...
+
+
+class StaleCopies(Protocol):
+    """The cached copies that stood in for failing upstreams this run (RELEASER_STALE_MAX).
+    Ask after reading a chart's releases. Called from any thread."""
+
+    def used(self, repo_url: str, chart: str) -> StaleCopy | None: ...

@@ -119,4 +119,5 @@ def build_report(version_text: str, against_text: str | None, ports: ReportPorts
         drift=drift,
         customers=customers,
         unverified=unique([*matrix.unverified, *_customers_unverified(customers)]),
+        stale=matrix.stale,
     )

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from releaser.adapters.mirrors import Mirrors
     from releaser.adapters.oci import OciChartSource
     from releaser.adapters.sources import SchemeSource
+    from releaser.adapters.stale import StaleStandIns
     from releaser.app.bump import BumpPorts
     from releaser.app.compat import CompatService
     from releaser.app.plan import Planner
@@ -136,6 +137,13 @@ class Container:
 
         return Mirrors.load(self.options.mirrors or self.settings.mirrors)
 
+    @cached_property
+    def stale_copies(self) -> StaleStandIns:
+        """Cached copies standing in for failing upstreams (RELEASER_STALE_MAX), said on stderr."""
+        from releaser.adapters.stale import StaleStandIns
+
+        return StaleStandIns(self.settings.stale_max, info)
+
     def chart_source(self, offline: bool = False) -> SchemeSource:
         """http(s) and oci repositories behind one `ChartSource`, mirrored and cached."""
         return self._once(("chart_source", offline), lambda: self._scheme_source(offline))
@@ -146,8 +154,10 @@ class Container:
         from releaser.adapters.sources import SchemeSource
 
         index_cache = IndexCache(self.settings.cache.root)
-        helm = HelmRepoSource(self.http, index_cache, self.mirrors, offline=offline)
-        return SchemeSource(helm, lambda: self.oci_source)
+        helm = HelmRepoSource(
+            self.http, index_cache, self.mirrors, offline=offline, stale=self.stale_copies
+        )
+        return SchemeSource(helm, lambda: self._oci(offline))
 
     def check_memo(self, offline: bool = False) -> CheckMemo:
         """`check`'s memo of its earlier answers, over the same chart source."""
@@ -155,11 +165,20 @@ class Container:
 
         return CheckMemoFiles(self.chart_source(offline), self.settings.cache.root)
 
-    @cached_property
+    @property
     def oci_source(self) -> OciChartSource:
+        return self._oci(False)
+
+    def _oci(self, offline: bool) -> OciChartSource:
         from releaser.adapters.oci import OciChartSource
 
-        return OciChartSource(self.http, self.settings.cache.oci, rewrite=self.mirrors.apply)
+        return self._once(
+            ("oci_source", offline),
+            lambda: OciChartSource(
+                self.http, self.settings.cache.oci, rewrite=self.mirrors.apply,
+                offline=offline, stale=self.stale_copies,
+            ),
+        )
 
     # ------------------------------------------------------------ compatibility engine
     @cached_property
@@ -224,6 +243,7 @@ class Container:
                 archives=self.chart_archives(offline),
                 renderer=self.helm_renderer if render else None,
                 progress=self.progress,
+                stale_copies=self.stale_copies,
             ),
         )
 

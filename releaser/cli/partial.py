@@ -1,5 +1,9 @@
 """The one way a command fails closed: after printing its partial result, exit 4 naming every
 upstream it could not read (SPEC §8). stdout keeps the partial data; stderr says what is missing.
+
+An upstream that is down while a cached copy younger than RELEASER_STALE_MAX exists is not
+missing: the copy answered (its source said so on stderr), the result carries it as `stale`,
+and nothing here fails. Only the upstreams with no usable copy reach `fail_if_partial`.
 """
 
 from __future__ import annotations

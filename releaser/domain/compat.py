@@ -26,7 +26,7 @@ from releaser.domain.findings import Finding
 from releaser.domain.kit import ADDONS, BASE, Component, Kit
 from releaser.domain.lifecycle import ComponentLifecycles, LifecycleTable, lifecycle_findings
 from releaser.domain.matrix import SupportMatrix
-from releaser.domain.unverified import Unverified, unique
+from releaser.domain.unverified import Stale, Unverified, unique
 from releaser.domain.verdict import Verdict
 from releaser.domain.versions import minor_range, next_minor
 
@@ -126,6 +126,7 @@ class ComponentRow:
     cells: Mapping[str, Verdict]  # target label -> verdict
     api_method: str  # rendered | scanned | unavailable | mixed
     unverified: Unverified | None = None  # its release could not be read: cells are unknown
+    stale: Stale | None = None  # its release was read from a cached copy standing in
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -134,6 +135,7 @@ class ComponentRow:
             "version": self.component.version,
             "apiCheck": self.api_method,
             "verdicts": {label: cell.to_json() for label, cell in self.cells.items()},
+            **({"stale": True} if self.stale else {}),
         }
 
 
@@ -171,6 +173,11 @@ class CompatMatrix:
         """The components no source could judge: the matrix is partial when there are any."""
         return unique(row.unverified for row in self.rows if row.unverified is not None)
 
+    @property
+    def stale(self) -> tuple[Stale, ...]:
+        """The components judged on a cached copy of their upstream (the answer stands)."""
+        return unique(row.stale for row in self.rows if row.stale is not None)
+
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "kubernetes": self.labels,
@@ -180,5 +187,7 @@ class CompatMatrix:
         }
         if self.unverified:  # only on a partial answer, so complete ones keep their shape
             data["unverified"] = [u.as_dict() for u in self.unverified]
+        if self.stale:
+            data["stale"] = [s.as_dict() for s in self.stale]
         return data
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from releaser.domain.charts import ChartRelease
 from releaser.domain.kit import Component
-from releaser.domain.unverified import Unverified
+from releaser.domain.unverified import Stale, Unverified
 from releaser.domain.versions import ChangeKind, ChartVersion, change_kind
 
 HeldKind = Literal["major", "incompatible"]
@@ -61,12 +61,15 @@ class Plan:
     proposals: tuple[Proposal, ...]
     held: tuple[Held, ...]
     unverified: tuple[Unverified, ...] = ()  # components whose releases could not be read
+    stale: tuple[Stale, ...] = ()  # components whose releases came from a cached copy
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"proposals": [p.as_dict() for p in self.proposals],
                                 "held": [h.as_dict() for h in self.held]}
         if self.unverified:  # only on a partial plan, so complete ones keep their shape
             data["unverified"] = [u.as_dict() for u in self.unverified]
+        if self.stale:
+            data["stale"] = [s.as_dict() for s in self.stale]
         return data
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from releaser.domain.diff import KitDiff
 from releaser.domain.kit import KubernetesRange
 from releaser.domain.lifecycle import LifecycleTable
-from releaser.domain.unverified import Unverified
+from releaser.domain.unverified import Stale, Unverified
 
 Status = Literal["ok", "soon", "past", "unknown"]
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "unknown": "?"}
@@ -140,6 +140,7 @@ class Report:
     drift: tuple[DriftRow, ...]
     customers: tuple[CustomerRow, ...] | None  # None without a fleet file
     unverified: tuple[Unverified, ...] = ()  # upstreams not read: the report is partial
+    stale: tuple[Stale, ...] = ()  # components read from a cached copy standing in
 
     @property
     def minors(self) -> list[str]:
@@ -168,6 +169,7 @@ class Report:
             else [],
             # only on a partial report, so complete ones keep their shape
             **({"unverified": [u.as_dict() for u in self.unverified]} if self.unverified else {}),
+            **({"stale": [s.as_dict() for s in self.stale]} if self.stale else {}),
         }
 
 

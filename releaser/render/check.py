@@ -18,7 +18,10 @@ KINDS = ("patch", "minor", "major")
 
 
 def check_as_dict(result: CheckResult) -> dict[str, Any]:
-    return {"components": [_component(item) for item in result.items]}
+    data: dict[str, Any] = {"components": [_component(item) for item in result.items]}
+    if result.stale:  # which cached copies answered, how old, and why
+        data["stale"] = [s.as_dict() for s in result.stale]
+    return data
 
 
 def render_json(result: CheckResult) -> str:
@@ -39,6 +42,7 @@ def _component(item: ComponentCheck) -> dict[str, Any]:
             for kind, target in (found.by_kind() if found else dict.fromkeys(KINDS)).items()
         },
         "error": item.error,
+        "stale": item.stale is not None,
         "newest": found.newest.version if found and found.newest else None,
         "currentFound": bool(found and found.current),
         "currentDeprecated": bool(found and found.current and found.current.deprecated),

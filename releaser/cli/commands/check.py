@@ -27,8 +27,14 @@ def check(
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
     items = _components(parts.read_kit(), section)
     source, memo = parts.chart_source(offline), parts.check_memo(offline)
-    progress = parts.progress
-    result = check_components(items, source, include_prerelease=pre, progress=progress, memo=memo)
+    result = check_components(
+        items,
+        source,
+        include_prerelease=pre,
+        progress=parts.progress,
+        memo=memo,
+        stale=parts.stale_copies,
+    )
     json = parts.options.json
     if json:
         emit(render_check.render_json(result))
