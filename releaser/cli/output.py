@@ -1,4 +1,4 @@
-"""Where the CLI writes: data to stdout, diagnostics to stderr, JSON when asked.
+"""Where the CLI writes: data to stdout, diagnostics to stderr, JSON when asked, files by name.
 
 Every line goes through `releaser.render.output`: redacted, and without escape sequences or
 control characters (newlines and tabs stay, so Markdown and HTML pass unchanged). The style
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from releaser.render import output, style
 from releaser.settings import TerminalSettings
+
+STDOUT = Path("-")
 
 
 def color_choice(no_color: bool) -> bool | None:
@@ -48,3 +51,22 @@ def emit_json(data: Any) -> None:
 def info(message: str) -> None:
     """A diagnostic line: stderr, so stdout stays pure data."""
     typer.echo(style.plain(output.terminal(message)), err=True)
+
+
+def check_output(path: Path | None) -> None:
+    """Refuse an output file that cannot be written before the work that fills it."""
+    from releaser.adapters.output_file import check_target  # not for `releaser --help`
+
+    if path is not None and path != STDOUT:
+        check_target(path)
+
+
+def write_output(path: Path | None, text: str) -> None:
+    """`text` into the file `path`, whole or not at all; stdout when it is None or `-`."""
+    from releaser.adapters.output_file import write_atomically
+
+    if path is None or path == STDOUT:
+        emit(text, newline=not text.endswith("\n"))
+        return
+    write_atomically(path, text)
+    info(f"wrote {path} ({len(text):,} characters)")
