@@ -178,7 +178,7 @@ def test_check_table_fits_80_columns_on_a_terminal_and_stays_whole_in_a_pipe(
                 cut[column].endswith("…") and cut[column].split()[0] == whole[column].split()[0]
             ), (cut, whole)
     assert "    NOTES: chart deprecated upstream" in narrow.lines
-    assert narrow.lines[-1].startswith("(REPOSITORY left out to fit 80 columns")
+    assert narrow.lines[-1].startswith("(REPOSITORY: not shown in 80 columns")
 
 
 def test_compat_fits_80_columns_on_a_terminal_and_stays_whole_in_a_pipe(
@@ -199,6 +199,38 @@ def test_the_width_is_the_terminal_s_when_columns_is_unset(site: list[str]) -> N
     run = on_terminal([*site, "check"], columns=100)
     assert run.code == 0, run.stderr
     assert 80 < widest(run) <= 100
+
+
+def test_a_narrow_table_cuts_then_folds_then_leaves_out_with_a_note() -> None:
+    columns = ("NAME", Column("VERSION", cut=True), Column("NOTES", cut=True, leave=2, fold=True),
+               Column("URL", cut=True, leave=1))  # fmt: skip
+    rows = [
+        ("cert-manager", Styled("1.2.3 (deprecated)", "warn", keep=5), "", "https://a.example/x"),
+        ("promtail", "10.0.0", "chart deprecated upstream", "https://b.example/charts/y"),
+    ]
+    # wide enough for every column at its floor: cut, widest first, a version kept whole
+    assert style.plain(table(columns, rows, 44)).split("\n") == [
+        "NAME          VERSION   NOTES     URL",
+        "------------  --------  --------  --------",
+        "cert-manager  1.2.3 (…            https:/…",
+        "promtail      10.0.0    chart d…  https:/…",
+    ]
+    # narrower: URL is left out (named in a note), then NOTES (shown under its row)
+    narrow = table(columns, rows, 24)
+    assert style.plain(narrow).split("\n") == [
+        "NAME          VERSION",
+        "------------  ----------",
+        "cert-manager  1.2.3 (de…",
+        "promtail      10.0.0",
+        "    NOTES: chart",
+        "      deprecated",
+        "      upstream",
+        "(URL: not shown in 24",
+        " columns; a pipe shows",
+        " every column)",
+    ]
+    assert narrow.split("\n")[2] == f"cert-manager  {style.paint('1.2.3 (de…', 'warn')}"
+    assert table(columns, rows) == table(columns, rows, 200)  # wide enough: as in a pipe
 
 
 def test_every_fitted_table_line_fits_and_keeps_its_fixed_columns() -> None:

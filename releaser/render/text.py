@@ -54,7 +54,7 @@ def table(
         lines += [_folded(head[i], row[i], width) for i in folded if row[i]]
     left_out = [h for i, h in enumerate(head) if i not in shown and i not in folded]
     if left_out and width:
-        note = f"({', '.join(left_out)} left out to fit {width} columns; a pipe gets every one)"
+        note = f"({', '.join(left_out)}: not shown in {width} columns; a pipe shows every column)"
         lines.append(wrap(note, width, " "))
     return "\n".join(lines)
 
