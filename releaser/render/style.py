@@ -3,8 +3,9 @@
 A renderer paints a piece of its own text (a verdict, an outcome, a change kind) with
 `paint(text, kind)` once that text is sanitized. The piece is wrapped in two characters of a
 private-use range that `sanitize.strip_controls` removes from every upstream text, so only a
-renderer places them. `cli.output.emit` turns them into ANSI colour when stdout is a colour
-terminal (`ansi`) and drops them otherwise (`plain`). JSON, Markdown and HTML are never painted.
+renderer places them. `cli.output.emit` turns them into ANSI colour (`ansi`), which reaches
+only a terminal that wants colour, or drops them (`plain`) when the environment refuses colour.
+JSON, Markdown and HTML are never painted.
 """
 
 from __future__ import annotations

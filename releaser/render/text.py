@@ -13,7 +13,7 @@ from releaser.render.sanitize import one_line
 from releaser.render.style import Styled
 
 GAP = "  "
-FLOOR = 8  # an elided column keeps this many characters ("…" included), or its header's
+FLOOR = 8  # a cut column keeps this many characters ("…" included), or its header's
 FOLD_INDENT = "    "  # a column left out for want of width shows under its row, indented
 
 
