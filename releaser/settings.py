@@ -193,3 +193,22 @@ def _proxies(env: Mapping[str, str]) -> dict[str, str]:
         if value and name.endswith("_proxy"):
             proxies[name[:-6]] = value
     return proxies
+
+
+@dataclass(frozen=True)
+class TerminalSettings:
+    """Colour as the environment asks for it. Read apart from `Settings`: the message that
+    reports a bad `RELEASER_*` value goes through the output that needs this."""
+
+    color: bool | None = None  # False: never; True: even through a pipe; None: on a terminal
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TerminalSettings:
+        """`NO_COLOR` set to anything (https://no-color.org) wins over `FORCE_COLOR`; a dumb
+        terminal gets no colour unless it is forced."""
+        env = os.environ if env is None else env
+        if env.get("NO_COLOR"):
+            return cls(color=False)
+        if env.get("FORCE_COLOR"):
+            return cls(color=True)
+        return cls(color=False) if env.get("TERM") == "dumb" else cls()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import typer
 
 from releaser.cli.context import GlobalOptions
-from releaser.cli.output import info
+from releaser.cli.output import color_choice, info
 from releaser.settings import Settings
 
 if TYPE_CHECKING:
@@ -447,4 +447,5 @@ def container(ctx: typer.Context) -> Container:
     root = ctx.find_root()
     if not isinstance(root.obj, Container):
         root.obj = Container()
+    ctx.color = color_choice(root.obj.options.no_color)  # what `emit` shows in colour
     return root.obj

@@ -10,11 +10,18 @@ from typing import Any
 
 from releaser.app.check import CheckResult, ComponentCheck
 from releaser.domain.charts import ChartRelease
-from releaser.render import output
+from releaser.render import output, style
 from releaser.render.sanitize import md_code, md_inline, one_line, safe_href
-from releaser.render.text import table
+from releaser.render.style import Styled
+from releaser.render.text import Column, table, wrap
 
 KINDS = ("patch", "minor", "major")
+# On a narrow terminal the repositories give way first, then the notes (shown under their
+# row); a version is never cut, the "(deprecated)" after it may be.
+HEADERS: tuple[str | Column, ...] = (
+    "SECTION", "NAME", "CURRENT", *(Column(k.upper(), cut=True) for k in KINDS),
+    Column("NOTES", cut=True, leave=2, fold=True), Column("REPOSITORY", cut=True, leave=1),
+)  # fmt: skip
 
 
 def check_as_dict(result: CheckResult) -> dict[str, Any]:
@@ -75,15 +82,16 @@ def _candidate(release: ChartRelease | None, steps: list[ChartRelease]) -> dict[
     }
 
 
-def _cell(release: ChartRelease | None) -> str:
+def _cell(release: ChartRelease | None, kind: str) -> Styled | str:
     if release is None:
         return "-"
-    return release.version + (" (deprecated)" if release.deprecated else "")
+    text = release.version + (" (deprecated)" if release.deprecated else "")
+    return Styled(text, style.CHANGE_STYLES[kind], keep=len(release.version))
 
 
-def _notes(item: ComponentCheck) -> str:
+def _notes(item: ComponentCheck) -> Styled:
     if item.error:
-        return "error (see below)"
+        return Styled("error (see below)", "fail")
     found = item.candidates
     notes = []
     if found and found.current is None:
@@ -92,20 +100,25 @@ def _notes(item: ComponentCheck) -> str:
         notes.append("current version deprecated")
     if found and found.newest and found.newest.deprecated:
         notes.append("chart deprecated upstream")
-    return "; ".join(notes)
+    return Styled("; ".join(notes), "warn")
 
 
-def render_table(result: CheckResult) -> str:
+def render_table(result: CheckResult, width: int | None = None) -> str:
+    """The terminal table; `width` fits it to a terminal (see HEADERS)."""
     rows = []
     for item in result.items:
         c = item.component
         found = item.candidates.by_kind() if item.candidates else dict.fromkeys(KINDS)
-        cells = [_cell(found[k]) if not item.error else "?" for k in KINDS]
+        cells = [_cell(found[k], k) if not item.error else Styled("?", "fail") for k in KINDS]
         rows.append((c.section, c.name, c.version, *cells, _notes(item), c.repo_url))
-    headers = ("SECTION", "NAME", "CURRENT", "PATCH", "MINOR", "MAJOR", "NOTES", "REPOSITORY")
-    lines = [table(headers, rows)]
-    lines += [f"error: {i.component.name}: {one_line(i.error or '')}" for i in result.failed]
+    lines = [table(HEADERS, rows, width)]
+    lines += [_error_line(item, width) for item in result.failed]
     return output.terminal("\n".join(lines))
+
+
+def _error_line(item: ComponentCheck, width: int | None) -> str:
+    reason = f"{item.component.name}: {one_line(item.error or '')}"
+    return wrap(f"{style.paint('error', 'fail')}: {reason}", width, "  ")
 
 
 def _md(text: str | None) -> str:

@@ -12,11 +12,13 @@ from releaser.domain.compat import CompatMatrix, ComponentRow
 from releaser.domain.findings import Finding
 from releaser.domain.kit import Kit
 from releaser.domain.plan import Plan
-from releaser.render import output
+from releaser.render import output, style
 from releaser.render.sanitize import md_inline, one_line
-from releaser.render.text import table
+from releaser.render.style import Styled
+from releaser.render.text import Column, pad, table, wrap
 
 MARKS = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "unknown": "?"}
+REASON_INDENT = " " * 19  # under the message of `  LABEL    LEVEL   message`
 
 
 def _header(kit: Kit, matrix: CompatMatrix, where: str) -> list[str]:
@@ -42,12 +44,16 @@ def _reasons(row: ComponentRow, verbose: bool) -> list[tuple[str, Finding]]:
     return out
 
 
-def render_text(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = False) -> str:
-    headers = [
+def render_text(
+    kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = False, width: int | None = None
+) -> str:
+    """The matrix and its reasons; `width` fits them to a terminal (the templates and section
+    columns give way, reasons wrap)."""
+    headers: list[str | Column] = [
         "component",
-        "section",
+        Column("section", cut=True, leave=2),
         "version",
-        "templates",
+        Column("templates", cut=True, leave=1),
         *(_column(matrix, label) for label in matrix.labels),
     ]
     rows = [
@@ -56,22 +62,30 @@ def render_text(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = Fals
             row.component.section,
             row.component.version,
             row.api_method,
-            *(MARKS[row.cells[label].level] for label in matrix.labels),
+            *(_verdict(row.cells[label].level) for label in matrix.labels),
         ]
         for row in matrix.rows
     ]
-    lines = [*_header(kit, matrix, where), "", table(headers, rows), ""]
+    lines = [*(wrap(line, width, "  ") for line in _header(kit, matrix, where)), ""]
+    lines += [table(headers, rows, width), ""]
     for row in matrix.rows:
         reasons = _reasons(row, verbose)
         if reasons:
             lines.append(f"{row.component.name} {row.component.version}:")
-            lines += [
-                f"  {label:<8} {f.level:<7} {f.source}: {one_line(f.message)}"
-                for label, f in reasons
-            ]
+            lines += [_reason_line(label, f, width) for label, f in reasons]
     if not verbose:
         lines.append("(ok and unknown reasons: -v)")
     return output.terminal("\n".join(lines))
+
+
+def _verdict(level: str) -> Styled:
+    return Styled(MARKS[level], level)
+
+
+def _reason_line(label: str, finding: Finding, width: int | None) -> str:
+    level = pad(style.paint(finding.level, finding.level), 7)
+    line = f"  {label:<8} {level} {finding.source}: {one_line(finding.message)}"
+    return wrap(line, width, REASON_INDENT)
 
 
 def render_json(matrix: CompatMatrix) -> str:
@@ -103,16 +117,18 @@ def render_markdown(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = 
     return output.markdown("\n".join(lines))
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, width: int | None = None) -> str:
+    """The proposed bumps and what was held back; `width` wraps the reasons to a terminal."""
     lines = []
     if plan.proposals:
         lines.append(
             table(
                 ["component", "section", "from", "to", "change"],
                 [
-                    [p.name, p.section, p.from_version, p.to_version, p.change]
+                    [p.name, p.section, p.from_version, p.to_version, _change(p.change)]
                     for p in plan.proposals
                 ],
+                width,
             )
         )
     else:
@@ -121,14 +137,22 @@ def render_plan(plan: Plan) -> str:
     blocked = [h for h in plan.held if h.kind != "major"]
     if majors:
         lines += ["", "major bumps (never applied by plan):"]
-        lines += [f"  {h.name} -> {h.to_version}: {one_line(h.reason)}" for h in majors]
+        lines += [_held_line(h.name, h.to_version, h.reason, width) for h in majors]
     if blocked:
-        lines += ["", "held back:"]
-        lines += [f"  {h.name} -> {h.to_version}: {one_line(h.reason)}" for h in blocked]
+        lines += ["", style.paint("held back:", "warn")]
+        lines += [_held_line(h.name, h.to_version, h.reason, width) for h in blocked]
     if plan.unverified:
-        lines += ["", "not planned (upstream unreadable):"]
-        lines += [f"  {one_line(str(u))}" for u in plan.unverified]
+        lines += ["", style.paint("not planned (upstream unreadable):", "fail")]
+        lines += [wrap(f"  {one_line(str(u))}", width, "    ") for u in plan.unverified]
     return output.terminal("\n".join(lines))
+
+
+def _change(kind: str) -> Styled:
+    return Styled(kind, style.CHANGE_STYLES.get(kind))
+
+
+def _held_line(name: str, version: str, reason: str, width: int | None) -> str:
+    return wrap(f"  {name} -> {version}: {one_line(reason)}", width, "    ")
 
 
 def render_plan_json(plan: Plan, applied: list[dict[str, Any]]) -> str:

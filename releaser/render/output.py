@@ -2,6 +2,7 @@
 
 `redact` runs here and nowhere else in rendering, on the whole text: whatever produced a
 URL with credentials (a repository URL, an upstream error message), it is masked.
+Terminal text keeps the style marks its renderer placed (`style`); `cli.output` resolves them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import json
 from typing import Any
 
 from releaser.domain.redaction import redact
-from releaser.render.sanitize import strip_controls
+from releaser.render.sanitize import strip_controls, strip_escapes
 
 
 def terminal(text: str) -> str:
-    """Text for a terminal or a log: no escape sequence or control character survives."""
-    return strip_controls(redact(text))
+    """Text for a terminal or a log: no escape sequence or control character survives (style
+    marks do: upstream text lost any it had when it was sanitized)."""
+    return strip_escapes(redact(text))
 
 
 def markdown(text: str) -> str:

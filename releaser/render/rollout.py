@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from releaser.render import output
+from releaser.render import output, style
 from releaser.render.sanitize import one_line
+from releaser.render.style import Styled
 from releaser.render.text import table
 
 # Types only: `rollout --help` does not import the use case.
@@ -19,6 +20,14 @@ if TYPE_CHECKING:
 
 STATUS_HEADERS = ("CUSTOMER", "VERSION", "KUBERNETES", "LAST", "OUTCOME", "AT")
 LIVE_HEADERS = ("SYNC", "HEALTH")
+# An outcome's style: done as asked; stopped before changing anything; went wrong.
+OUTCOME_STYLES = {"healthy": "ok", "pushed": "ok", "committed": "ok", "blocked": "warn",
+                  "interrupted": "warn", "degraded": "fail", "failed": "fail",
+                  "timeout": "fail", "error": "fail"}  # fmt: skip
+
+
+def _outcome(value: str) -> str:
+    return style.paint(value, OUTCOME_STYLES.get(value))
 
 
 def result_json(result: RolloutResult) -> str:
@@ -36,7 +45,8 @@ def result_text(result: RolloutResult, direct: bool, push: bool) -> str:
         where = "the customer's branch" if direct else f"releaser/{result.customer}-…"
         lines.append(f"  would rewrite: {', '.join(result.files) or 'nothing (already there)'}")
         lines.append(f"  would commit and {'push to ' + where if push else 'keep it local'}")
-        return output.terminal("\n".join([f"{head}: dry run, preflight passed", *lines]))
+        passed = style.paint("dry run, preflight passed", "ok")
+        return output.terminal("\n".join([f"{head}: {passed}", *lines]))
     if result.commit:
         made = "new commit" if result.created else "existing commit"
         lines.append(
@@ -44,7 +54,7 @@ def result_text(result: RolloutResult, direct: bool, push: bool) -> str:
             + (f", on {result.pushed}" if result.pushed else ", not pushed (pass --push)")
         )
     lines += [f"  gate: {one_line(g)}" for g in result.gate]
-    return output.terminal("\n".join([f"{head}: {result.outcome.value}", *lines]))
+    return output.terminal("\n".join([f"{head}: {_outcome(result.outcome.value)}", *lines]))
 
 
 def status_json(status: FleetStatus) -> str:
@@ -57,14 +67,18 @@ def status_text(status: FleetStatus) -> str:
     return output.terminal(table(headers, rows))
 
 
-def _status_cells(row: StatusRow) -> tuple[str, ...]:
+def _status_cells(row: StatusRow) -> tuple[str | Styled, ...]:
     data: dict[str, Any] = row.as_dict()
     last = data["last"] or {}
     # `?`: the release branch's kit.yaml could not be read, so its patch is unknown.
     unsure = "?" if row.release and not row.running else ""
     version = (data["version"] or data["detail"] or "?") + unsure
     return (row.customer.name, version, data["kubernetes"], last.get("to") or "-",
-            last.get("outcome") or "-", last.get("at") or "-")  # fmt: skip
+            _outcome_cell(last.get("outcome")), last.get("at") or "-")  # fmt: skip
+
+
+def _outcome_cell(value: str | None) -> Styled:
+    return Styled(value or "-", OUTCOME_STYLES.get(value or ""))
 
 
 def _live_cells(row: StatusRow) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ kubeVersion strings, Argo CD messages. Each is for one target; all are pure.
 - `strip_controls`: terminal escape sequences (CSI, OSC such as `ESC ] 52` clipboard writes,
   other ESC sequences, C1 CSI `\\x9b`), every C0 control but newline and tab, DEL, C1 and the
   bidi overrides/isolates that reorder what a reader sees. A lone `\\r` goes too: it lets a
-  line overwrite itself on a terminal.
+  line overwrite itself on a terminal. So do the style marks of `style`: colour is ours only.
+- `strip_escapes`: the same, but the style marks a renderer placed stay (the output boundary).
 - `one_line`: `strip_controls` with every run of whitespace folded to one space, for table
   cells (a newline would end the row).
 - `md_inline`: one line of Markdown that is only text: `&`, `<`, `>` become entities (no raw
@@ -22,6 +23,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from releaser.render.style import MARKS
+
 # Escape sequences first, whole: stripping only ESC would leave `]52;c;…` behind as text.
 _ESCAPE_SEQUENCE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: ESC [ params final
@@ -31,6 +34,7 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
+_CONTROL_OR_MARK = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}{MARKS}]")
 _WHITESPACE = re.compile(r"\s+")
 # `[text](target)` or `[text](target "title")`, one level of brackets.
 _LINK = re.compile(
@@ -49,9 +53,18 @@ SAFE_SCHEMES = ("http", "https")
 
 
 def strip_controls(text: str) -> str:
-    """`text` without escape sequences and control characters; newlines and tabs stay."""
-    text = _ESCAPE_SEQUENCE.sub("", text.replace("\r\n", "\n"))
-    return _CONTROL.sub("", text)
+    """`text` without escape sequences, control characters or style marks; newlines and tabs
+    stay."""
+    return _CONTROL_OR_MARK.sub("", _strip_sequences(text))
+
+
+def strip_escapes(text: str) -> str:
+    """`strip_controls` for a finished text: the style marks its renderer placed stay."""
+    return _CONTROL.sub("", _strip_sequences(text))
+
+
+def _strip_sequences(text: str) -> str:
+    return _ESCAPE_SEQUENCE.sub("", text.replace("\r\n", "\n"))
 
 
 def one_line(text: str) -> str:

@@ -9,13 +9,12 @@ the original quote style, then re-parse and check that nothing but that one valu
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from releaser.adapters.output_file import write_atomically
 from releaser.adapters.yaml.compose import PARSER, compose_all, refuse
 from releaser.adapters.yaml.load import check_documents
 from releaser.domain.document import KeyPath, dotted
@@ -193,14 +192,4 @@ class ExactTextFiles:
 
     def write_text(self, path: str, text: str) -> None:
         """Atomic replace, keeping the file's permissions: a crash never leaves half a file."""
-        target = self.root / path
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.root / path, text)

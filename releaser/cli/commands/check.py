@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from releaser.cli.container import container
-from releaser.cli.output import emit
+from releaser.cli.output import emit, terminal_width
 from releaser.domain.errors import UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
 
@@ -38,9 +38,10 @@ def check(
     json = parts.options.json
     if json:
         emit(render_check.render_json(result))
+    elif fmt == "md":
+        emit(render_check.render_markdown(result))
     else:
-        render = render_check.render_markdown if fmt == "md" else render_check.render_table
-        emit(render(result))
+        emit(render_check.render_table(result, terminal_width()))
     if result.failed:
         raise UpstreamError(render_check.failure_message(result, detailed=json))
 

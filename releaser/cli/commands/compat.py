@@ -6,7 +6,7 @@ import typer
 
 from releaser.app.data import SnapshotInfo
 from releaser.cli.container import container
-from releaser.cli.output import emit, emit_json, info
+from releaser.cli.output import emit, emit_json, info, terminal_width
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
 from releaser.render.text import table
@@ -41,9 +41,10 @@ def compat(
     where = ref or "working tree"
     if opts.json:
         emit(render_compat.render_json(matrix))
+    elif fmt == "md":
+        emit(render_compat.render_markdown(kit, matrix, where, opts.verbose))
     else:
-        render = render_compat.render_markdown if fmt == "md" else render_compat.render_text
-        emit(render(kit, matrix, where, opts.verbose))
+        emit(render_compat.render_text(kit, matrix, where, opts.verbose, terminal_width()))
     for problem in service.archive_problems:
         info(f"warning: {problem}")
     failures = len(matrix.failures())
@@ -73,7 +74,7 @@ def plan(
     if parts.options.json:
         emit(render_compat.render_plan_json(result, [r.as_dict() for r in applied]))
     else:
-        emit(render_compat.render_plan(result))
+        emit(render_compat.render_plan(result, terminal_width()))
     for r in applied:
         info(f"wrote {r.file}:{r.line}: {r.name} {r.from_version} -> {r.to_version}")
     if apply and result.unverified:

@@ -6,12 +6,13 @@ import typer
 
 from releaser.app.kit import check_kit
 from releaser.cli.container import container
-from releaser.cli.output import emit, emit_json, info
+from releaser.cli.output import emit, emit_json, info, terminal_width
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import ExitCode, UsageError
 from releaser.domain.redaction import redact
 from releaser.render.diff import render_diff, render_diff_json
-from releaser.render.text import table
+from releaser.render.style import paint
+from releaser.render.text import Column, table
 
 
 def components(
@@ -31,7 +32,9 @@ def components(
         emit_json({"components": [{k: redact(v) for k, v in c.summary().items()} for c in items]})
         return
     rows = [(c.section, c.name, c.chart, c.version, c.namespace, redact(c.repo_url)) for c in items]
-    emit(table(("SECTION", "NAME", "CHART", "VERSION", "NAMESPACE", "REPOSITORY"), rows))
+    headers = ("SECTION", "NAME", Column("CHART", cut=True), "VERSION",
+               Column("NAMESPACE", cut=True), Column("REPOSITORY", cut=True, leave=1))  # fmt: skip
+    emit(table(headers, rows, terminal_width()))
 
 
 def validate(
@@ -49,14 +52,14 @@ def validate(
     if opts.json:
         emit_json({"valid": not problems, "problems": [p.__dict__ for p in problems]})
     for problem in problems:
-        (info if opts.json else emit)(str(problem))
+        (info if opts.json else emit)(paint(str(problem), "fail"))
     if problems:
         info(f"{len(problems)} problem(s) in the kit ({files.label})")
         raise typer.Exit(ExitCode.PROBLEMS_FOUND)
     if kit and not opts.json:
         emit(
             f"kit {kit.name} ({files.label}): {len(kit.components)} components, "
-            f"Kubernetes {kit.kubernetes}: valid"
+            f"Kubernetes {kit.kubernetes}: {paint('valid', 'ok')}"
         )
 
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from releaser.cli.container import container
-from releaser.cli.output import emit, emit_json, info
-from releaser.render.text import table
+from releaser.cli.output import emit, emit_json, info, terminal_width
+from releaser.render.text import Column, table
 
 # The use cases and their adapters (git, jinja2, the compatibility engine) are imported by
 # the command that runs: `releaser releases` needs neither jinja2 nor requests.
@@ -128,8 +128,10 @@ def releases_command(ctx: typer.Context) -> None:
         )
         for i in items
     ]
-    headers = ("VERSION", "BRANCH", "DATE", "KUBERNETES", "WHERE", "CUSTOMERS", "NOTE")
-    emit(table(headers, rows) if rows else "no release branches")
+    customers = Column("CUSTOMERS", cut=True, leave=2, fold=True)
+    headers = ("VERSION", "BRANCH", "DATE", Column("KUBERNETES", cut=True),
+               Column("WHERE", leave=1), customers, "NOTE")  # fmt: skip
+    emit(table(headers, rows, terminal_width()) if rows else "no release branches")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import typer
 
 from releaser.cli.container import container
-from releaser.cli.output import emit, info
+from releaser.cli.output import check_output, write_output
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
 
 FORMATS = ("md", "html", "json")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """A reader never sees half a report: write beside it, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temp, path)
 
 
 def report(
@@ -43,18 +32,14 @@ def report(
     from releaser.app.report import build_report
     from releaser.render.report import render_html, render_json, render_markdown
 
+    check_output(output)
     parts = container(ctx)
     chosen = "json" if parts.options.json else output_format
     if chosen not in FORMATS:
         raise UsageError(f"unknown format '{chosen}'", hint="use md, html or json")
     model = build_report(version, against, parts.report_ports(offline))
     render = {"md": render_markdown, "html": render_html, "json": render_json}[chosen]
-    text = render(model)
-    if output is None:
-        emit(text, newline=not text.endswith("\n"))
-    else:
-        write_atomically(output, text)
-        info(f"wrote {output} ({len(text):,} characters)")
+    write_output(output, render(model))
     fail_if_partial(model.unverified, f"the report of {model.version}")
 
 
