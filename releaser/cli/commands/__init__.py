@@ -67,10 +67,10 @@ COMMANDS: tuple[Entry, ...] = (
         "demo",
         "Build a sandbox and walk through check → plan → cut → rollout → report.",
     ),
-    Entry("data", "compat", "The packaged lifecycle and deprecated-API snapshots."),
     Entry(
         "example",
         "example",
         "Print a commented example file: the fleet, the mirror map, or a kit's layout.",
     ),
+    Entry("data", "compat", "The packaged lifecycle and deprecated-API snapshots."),
 )
