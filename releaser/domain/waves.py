@@ -14,6 +14,7 @@ a time, stopping at the first failure (what `rollout --next` does).
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -254,3 +255,26 @@ def _read_soak(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> fl
     except UsageError:
         problems.add(path, f"invalid duration {text!r}: use for example 30m, 90s or 1h")
         return 0.0
+
+
+# --------------------------------------------------------------------------- estimates
+
+STEP_SECONDS = 60.0  # fetch, preflight, commit and push one customer
+SYNC_SECONDS = 180.0  # Argo CD notices a new commit within its default 3-minute git poll
+
+
+def step_estimate(gated: bool, soak: float) -> float:
+    """Seconds one customer's rollout takes: the git work, then (with a health gate) the
+    sync and the gate's soak."""
+    return STEP_SECONDS + (SYNC_SECONDS + soak if gated else 0.0)
+
+
+def wave_estimate(steps: Sequence[float], max_parallel: int, soak: float) -> float:
+    """Seconds a wave takes: its customers in order, each started as soon as one of
+    `max_parallel` slots is free, then the wave's soak. Nothing to do takes no time."""
+    if not steps:
+        return 0.0
+    slots = [0.0] * min(max_parallel, len(steps))
+    for step in steps:
+        heapq.heappush(slots, heapq.heappop(slots) + step)
+    return max(slots) + soak

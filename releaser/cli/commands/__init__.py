@@ -58,6 +58,11 @@ COMMANDS: tuple[Entry, ...] = (
         "Move a customer to a kit version, checked before and confirmed healthy after.",
     ),
     Entry(
+        "campaign",
+        "campaign",
+        "Waves over the fleet: plan them with windows and preflight, or emit a CI definition.",
+    ),
+    Entry(
         "report",
         "report",
         "The compatibility report: changes, matrix, lifecycle, drift and customers.",
