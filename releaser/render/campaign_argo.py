@@ -5,7 +5,8 @@ One container template runs the per-customer step; each wave is a steps template
 over its customers with `parallelism` = maxParallel and `failFast` when the wave tolerates no
 failure; approval is a `suspend` step before the wave (`argo resume`), soak a timed
 `suspend` after it. The fleet file comes from a ConfigMap (key `fleet.yaml`) mounted into a
-writable working directory, where each pod's rollout log is written; the Argo CD tokens come
+writable working directory (an empty git repository, made by an init container), where each
+pod's rollout log is written; the Argo CD tokens come
 from a Secret whose keys are the token variables' names. Maintenance windows have no gate in
 Argo Workflows: the annotation names the customers that have one.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hera.workflows import Container, Parameter, Step, Steps, Suspend, Workflow
+from hera.workflows import Container, Parameter, Step, Steps, Suspend, UserContainer, Workflow
 from hera.workflows.models import (
     ConfigMapVolumeSource,
     EmptyDirVolumeSource,
@@ -61,8 +62,16 @@ def build_workflow(definition: CampaignDefinition) -> Workflow:
 
 def _rollout_template(definition: CampaignDefinition) -> Container:
     job = definition.job
+    work = VolumeMount(name="work", mount_path=WORKDIR)
+    # releaser looks for a kit checkout at or above its directory: an empty repository here
+    # (the image has git: every rollout needs it).
+    workdir = UserContainer(
+        name="workdir", image=job.argo_image, command=["git", "init", "-q", WORKDIR],
+        volume_mounts=[work],
+    )  # fmt: skip
     return Container(
         name="rollout",
+        init_containers=[workdir],
         image=job.argo_image,
         command=["releaser"],
         args=definition.rollout_args("{{inputs.parameters.customer}}"),
@@ -70,7 +79,7 @@ def _rollout_template(definition: CampaignDefinition) -> Container:
         working_dir=WORKDIR,
         env_from=[EnvFromSource(secret_ref=SecretEnvSource(name=job.secret))] if job.wait else None,
         volume_mounts=[
-            VolumeMount(name="work", mount_path=WORKDIR),
+            work,
             VolumeMount(name="fleet", mount_path=FLEET_FILE, sub_path="fleet.yaml"),
         ],
     )
