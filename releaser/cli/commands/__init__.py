@@ -58,11 +58,6 @@ COMMANDS: tuple[Entry, ...] = (
         "Move a customer to a kit version, checked before and confirmed healthy after.",
     ),
     Entry(
-        "campaign",
-        "campaign",
-        "Waves over the fleet: plan them with windows and preflight, or emit a CI definition.",
-    ),
-    Entry(
         "report",
         "report",
         "The compatibility report: changes, matrix, lifecycle, drift and customers.",
@@ -77,5 +72,10 @@ COMMANDS: tuple[Entry, ...] = (
         "example",
         "example",
         "Print a commented example file: the fleet, the mirror map, or a kit's layout.",
+    ),
+    Entry(
+        "campaign",
+        "campaign",
+        "Waves over the fleet: plan them with windows and preflight, or emit a CI definition.",
     ),
 )
