@@ -25,11 +25,31 @@ from releaser.domain.kit_schema import (
 from releaser.domain.redaction import has_userinfo
 from releaser.domain.rollout import parse_duration
 from releaser.domain.versions import InvalidVersion, KubeVersion
+from releaser.domain.waves import (
+    DEFAULT_WAVE,
+    Labels,
+    Wave,
+    WaveMembers,
+    assign,
+    read_labels,
+    read_waves,
+)
+from releaser.domain.windows import Window, read_window
 
-FLEET_KEYS = ("kit", "customers", "notify")
+FLEET_KEYS = ("kit", "customers", "notify", "waves")
 KIT_KEYS = ("repoURL", "remote")
 FLEET_HINT = '`releaser example fleet` prints a commented fleet file (README: "Fleet file")'
-CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd")
+CUSTOMER_KEYS = (
+    "name",
+    "repo",
+    "branch",
+    "path",
+    "provider",
+    "kubernetes",
+    "argocd",
+    "labels",
+    "window",
+)
 ARGOCD_KEYS = ("url", "tokenEnv", "apps", "soak")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HTTP_RE = re.compile(r"^https?://[^\s/]+")
@@ -54,6 +74,8 @@ class Customer:
     provider: str | None
     kubernetes: KubeVersion
     argocd: ArgoCdTarget | None = None
+    labels: Labels = ()  # what waves select by (releaser/domain/waves.py)
+    window: Window | None = None  # when it may be rolled (releaser/domain/windows.py)
 
     def work_branch(self, version: str) -> str:
         """The branch a rollout commit goes to unless `--direct`."""
@@ -67,6 +89,11 @@ class Fleet:
     kit_remote: str | None
     customers: tuple[Customer, ...]
     notify: str | None = None
+    waves: tuple[Wave, ...] = ()  # none written: one wave of everyone (DEFAULT_WAVE)
+
+    def wave_members(self) -> list[WaveMembers]:
+        """The campaign's waves in order, each with its customers in fleet order."""
+        return assign(self.waves or (DEFAULT_WAVE,), [(c.name, c.labels) for c in self.customers])
 
     def customer(self, name: str) -> Customer:
         for customer in self.customers:
@@ -92,9 +119,10 @@ def read_fleet(doc: Document) -> Fleet:
     if notify and not _HTTP_RE.match(notify):
         problems.add(("notify",), "expected an http(s):// webhook URL")
     customers = _read_customers(problems, data.get("customers"))
+    waves = read_waves(problems, data.get("waves"), [(c.name, c.labels) for c in customers])
     if problems.found or repo_url is None:
         raise InvalidFileError(problems.found, hint=FLEET_HINT)
-    return Fleet(doc.file, repo_url, remote, customers, notify)
+    return Fleet(doc.file, repo_url, remote, customers, notify, waves)
 
 
 def _optional_text(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> str | None:
@@ -149,9 +177,11 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
         problems.add((*path, "provider"), f"unknown provider '{provider}'{hint}")
     kube = _read_kube(problems, data, (*path, "kubernetes"))
     argocd = _read_argocd(problems, data.get("argocd"), (*path, "argocd"))
+    labels = read_labels(problems, data.get("labels"), (*path, "labels"))
+    window = read_window(problems, data.get("window"), (*path, "window"))
     if name is None or repo is None or kube is None:
         return None
-    return Customer(name, repo, branch, sub, provider, kube, argocd)
+    return Customer(name, repo, branch, sub, provider, kube, argocd, labels=labels, window=window)
 
 
 def _read_kube(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KubeVersion | None:

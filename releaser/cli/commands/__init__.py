@@ -73,4 +73,9 @@ COMMANDS: tuple[Entry, ...] = (
         "Print a commented example file: the fleet, the mirror map, or a kit's layout.",
     ),
     Entry("data", "compat", "The packaged lifecycle and deprecated-API snapshots."),
+    Entry(
+        "campaign",
+        "campaign",
+        "Waves over the fleet: plan them with windows and preflight, or emit a CI definition.",
+    ),
 )

@@ -1,0 +1,141 @@
+"""`campaign plan` and `campaign emit`: waves over the fleet, planned here or run elsewhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from releaser.cli.container import Container, container
+from releaser.cli.output import emit, info
+from releaser.cli.partial import fail_if_partial
+from releaser.domain.errors import UsageError
+
+if TYPE_CHECKING:
+    from releaser.app.campaign import CampaignDefinition
+
+campaign_app = typer.Typer(
+    help="Waves over the fleet: plan them with windows and preflight, or emit a CI definition."
+)
+PLAN_FORMATS = ("text", "md", "json")
+ENGINES = ("github", "gitlab", "argo-workflows")
+
+
+@campaign_app.command("plan")
+def plan(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="The kit version to roll out, e.g. 2024.3."),
+    output_format: str = typer.Option("text", "--format", help="text, md or json."),
+    at: str | None = typer.Option(
+        None, "--at", help="Judge windows at this ISO time (default: now; UTC if no offset)."
+    ),
+    parallel: int = typer.Option(8, "--parallel", min=1, help="Customers preflighted at once."),
+) -> None:
+    """The waves in order: each customer's preflight, hold, next open window and estimate."""
+    from releaser.app.campaign import CampaignPorts, plan_campaign
+    from releaser.domain.versions import KitVersion
+    from releaser.render import campaign as render
+
+    parts = container(ctx)
+    chosen = "json" if parts.options.json else output_format
+    if chosen not in PLAN_FORMATS:
+        raise UsageError(f"unknown format '{chosen}'", hint="use text, md or json")
+    target = KitVersion.parse(version)
+    rollout = parts.rollout_ports()
+    ports = CampaignPorts(rollout, plan_instant(parts, at), parallel, progress=parts.progress)
+    result = plan_campaign(parts.fleet, target, ports)
+    writer = {"text": render.plan_text, "md": render.plan_markdown, "json": render.plan_json}
+    text = writer[chosen](result)
+    emit(text, newline=not text.endswith("\n"))
+    fail_if_partial(result.unverified, f"the campaign plan of {result.version}")
+
+
+def plan_instant(parts: Container, at: str | None) -> datetime:
+    """--at, else RELEASER_TODAY at 00:00 UTC (reproducible runs), else the clock."""
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise UsageError(
+                f"invalid time {at!r}", hint="use ISO 8601, e.g. 2026-03-10T09:30+01:00"
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if parts.settings.today is not None:
+        return datetime.combine(parts.settings.today, time(), tzinfo=UTC)
+    return datetime.fromisoformat(parts.rollout_ports().clock.now())
+
+
+@campaign_app.command("emit")
+def emit_definition(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="The kit version each job rolls to, e.g. 2024.3."),
+    engine: str = typer.Option(..., "--engine", help="github, gitlab or argo-workflows."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to FILE."),
+    mode: str = typer.Option("branch", "--mode", help="branch, direct or pr: how jobs land."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Jobs do not wait for the gate."),
+    timeout: str | None = typer.Option(None, "--timeout", help="Each job's gate timeout."),
+    poll: str | None = typer.Option(None, "--poll-interval", help="Each job's polling."),
+    fleet_path: str | None = typer.Option(
+        None, "--fleet-path", help="The fleet file as jobs see it (default: as given here)."
+    ),
+    install: str = typer.Option(
+        "pip install releaser", "--install", help="GitHub, GitLab: installs releaser."
+    ),
+    image: str | None = typer.Option(
+        None, "--image", help="GitLab: python:3.12-slim; Argo: releaser:latest (has releaser)."
+    ),
+    secret: str = typer.Option(
+        "releaser-tokens", "--secret", help="Argo: the Secret holding the token variables."
+    ),
+    configmap: str = typer.Option(
+        "releaser-fleet", "--configmap", help="Argo: the ConfigMap holding the fleet file."
+    ),
+) -> None:
+    """An engine-native definition whose jobs run each customer's rollout, wave by wave."""
+    from releaser.app.campaign import JobSettings, campaign_definition
+    from releaser.domain.rollout import parse_duration
+
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine '{engine}'", hint="use github, gitlab or argo-workflows")
+    for value in (timeout, poll):
+        if value is not None:
+            parse_duration(value)  # refused here, not in every job
+    parts = container(ctx)
+    job = JobSettings(
+        version, fleet_path or job_fleet_path(parts.fleet_file), mode, not no_wait, timeout,
+        poll, install, image=image or JobSettings.image, argo_image=image or JobSettings.argo_image,
+        secret=secret, configmap=configmap,
+    )  # fmt: skip
+    text = render_engine(engine, campaign_definition(parts.fleet, job))
+    if output is None:
+        emit(text, newline=not text.endswith("\n"))
+        return
+    from releaser.cli.commands.report import write_atomically
+
+    write_atomically(output, text)
+    info(f"wrote {output} ({engine}, {text.count(chr(10))} lines)")
+
+
+def job_fleet_path(fleet: Path) -> str:
+    """The fleet file as jobs in a checkout of the current directory find it."""
+    try:
+        return fleet.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return fleet.name
+
+
+def render_engine(engine: str, definition: CampaignDefinition) -> str:
+    if engine == "argo-workflows":
+        from releaser.render.campaign_argo import argo_workflow  # Hera loads pydantic: only here
+
+        return argo_workflow(definition)
+    from releaser.render.campaign_emit import github_workflow, gitlab_pipeline
+
+    return (github_workflow if engine == "github" else gitlab_pipeline)(definition)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(campaign_app, name="campaign")
+
