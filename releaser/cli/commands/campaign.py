@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from releaser.cli.container import Container, container
-from releaser.cli.output import emit, info
+from releaser.cli.output import check_output, emit, write_output
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
 
@@ -108,14 +108,8 @@ def emit_definition(
         poll, install, image=image or JobSettings.image, argo_image=image or JobSettings.argo_image,
         secret=secret, configmap=configmap,
     )  # fmt: skip
-    text = render_engine(engine, campaign_definition(parts.fleet, job))
-    if output is None:
-        emit(text, newline=not text.endswith("\n"))
-        return
-    from releaser.cli.commands.report import write_atomically
-
-    write_atomically(output, text)
-    info(f"wrote {output} ({engine}, {text.count(chr(10))} lines)")
+    check_output(output)
+    write_output(output, render_engine(engine, campaign_definition(parts.fleet, job)))
 
 
 def job_fleet_path(fleet: Path) -> str:
