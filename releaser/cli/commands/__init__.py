@@ -67,5 +67,6 @@ COMMANDS: tuple[Entry, ...] = (
         "demo",
         "Build a sandbox and walk through check → plan → cut → rollout → report.",
     ),
+    Entry("completion", "completion", "Print the shell completion script for bash, zsh or fish."),
     Entry("data", "compat", "The packaged lifecycle and deprecated-API snapshots."),
 )
