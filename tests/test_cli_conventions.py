@@ -12,14 +12,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 import pytest
 import typer
+from typer._coercion import build_runtime_param
 from typer.testing import CliRunner
 
 from releaser import __version__
-from releaser.cli.choices import SectionName
+from releaser.cli.choices import ReportFormat, SectionName
+from releaser.cli.coercion import PlainRuntimeParam
 from releaser.cli.container import container
 from releaser.cli.context import GlobalOptions
 from releaser.cli.conventions import GLOBAL_PANEL
@@ -222,3 +224,26 @@ def test_a_choice_converts_to_its_value_without_pydantic() -> None:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_choice_conversion_agrees_with_typers_own() -> None:
+    probe = typer.Typer(add_completion=False)
+
+    @probe.command()
+    def pick(fmt: Annotated[ReportFormat, typer.Option("--format")] = "md") -> None:
+        """A command with one choice."""
+
+    command = typer.main.get_command(probe)
+    ctx = typer.Context(command, info_name="pick")
+    [param] = command.params
+    descriptor = param.type_descriptor  # type: ignore[attr-defined]
+    ours = PlainRuntimeParam(
+        parameter_info=descriptor.parameter_info, annotation=descriptor.annotation
+    )
+    theirs = build_runtime_param(descriptor)
+    for value in get_args(ReportFormat):
+        assert ours.coerce(value, param=param, ctx=ctx) == theirs.coerce(value, param, ctx)
+    for wrong in ("pdf", "", "MD"):
+        for runtime in (ours, theirs):
+            with pytest.raises(typer.BadParameter):
+                runtime.coerce(wrong, param=param, ctx=ctx)  # type: ignore[arg-type]
