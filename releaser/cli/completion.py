@@ -20,7 +20,6 @@ from releaser.cli.container import Container, container
 
 PROG = "releaser"
 COMPLETE_VAR = "_RELEASER_COMPLETE"
-SHELLS = ("bash", "zsh", "fish")
 
 Completion = tuple[str, str]  # value, and the help zsh and fish show beside it
 T = TypeVar("T")
@@ -35,7 +34,7 @@ def register_shells() -> None:
 
 
 def script(shell: str) -> str:
-    """The completion script for `shell` (one of SHELLS)."""
+    """The completion script for `shell`: bash, zsh or fish."""
     from typer._completion_shared import get_completion_script
 
     return get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=shell)
