@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from releaser.cli import main
 from releaser.cli.coercion import PlainRuntimeParam, install
 from releaser.cli.commands import COMMANDS
+from releaser.cli.lazy import LazyGroup
 from releaser.cli.main import app
 from tests.helmrepos import component, kit_components, serve_repos, write_mirrors
 from tests.kitrepo import make_kit_repo
@@ -27,9 +28,10 @@ runner = CliRunner()
 
 
 def eager_app() -> typer.Typer:
-    """The app as it was before lazy loading: every module registered up front."""
+    """The app as it was before lazy loading: every module registered up front (the group
+    class still prepares each command as it resolves it: global options, readable help)."""
     eager = typer.Typer(
-        no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+        cls=LazyGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
         help=app.info.help, context_settings=app.info.context_settings,
     )  # fmt: skip
     eager.callback()(main.global_options)

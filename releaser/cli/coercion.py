@@ -2,9 +2,12 @@
 
 typer 0.29 converts each option value through a pydantic `TypeAdapter` that it builds on the
 parameter's first use; importing pydantic and building the adapters was ~150 ms of every
-run. Our parameters are `str`, `Path`, `list[str]` (optional or not) and bool flags; for
-those typer's adapters amount to `str(value)` and `Path(value)` plus its own path checks
+run. Our parameters are `str`, `Path`, `list[str]` (optional or not), bool flags and choices
+among strings (`Literal["md", "html", "json"]`); for those typer's adapters amount to
+`str(value)` and `Path(value)` plus its own path checks, and a lookup among the choices
 (flags and unset values are not converted at all, but typer builds the adapter anyway).
+A value outside the choices is a usage error (exit 2) in the words of the commands' own
+checks: "unknown format 'pdf'; choose from md, html, json".
 `install(command, ctx)` gives such parameters that conversion up front; any other parameter,
 or a typer without this hook, keeps typer's own. tests/test_cli_startup.py compares the
 results with typer's adapters.
@@ -20,7 +23,7 @@ import typer
 
 try:  # typer's runtime-conversion hook (0.29); without it typer converts values itself
     from typer._coercion import RuntimeParam, build_runtime_param
-    from typer._param_types import coerce_cli_path
+    from typer._param_types import coerce_cli_choice, coerce_cli_path
 except ImportError:  # pragma: no cover - another typer version
     RuntimeParam = None  # type: ignore[assignment,misc]
 
@@ -28,10 +31,13 @@ if RuntimeParam is not None:
 
     @dataclass(frozen=True)
     class PlainRuntimeParam(RuntimeParam):
-        """Conversion of a `str`, `Path`, `list[str]` or `bool` parameter given text or a
-        bool (as a command line gives it); anything else goes to typer's own conversion."""
+        """Conversion of a `str`, `Path`, `list[str]`, `bool` or string-choice parameter given
+        text or a bool (as a command line gives it); anything else goes to typer's own."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            choices = _string_choices(param.type_descriptor)
+            if choices and isinstance(value, str):
+                return self._choose(value, choices, param, ctx)
             if self.annotation is bool and isinstance(value, bool):
                 return value
             if self.annotation is str and isinstance(value, str):
@@ -49,6 +55,35 @@ if RuntimeParam is not None:
                 return [str(item) for item in value]
             return build_runtime_param(param.type_descriptor)._coerce_value(value, param, ctx)
 
+        def _choose(self, value: str, choices: tuple[str, ...], param: Any, ctx: Any) -> str:
+            sensitive = self.parameter_info.case_sensitive
+            try:
+                chosen: str = coerce_cli_choice(
+                    value, choices=choices, case_sensitive=sensitive, ctx=ctx
+                )
+            except ValueError:
+                noun = _noun(param)
+                message = f"unknown {noun} {value!r}; choose from {', '.join(choices)}"
+                raise typer.BadParameter(message, ctx=ctx, param=param) from None
+            return chosen
+
+
+def _noun(param: Any) -> str:
+    """What a choice names, for messages: `--format` -> format, argument SHELL -> shell."""
+    long = [opt for opt in param.opts if opt.startswith("--")]
+    name = long[0].lstrip("-") if long else (param.metavar or param.name or "value")
+    return str(name).replace("-", " ").replace("_", " ").lower()
+
+
+def _string_choices(descriptor: Any) -> tuple[str, ...] | None:
+    """The choices of a `Literal["a", "b"]` parameter (not a list of them, not an Enum)."""
+    if descriptor.is_list:
+        return None
+    choices = descriptor.choices
+    if choices and all(isinstance(choice, str) for choice in choices):
+        return tuple(choices)
+    return None
+
 
 def _plain(param: Any) -> bool:
     descriptor = getattr(param, "type_descriptor", None)
@@ -57,7 +92,9 @@ def _plain(param: Any) -> bool:
     info = descriptor.parameter_info
     if info.parser is not None or getattr(info, "path_type", None) is not None:
         return False
-    return descriptor.annotation in (str, Path, bool, list[str])
+    return descriptor.annotation in (str, Path, bool, list[str]) or bool(
+        _string_choices(descriptor)
+    )
 
 
 def install(command: Any, ctx: typer.Context) -> None:

@@ -443,9 +443,10 @@ class Container:
 
 
 def container(ctx: typer.Context) -> Container:
-    """The container of this invocation (a default one when no global options were parsed)."""
+    """The container of this invocation; built from the global options parsed so far when the
+    root command's callback has not run (shell completion parses and runs no callback)."""
     root = ctx.find_root()
     if not isinstance(root.obj, Container):
-        root.obj = Container()
+        root.obj = Container(GlobalOptions.from_params(root.params))
     ctx.color = color_choice(root.obj.options.no_color)  # what `emit` shows in colour
     return root.obj

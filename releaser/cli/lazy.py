@@ -5,7 +5,8 @@ the command line, and every command module imports its adapters; `releaser --hel
 all of them. Here the root group lists every command from the registry
 (`releaser.cli.commands.COMMANDS`) as a placeholder with its one-line help, and imports and
 builds a command's module only when that command is resolved to run (or to show its help).
-Both get the pydantic-free value conversion of `releaser.cli.coercion`.
+Both are then made conventional by `releaser.cli.conventions`: global options accepted after
+the command name, readable help, and the pydantic-free value conversion.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from releaser.cli import coercion
+from releaser.cli import conventions
 from releaser.cli.commands import COMMANDS
 
 _MODULES = {entry.name: entry.module for entry in COMMANDS}
@@ -44,7 +45,7 @@ class LazyGroup(TyperGroup):
                 self.commands[entry.name] = Placeholder(name=entry.name, help=entry.help)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
-        coercion.install(self, ctx)
+        conventions.prepare_root(self, ctx)
         return super().parse_args(ctx, args)
 
     def resolve_command(  # type: ignore[override]
@@ -53,5 +54,6 @@ class LazyGroup(TyperGroup):
         name, command, rest = super().resolve_command(ctx, args)
         if name is not None and isinstance(command, Placeholder):
             command = self.commands[name] = load_command(name)
-            coercion.install(command, ctx)
+        if command is not None:
+            conventions.prepare(command, ctx)
         return name, command, rest

@@ -31,6 +31,14 @@ class ReleaserGroup(LazyGroup):
             info("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 
+    def _main_shell_completion(  # typer's hook: answers a TAB of `releaser completion`'s script
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        from releaser.cli.completion import register_shells
+
+        register_shells()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 def report_error(err: ReleaserError, ctx: typer.Context) -> None:
     verbose = isinstance(ctx.obj, Container) and ctx.obj.options.verbose
@@ -62,19 +70,29 @@ def global_options(
         False, "--version", callback=print_version, is_eager=True, help="Print the version."
     ),
     kit: Path | None = typer.Option(
-        None, "--kit", help="Kit checkout (default: git root of the working directory)."
+        None,
+        "--kit",
+        metavar="DIR",
+        help="Kit checkout (default: git root of the working directory).",
     ),
     fleet: Path | None = typer.Option(
-        None, "--fleet", help="Fleet file (default: $RELEASER_FLEET or ./fleet.yaml)."
+        None,
+        "--fleet",
+        metavar="FILE",
+        help="Fleet file (default: $RELEASER_FLEET or ./fleet.yaml).",
     ),
     mirrors: Path | None = typer.Option(
-        None, "--mirrors", help="Mirror map file (default: $RELEASER_MIRRORS)."
+        None, "--mirrors", metavar="FILE", help="Mirror map file (default: $RELEASER_MIRRORS)."
     ),
-    json_output: bool = typer.Option(False, "--json", help="Print data as JSON on stdout."),
+    json: bool = typer.Option(
+        False, "--json", help="Print data as JSON on stdout; diagnostics stay on stderr."
+    ),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show details and tracebacks."),
     no_color: bool = typer.Option(False, "--no-color", help="Never colour the output."),
 ) -> None:
-    ctx.obj = Container(GlobalOptions(kit, fleet, mirrors, json_output, verbose, no_color))
+    """The global options, declared once; every command accepts them after its name too
+    (`releaser.cli.conventions`), where they override these."""
+    ctx.obj = Container(GlobalOptions.from_params(ctx.params))
 
 
 def main() -> None:

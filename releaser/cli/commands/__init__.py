@@ -72,6 +72,7 @@ COMMANDS: tuple[Entry, ...] = (
         "example",
         "Print a commented example file: the fleet, the mirror map, or a kit's layout.",
     ),
+    Entry("completion", "completion", "Print the shell completion script for bash, zsh or fish."),
     Entry("data", "compat", "The packaged lifecycle and deprecated-API snapshots."),
     Entry(
         "campaign",

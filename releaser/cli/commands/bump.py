@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import typer
 
+from releaser.cli import completion
 from releaser.cli.container import container
 from releaser.cli.output import emit, emit_json, info
 
 
 def bump_command(
     ctx: typer.Context,
-    component: str = typer.Argument(..., help="The component to bump."),
-    to: str | None = typer.Option(None, "--to", help="Exact chart version, as published."),
+    component: str = typer.Argument(
+        ...,
+        metavar="COMPONENT",
+        autocompletion=completion.components,
+        help="The component to bump.",
+    ),
+    to: str | None = typer.Option(
+        None, "--to", metavar="VERSION", help="Exact chart version, as published."
+    ),
     latest: bool = typer.Option(False, "--latest", help="Newest upstream release."),
     latest_compatible: bool = typer.Option(
         False, "--latest-compatible", help="Newest release compatible with the kit's range."
@@ -21,7 +29,16 @@ def bump_command(
         False, "--allow-downgrade", help="Allow a version older than the current one."
     ),
 ) -> None:
-    """Edit a component's version in core/<section>/values.yaml; nothing else changes."""
+    """Edit a component's version in core/<section>/values.yaml; nothing else changes.
+
+    Pass one of --to, --latest or --latest-compatible.
+    Comments and formatting are kept.
+
+    Examples:
+      releaser bump cert-manager --to v1.16.3
+      releaser bump external-dns --latest-compatible
+      releaser bump ingress-nginx --latest --pre --json
+    """
     # Imported here: `bump --help` does not pay for the chart sources and the engine.
     from releaser.app.bump import BumpRequest, bump
 

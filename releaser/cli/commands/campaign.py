@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from releaser.cli import completion
+from releaser.cli.choices import Engine, LandingMode, PlanFormat
 from releaser.cli.container import Container, container
 from releaser.cli.output import check_output, emit, write_output
 from releaser.cli.partial import fail_if_partial
@@ -17,7 +19,15 @@ if TYPE_CHECKING:
     from releaser.app.campaign import CampaignDefinition
 
 campaign_app = typer.Typer(
-    help="Waves over the fleet: plan them with windows and preflight, or emit a CI definition."
+    help="""Waves over the fleet: plan them with windows and preflight, or emit a CI definition.
+
+    Waves, labels and maintenance windows come from the fleet file
+    (`releaser example fleet`; README: "Campaigns").
+
+    Examples:
+      releaser campaign plan 2024.3
+      releaser campaign emit 2024.3 --engine github -o rollout.yml
+    """
 )
 PLAN_FORMATS = ("text", "md", "json")
 ENGINES = ("github", "gitlab", "argo-workflows")
@@ -26,14 +36,34 @@ ENGINES = ("github", "gitlab", "argo-workflows")
 @campaign_app.command("plan")
 def plan(
     ctx: typer.Context,
-    version: str = typer.Argument(..., help="The kit version to roll out, e.g. 2024.3."),
-    output_format: str = typer.Option("text", "--format", help="text, md or json."),
-    at: str | None = typer.Option(
-        None, "--at", help="Judge windows at this ISO time (default: now; UTC if no offset)."
+    version: str = typer.Argument(
+        ...,
+        metavar="VERSION",
+        autocompletion=completion.release_versions,
+        help="The kit version to roll out, e.g. 2024.3.",
     ),
-    parallel: int = typer.Option(8, "--parallel", min=1, help="Customers preflighted at once."),
+    output_format: PlanFormat = typer.Option(
+        "text", "--format", help="A table, Markdown or JSON."
+    ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        metavar="TIME",
+        help="Judge windows at this ISO time (default: now; UTC if no offset).",
+    ),
+    parallel: int = typer.Option(
+        8, "--parallel", min=1, metavar="N", help="Customers preflighted at once."
+    ),
 ) -> None:
-    """The waves in order: each customer's preflight, hold, next open window and estimate."""
+    """The waves in order: each customer's preflight, hold, next open window and estimate.
+
+    Nothing is pushed: each preflight runs as `rollout --dry-run` would.
+
+    Examples:
+      releaser campaign plan 2024.3
+      releaser campaign plan 2024.3 --at 2026-03-10T09:00+01:00 --format md
+      releaser campaign plan 2024.3 --json
+    """
     from releaser.app.campaign import CampaignPorts, plan_campaign
     from releaser.domain.versions import KitVersion
     from releaser.render import campaign as render
@@ -70,30 +100,65 @@ def plan_instant(parts: Container, at: str | None) -> datetime:
 @campaign_app.command("emit")
 def emit_definition(
     ctx: typer.Context,
-    version: str = typer.Argument(..., help="The kit version each job rolls to, e.g. 2024.3."),
-    engine: str = typer.Option(..., "--engine", help="github, gitlab or argo-workflows."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write to FILE."),
-    mode: str = typer.Option("branch", "--mode", help="branch, direct or pr: how jobs land."),
+    version: str = typer.Argument(
+        ...,
+        metavar="VERSION",
+        autocompletion=completion.release_versions,
+        help="The kit version each job rolls to, e.g. 2024.3.",
+    ),
+    engine: Engine = typer.Option(..., "--engine", help="Where jobs run."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."
+    ),
+    mode: LandingMode = typer.Option("branch", "--mode", help="How each job lands its rollout."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Jobs do not wait for the gate."),
-    timeout: str | None = typer.Option(None, "--timeout", help="Each job's gate timeout."),
-    poll: str | None = typer.Option(None, "--poll-interval", help="Each job's polling."),
+    timeout: str | None = typer.Option(
+        None, "--timeout", metavar="DURATION", help="Each job's gate timeout."
+    ),
+    poll: str | None = typer.Option(
+        None, "--poll-interval", metavar="DURATION", help="Each job's Argo CD polling interval."
+    ),
     fleet_path: str | None = typer.Option(
-        None, "--fleet-path", help="The fleet file as jobs see it (default: as given here)."
+        None,
+        "--fleet-path",
+        metavar="PATH",
+        help="The fleet file as jobs see it (default: as given here).",
     ),
     install: str = typer.Option(
-        "pip install releaser", "--install", help="GitHub, GitLab: installs releaser."
+        "pip install releaser",
+        "--install",
+        metavar="COMMAND",
+        help="GitHub, GitLab: the command that installs releaser.",
     ),
     image: str | None = typer.Option(
-        None, "--image", help="GitLab: python:3.12-slim; Argo: releaser:latest (has releaser)."
+        None,
+        "--image",
+        metavar="IMAGE",
+        help="GitLab: python:3.12-slim; Argo: releaser:latest (has releaser).",
     ),
     secret: str = typer.Option(
-        "releaser-tokens", "--secret", help="Argo: the Secret holding the token variables."
+        "releaser-tokens",
+        "--secret",
+        metavar="NAME",
+        help="Argo: the Secret holding the token variables.",
     ),
     configmap: str = typer.Option(
-        "releaser-fleet", "--configmap", help="Argo: the ConfigMap holding the fleet file."
+        "releaser-fleet",
+        "--configmap",
+        metavar="NAME",
+        help="Argo: the ConfigMap holding the fleet file.",
     ),
 ) -> None:
-    """An engine-native definition whose jobs run each customer's rollout, wave by wave."""
+    """An engine-native definition whose jobs run each customer's rollout, wave by wave.
+
+    Each job runs `releaser rollout --customer NAME --to VERSION --push --wait`,
+    which is idempotent: a job run twice makes no second commit.
+
+    Examples:
+      releaser campaign emit 2024.3 --engine github -o rollout.yml
+      releaser campaign emit 2024.3 --engine gitlab --mode direct -o ci.yml
+      releaser campaign emit 2024.3 --engine argo-workflows --timeout 20m
+    """
     from releaser.app.campaign import JobSettings, campaign_definition
     from releaser.domain.rollout import parse_duration
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from releaser.cli.choices import SectionName, TextFormat
 from releaser.cli.container import container
 from releaser.cli.output import emit, terminal_width
 from releaser.domain.errors import UpstreamError, UsageError
@@ -12,19 +13,28 @@ from releaser.domain.kit import Component, Kit
 
 def check(
     ctx: typer.Context,
-    section: str | None = typer.Option(None, "--section", help="Only this section."),
+    section: SectionName | None = typer.Option(None, "--section", help="Only this section."),
     offline: bool = typer.Option(False, "--offline", help="Use cached indexes only."),
     pre: bool = typer.Option(False, "--pre", help="Consider pre-release versions."),
-    fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
+    fmt: TextFormat = typer.Option(
+        "table", "--format", help="A terminal table or Markdown (with --json: JSON)."
+    ),
 ) -> None:
-    """Newest upstream patch, minor and major release of each component."""
+    """Newest upstream patch, minor and major release of each component.
+
+    With each: its kubeVersion, app version, deprecation and release notes link.
+    Exit 4 when an upstream cannot be read; the others are still printed.
+
+    Examples:
+      releaser check
+      releaser check --section addons --json
+      releaser check --offline --format md
+    """
     # Imported here: `releaser --help` and other commands do not pay for urllib3 and yaml.
     from releaser.app.check import check_components
     from releaser.render import check as render_check
 
     parts = container(ctx)
-    if fmt not in ("table", "md"):
-        raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
     items = _components(parts.read_kit(), section)
     source, memo = parts.chart_source(offline), parts.check_memo(offline)
     result = check_components(

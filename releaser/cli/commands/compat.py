@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from releaser.app.data import SnapshotInfo
+from releaser.cli import completion
+from releaser.cli.choices import TextFormat
 from releaser.cli.container import container
 from releaser.cli.output import emit, emit_json, info, terminal_width
 from releaser.cli.partial import fail_if_partial
-from releaser.domain.errors import UsageError
 from releaser.render.text import table
 
 RENDER_HELP = "Scan the chart templates even when helm is available (no rendering)."
@@ -20,21 +21,36 @@ def _targets(text: str | None) -> list[str] | None:
 
 def compat(
     ctx: typer.Context,
-    ref: str | None = typer.Option(None, "--ref", help="Kit ref (default: working tree)."),
+    ref: str | None = typer.Option(
+        None, "--ref", metavar="REF", autocompletion=completion.release_refs,
+        help="Kit ref (default: working tree).",
+    ),
     kubernetes: str | None = typer.Option(
-        None, "--kubernetes", help="Minors or cluster versions, comma separated."
+        None, "--kubernetes", metavar="VERSIONS",
+        help="Minors or cluster versions, comma separated (default: the kit's range).",
     ),
     offline: bool = typer.Option(False, "--offline", help="Cached indexes and charts only."),
     no_render: bool = typer.Option(False, "--no-render", help=RENDER_HELP),
-    fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
-) -> None:
-    """Verdict per component and Kubernetes version, with the reasons of each."""
+    fmt: TextFormat = typer.Option(
+        "table", "--format", help="A terminal table or Markdown (with --json: JSON)."
+    ),
+) -> None:  # fmt: skip
+    """Verdict per component and Kubernetes version, with the reasons of each.
+
+    Verdicts: ok, warn, fail, unknown.
+    Exit 1 when a cell fails inside the kit's Kubernetes range.
+    Exit 4 when an upstream cannot be read: the matrix marks what is unjudged.
+
+    Examples:
+      releaser compat
+      releaser compat --kubernetes 1.30,1.31 --format md
+      releaser compat --kubernetes v1.30.4-eks-a737599 --json
+      releaser compat --ref release/2024.3 --offline
+    """
     from releaser.render import compat as render_compat
 
     parts = container(ctx)
     opts = parts.options
-    if fmt not in ("table", "md"):
-        raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
     kit = parts.read_kit(ref)
     service = parts.compat_service(ref, offline=offline, render=not no_render)
     matrix = service.evaluate_kit(kit, _targets(kubernetes), parts.today)
@@ -63,7 +79,16 @@ def plan(
     no_render: bool = typer.Option(False, "--no-render", help=RENDER_HELP),
     pre: bool = typer.Option(False, "--pre", help="Consider pre-release versions."),
 ) -> None:
-    """Newest release of each component compatible with the kit's whole Kubernetes range."""
+    """Newest release of each component compatible with the kit's whole Kubernetes range.
+
+    Majors are flagged and held back.
+    --apply writes the proposals into values.yaml as `bump` would.
+
+    Examples:
+      releaser plan
+      releaser plan --json
+      releaser plan --apply
+    """
     from releaser.app.plan import apply_plan
     from releaser.render import compat as render_compat
 
@@ -82,12 +107,19 @@ def plan(
     fail_if_partial(result.unverified, "the plan")
 
 
-data_app = typer.Typer(help="The packaged lifecycle and deprecated-API snapshots.")
+data_app = typer.Typer()
 
 
 @data_app.callback(invoke_without_command=True)
 def data(ctx: typer.Context) -> None:
-    """Print the date, source and file of each data snapshot."""
+    """The packaged lifecycle and deprecated-API snapshots.
+
+    Without a subcommand: the date, source and file of each snapshot in use.
+
+    Examples:
+      releaser data
+      releaser data refresh
+    """
     if ctx.invoked_subcommand is not None:
         return
     from releaser.app.data import data_status
@@ -97,7 +129,14 @@ def data(ctx: typer.Context) -> None:
 
 @data_app.command("refresh")
 def refresh_command(ctx: typer.Context) -> None:
-    """Fetch the snapshots again from endoflife.date and the deprecation data."""
+    """Fetch the snapshots again from endoflife.date and the deprecation data.
+
+    The new copies go to the user data directory ($RELEASER_DATA_DIR).
+
+    Examples:
+      releaser data refresh
+      releaser data refresh --json
+    """
     from releaser.adapters.data_refresh import http_fetcher, upstream_snapshots
     from releaser.app.data import refresh
 

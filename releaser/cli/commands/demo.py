@@ -42,10 +42,18 @@ def _sandbox_dir(directory: Path | None) -> Path:
 def demo(
     ctx: typer.Context,
     directory: Path | None = typer.Argument(
-        None, help="Where to build the sandbox (default: a new temporary directory)."
+        None, metavar="DIR", help="Where to build the sandbox (default: a new temporary directory)."
     ),
 ) -> None:
-    """Build a sandbox and walk through check → plan → cut → rollout → report."""
+    """Build a sandbox and walk through check → plan → cut → rollout → report.
+
+    Offline: a local Helm repository, a kit with releases, customer repositories.
+    Everything stays in DIR; the demo ends with what to try there.
+
+    Examples:
+      releaser demo
+      releaser demo /tmp/releaser-demo
+    """
     from releaser.adapters.demo_runner import StepProcesses
     from releaser.adapters.demo_sandbox import build_sandbox
     from releaser.adapters.local_helm_repo import serve_shipped_indexes

@@ -6,10 +6,8 @@ from importlib import resources
 
 import typer
 
+from releaser.cli.choices import ExampleKind
 from releaser.cli.output import emit
-from releaser.domain.errors import UsageError
-
-KINDS = ("fleet", "mirrors", "kit")
 
 
 def example_text(kind: str) -> str:
@@ -18,11 +16,17 @@ def example_text(kind: str) -> str:
 
 
 def example(
-    kind: str = typer.Argument(..., metavar="fleet|mirrors|kit", help="Which file."),
+    kind: ExampleKind = typer.Argument(..., metavar="KIND", help="Which file."),
 ) -> None:
-    """Print a commented example file: the fleet, the mirror map, or a kit's layout."""
-    if kind not in KINDS:
-        raise UsageError(f"no example named '{kind}'", hint=f"choose one of: {', '.join(KINDS)}")
+    """Print a commented example file: the fleet, the mirror map, or a kit's layout.
+
+    Each one is what releaser reads; the comments say what every key means.
+
+    Examples:
+      releaser example fleet > fleet.yaml
+      releaser example mirrors > mirrors.yaml
+      releaser example kit
+    """
     emit(example_text(kind), newline=False)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from releaser.app.kit import check_kit
+from releaser.cli import completion
+from releaser.cli.choices import SectionName
 from releaser.cli.container import container
 from releaser.cli.output import emit, emit_json, info, terminal_width
 from releaser.domain.diff import diff_kits
@@ -17,10 +19,21 @@ from releaser.render.text import Column, table
 
 def components(
     ctx: typer.Context,
-    section: str | None = typer.Option(None, "--section", help="Only this section."),
-    ref: str | None = typer.Option(None, "--ref", help="Git ref to read (default: working tree)."),
-) -> None:
-    """List the kit's components with chart, repository and version (credentials masked)."""
+    section: SectionName | None = typer.Option(None, "--section", help="Only this section."),
+    ref: str | None = typer.Option(
+        None, "--ref", metavar="REF", autocompletion=completion.release_refs,
+        help="Git ref to read (default: working tree).",
+    ),
+) -> None:  # fmt: skip
+    """List the kit's components with chart, repository and version (credentials masked).
+
+    A ref is read from the git database: nothing is checked out.
+
+    Examples:
+      releaser components
+      releaser components --section aws --json
+      releaser components --ref release/2024.3
+    """
     parts = container(ctx)
     kit = parts.read_kit(ref)
     if section and kit.section(section) is None:
@@ -39,9 +52,19 @@ def components(
 
 def validate(
     ctx: typer.Context,
-    ref: str | None = typer.Option(None, "--ref", help="Git ref to check (default: working tree)."),
-) -> None:
-    """Check every kit file; print each problem as file:line: message."""
+    ref: str | None = typer.Option(
+        None, "--ref", metavar="REF", autocompletion=completion.release_refs,
+        help="Git ref to check (default: working tree).",
+    ),
+) -> None:  # fmt: skip
+    """Check every kit file; print each problem as file:line: message.
+
+    Exit 0 when the kit is valid, 1 when a file has problems.
+
+    Examples:
+      releaser validate
+      releaser validate --ref release/2024.3 --json
+    """
     from releaser.adapters.datasets import COMPATIBILITY_FILE, compatibility_problems
 
     parts = container(ctx)
@@ -65,10 +88,22 @@ def validate(
 
 def diff(
     ctx: typer.Context,
-    ref_a: str = typer.Argument(..., help="The older kit ref."),
-    ref_b: str = typer.Argument(..., help="The newer kit ref."),
+    ref_a: str = typer.Argument(
+        ..., metavar="REF_A", autocompletion=completion.release_refs, help="The older kit ref."
+    ),
+    ref_b: str = typer.Argument(
+        ..., metavar="REF_B", autocompletion=completion.release_refs, help="The newer kit ref."
+    ),
 ) -> None:
-    """What changed between two kit refs."""
+    """What changed between two kit refs.
+
+    Components added and removed, versions, defaults and the Kubernetes range.
+    Refs are read from the git database: nothing is checked out.
+
+    Examples:
+      releaser diff release/2024.2 release/2024.3
+      releaser diff release/2024.3 main --json
+    """
     parts = container(ctx)
     changes = diff_kits(parts.read_kit(ref_a), parts.read_kit(ref_b), ref_a, ref_b)
     emit(render_diff_json(changes) if parts.options.json else render_diff(changes))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from releaser.cli import completion
 from releaser.cli.container import container
 from releaser.cli.output import emit, emit_json, info, terminal_width
 from releaser.render.text import Column, table
@@ -40,8 +41,19 @@ def _written_text(result: CutResult | HotfixResult, remote: str) -> str:
 
 def cut_command(
     ctx: typer.Context,
-    version: str = typer.Argument(..., help="The release to cut, YYYY.N (e.g. 2024.3)."),
-    from_ref: str = typer.Option("main", "--from", help="Ref to cut from."),
+    version: str = typer.Argument(
+        ...,
+        metavar="VERSION",
+        autocompletion=completion.next_version,
+        help="The release to cut, YYYY.N (e.g. 2024.3).",
+    ),
+    from_ref: str = typer.Option(
+        "main",
+        "--from",
+        metavar="REF",
+        autocompletion=completion.release_refs,
+        help="Ref to cut from.",
+    ),
     push: bool = typer.Option(False, "--push", help="Push the release branch and the source."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the commits; write nothing."),
     allow_incompatible: bool = typer.Option(
@@ -53,7 +65,16 @@ def cut_command(
         help="Cut although an upstream could not be read (noted in changelog).",
     ),
 ) -> None:
-    """Create release/VERSION with its version and changelog entry."""
+    """Create release/VERSION with its version and changelog entry.
+
+    The compatibility gate runs first: a cell failing in the kit's range stops it.
+    The changelog entry also lands on the branch the release is cut from.
+
+    Examples:
+      releaser cut 2024.3 --dry-run
+      releaser cut 2024.3 --push
+      releaser cut 2024.3 --from release/2024.2 --allow-incompatible
+    """
     from releaser.app.cut import CutRequest, cut
 
     parts = container(ctx)
@@ -70,15 +91,34 @@ def cut_command(
 
 def hotfix_command(
     ctx: typer.Context,
-    version: str = typer.Argument(..., help="The release to fix, YYYY.N (e.g. 2024.2)."),
-    sets: list[str] = typer.Option(
-        [], "--set", help="COMPONENT=VERSION; repeat for several components."
+    version: str = typer.Argument(
+        ...,
+        metavar="VERSION",
+        autocompletion=completion.release_versions,
+        help="The release to fix, YYYY.N (e.g. 2024.2).",
     ),
-    note: str | None = typer.Option(None, "--note", help="A line for the changelog entry."),
+    sets: list[str] = typer.Option(
+        [],
+        "--set",
+        metavar="COMPONENT=VERSION",
+        autocompletion=completion.component_settings,
+        help="The component's new chart version; repeat for several components.",
+    ),
+    note: str | None = typer.Option(
+        None, "--note", metavar="TEXT", help="A line for the changelog entry."
+    ),
     push: bool = typer.Option(False, "--push", help="Push the release branch and main."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the commits; write nothing."),
 ) -> None:
-    """Commit a fix on release/VERSION as VERSION.P, with a changelog entry."""
+    """Commit a fix on release/VERSION as VERSION.P, with a changelog entry.
+
+    The entry also lands on main.
+    With a fleet file, it lists the customers that receive the fix.
+
+    Examples:
+      releaser hotfix 2024.2 --set cert-manager=v1.16.3 --dry-run
+      releaser hotfix 2024.2 --set cert-manager=v1.16.3 --note "CVE fix" --push
+    """
     from releaser.app.hotfix import HotfixRequest, hotfix
 
     parts = container(ctx)
@@ -108,7 +148,15 @@ def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:
 
 
 def releases_command(ctx: typer.Context) -> None:
-    """Release branches with version, date, Kubernetes range and their customers."""
+    """Release branches with version, date, Kubernetes range and their customers.
+
+    Local and remote branches alike.
+    With a fleet file, a release no customer runs is marked to retire.
+
+    Examples:
+      releaser releases
+      releaser --fleet ops/fleet.yaml releases --json
+    """
     from releaser.app.releases import list_releases
 
     parts = container(ctx)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from releaser.cli import completion
+from releaser.cli.choices import ReportFormat
 from releaser.cli.container import container
 from releaser.cli.output import check_output, write_output
 from releaser.cli.partial import fail_if_partial
@@ -16,19 +18,37 @@ FORMATS = ("md", "html", "json")
 
 def report(
     ctx: typer.Context,
-    version: str = typer.Argument(..., help="The release to review, e.g. 2024.3."),
-    against: str | None = typer.Option(
-        None, "--against", help="Compare with this release (default: the previous one)."
+    version: str = typer.Argument(
+        ...,
+        metavar="VERSION",
+        autocompletion=completion.release_versions,
+        help="The release to review, e.g. 2024.3.",
     ),
-    output_format: str = typer.Option(
-        "md", "--format", help="md (pull request), html (one page) or json."
+    against: str | None = typer.Option(
+        None,
+        "--against",
+        metavar="VERSION",
+        autocompletion=completion.release_versions,
+        help="Compare with this release (default: the previous one).",
+    ),
+    output_format: ReportFormat = typer.Option(
+        "md", "--format", help="Markdown (pull request), HTML (one page) or JSON."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Write to FILE instead of stdout."
+        None, "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."
     ),
     offline: bool = typer.Option(False, "--offline", help="Use cached upstream data only."),
 ) -> None:
-    """The compatibility report: changes, matrix, lifecycle, drift and customers."""
+    """The compatibility report: changes, matrix, lifecycle, drift and customers.
+
+    For the release review; with a fleet file, each customer's preflight too.
+    Exit 4 when an upstream cannot be read: the report marks what is unjudged.
+
+    Examples:
+      releaser report 2024.3
+      releaser report 2024.3 --against 2024.1 --format html -o report.html
+      releaser report 2024.3 --offline --json
+    """
     from releaser.app.report import build_report
     from releaser.render.report import render_html, render_json, render_markdown
 

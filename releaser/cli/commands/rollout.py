@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from releaser.cli import completion
 from releaser.cli.container import container
 from releaser.cli.context import GlobalOptions
 from releaser.cli.output import emit, info
@@ -23,28 +24,59 @@ if TYPE_CHECKING:
 
 def rollout(
     ctx: typer.Context,
-    customer: str | None = typer.Option(None, "--customer", help="The customer to move."),
+    customer: str | None = typer.Option(
+        None, "--customer", metavar="NAME", autocompletion=completion.customers,
+        help="The customer to move.",
+    ),
     next_: bool = typer.Option(False, "--next", help="The next customer behind the target."),
     status: bool = typer.Option(
         False, "--status", help="Every customer's version and last rollout."
     ),
-    to: str | None = typer.Option(None, "--to", help="Kit version (default: newest release)."),
+    to: str | None = typer.Option(
+        None, "--to", metavar="VERSION", autocompletion=completion.release_versions,
+        help="Kit version (default: newest release).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the change only."),
     push: bool = typer.Option(False, "--push", help="Push the commit (else it stays local)."),
     direct: bool = typer.Option(False, "--direct", help="Push to the customer's branch itself."),
     wait: bool = typer.Option(False, "--wait", help="Wait until Argo CD reports healthy."),
-    timeout: str = typer.Option("15m", "--timeout", help="Health gate timeout (15m, 90s)."),
-    poll: str = typer.Option("5s", "--poll-interval", help="Argo CD polling interval."),
+    timeout: str = typer.Option(
+        "15m", "--timeout", metavar="DURATION", help="Health gate timeout (15m, 90s)."
+    ),
+    poll: str = typer.Option(
+        "5s", "--poll-interval", metavar="DURATION", help="Argo CD polling interval."
+    ),
     soak: str | None = typer.Option(
-        None, "--soak", help="How long apps must stay healthy (default: argocd.soak, else 0)."
+        None,
+        "--soak",
+        metavar="DURATION",
+        help="How long apps must stay healthy (default: argocd.soak, else 0).",
     ),
     live: bool = typer.Option(False, "--live", help="--status: Argo CD's sync and health now."),
-    allow_downgrade: bool = typer.Option(False, "--allow-downgrade"),
-    accept_dropped_keys: bool = typer.Option(False, "--accept-dropped-keys"),
+    allow_downgrade: bool = typer.Option(
+        False, "--allow-downgrade", help="Go on when the customer runs a newer release."
+    ),
+    accept_dropped_keys: bool = typer.Option(
+        False, "--accept-dropped-keys",
+        help="Go on when the customer overrides keys the target's defaults no longer have.",
+    ),
     force: bool = typer.Option(False, "--force", help="--next: go on after an unsettled rollout."),
-    notify: str | None = typer.Option(None, "--notify", help="Slack-compatible webhook URL."),
-) -> None:
-    """Move a customer to a kit version, checked before and confirmed healthy after."""
+    notify: str | None = typer.Option(
+        None, "--notify", metavar="URL", help="Slack-compatible webhook URL."
+    ),
+) -> None:  # fmt: skip
+    """Move a customer to a kit version, checked before and confirmed healthy after.
+
+    Pass one of --customer NAME, --next or --status.
+    The preflight blocks what the cluster or the customer's overrides cannot take.
+    --wait then waits for Argo CD to report the customer's applications healthy.
+
+    Examples:
+      releaser rollout --status
+      releaser rollout --customer acme --to 2024.3 --dry-run
+      releaser rollout --customer acme --push --wait --timeout 20m
+      releaser rollout --next --push --wait
+    """
     from releaser.app.rollout import RolloutRequest, pick_next, roll_out
     from releaser.domain.rollout import parse_duration
     from releaser.domain.versions import KitVersion
