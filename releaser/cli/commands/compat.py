@@ -9,6 +9,7 @@ from releaser.cli.container import container
 from releaser.cli.output import emit, emit_json, info
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import UsageError
+from releaser.domain.profiles import profile_named, profile_names
 from releaser.render.text import table
 
 RENDER_HELP = "Scan the chart templates even when helm is available (no rendering)."
@@ -27,6 +28,10 @@ def compat(
     offline: bool = typer.Option(False, "--offline", help="Cached indexes and charts only."),
     no_render: bool = typer.Option(False, "--no-render", help=RENDER_HELP),
     fmt: str = typer.Option("table", "--format", help="table or md (with --json: JSON)."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="How kubeVersion is judged: " + ", ".join(profile_names())
+        + " (default: the kit's own argo-cd)."
+    ),
 ) -> None:
     """Verdict per component and Kubernetes version, with the reasons of each."""
     from releaser.render import compat as render_compat
@@ -35,9 +40,10 @@ def compat(
     opts = parts.options
     if fmt not in ("table", "md"):
         raise UsageError(f"unknown format '{fmt}'", hint="use --format table or --format md")
+    chosen = profile_named(profile) if profile is not None else None
     kit = parts.read_kit(ref)
     service = parts.compat_service(ref, offline=offline, render=not no_render)
-    matrix = service.evaluate_kit(kit, _targets(kubernetes), parts.today)
+    matrix = service.evaluate_kit(kit, _targets(kubernetes), parts.today, chosen)
     where = ref or "working tree"
     if opts.json:
         emit(render_compat.render_json(matrix))
