@@ -145,7 +145,9 @@ def _minor_finding(constraint: Constraint, target: Target, profile: Profile) -> 
     if answer.none:
         plain = constraint.evaluate(KubeVersion.parse(f"{minor}.0"), profile.rules)
         detail = plain.explanation if not plain.allowed else f"no {minor} patch satisfies {shown}"
-        return Finding("fail", KUBE_SOURCE, f"out of range: {detail}")
+        sent = (f" ({profile.title} sends {minor}, read as {minor}.0, whatever the patch)"
+                if profile.sends == "minor" else "")
+        return Finding("fail", KUBE_SOURCE, f"out of range: {detail}{sent}")
     if not answer.every_release:
         part = describe_spans(minor, answer.releases or answer.vendor)
         return Finding("warn", KUBE_SOURCE, f"only part of {minor} satisfies {shown}: {part}; "
