@@ -106,6 +106,29 @@ def test_helm_before_3_12_differs_only_on_constraints_the_profiles_document() ->
 KNOWN_HELM_36_DIFFERENCES = [">=1.30<1.31"]
 
 
+def test_the_installed_helm_still_gives_the_recorded_answers(tmp_path: Path) -> None:
+    """Asks the helm the tests render with (3.6.2 in CI) a sample of the recorded cases
+    again, the way the recording script did: the table is what a real binary answers."""
+    from tests.helm_support import helm_or_skip, run_helm
+
+    helm = helm_or_skip()
+    version = run_helm(helm, ["version", "--short"], tmp_path).stdout.strip()
+    recorded = _answers().get((version.lstrip("v").split("+")[0], "template"))
+    if recorded is None:
+        pytest.skip(f"no recorded answers for helm {version}")
+    sample = sorted(recorded.items())[::40]
+    for n, ((constraint, cluster), expected) in enumerate(sample):
+        chart = tmp_path / f"chart-{n}"
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n"
+                                          f"kubeVersion: {json.dumps(constraint)}\n")
+        done = run_helm(helm, ["template", "probe", str(chart), "--kube-version", cluster],
+                        tmp_path)
+        rejected = "chart requires kubeVersion" in done.stderr
+        assert rejected or done.returncode == 0, done.stderr
+        assert (not rejected) == expected, (constraint, cluster)
+
+
 # --------------------------------------------------------------------------- patch ranges
 
 

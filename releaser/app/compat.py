@@ -44,6 +44,7 @@ class CompatGate:
     failures: tuple[tuple[Component, str, Verdict], ...]
     warnings: tuple[tuple[Component, str, Verdict], ...]
     unverified: tuple[Unverified, ...] = ()
+    profile: Profile = FALLBACK  # the deploy path its kubeVersion verdicts follow
 
     @property
     def passed(self) -> bool:
@@ -118,7 +119,7 @@ class CompatService:
     def gate(self, kit: Kit, today: date) -> CompatGate:
         matrix = self.evaluate_kit(kit, None, today)
         return CompatGate(
-            tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified
+            tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified, matrix.profile
         )
 
     def on_cluster(
