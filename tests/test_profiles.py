@@ -230,7 +230,7 @@ def test_a_minor_column_is_judged_over_its_patches() -> None:
     finding = _finding(">=1.30.4", "1.30", ARGOCD_34)
     assert finding.level == "warn" and "from 1.30.4" in finding.message
     # Argo CD <= 3.3 sends 1.30 (read 1.30.0): every 1.30 cluster is rejected there.
-    assert "Argo CD <= 3.3 rejects every 1.30 cluster" in finding.message
+    assert "under Argo CD <= 3.3: every 1.30 cluster is rejected" in finding.message
     assert _finding(">=1.30.4", "1.30", ARGOCD_33).level == "fail"
     assert _finding(">=1.30.4", "1.31", ARGOCD_34).level == "ok"
     up_to = _finding("<1.30.5", "1.30", HELM_TEMPLATE)
@@ -247,7 +247,8 @@ def test_suffix_only_failures_are_told_apart_from_range_failures() -> None:
     suffix = _finding(">=1.25.0", EKS, HELM_INSTALL)
     assert suffix.level == "fail"
     assert suffix.message.startswith("rejected for its vendor suffix only")
-    assert "`>=1.25.0-0`" in suffix.message and "passes under Argo CD >= 3.4" in suffix.message
+    assert "`>=1.25.0-0`" in suffix.message
+    assert "and Argo CD >= 3.4: it passes" in suffix.message
     ranged = _finding(">=1.31.0", EKS, HELM_INSTALL)
     assert ranged.level == "fail" and ranged.message.startswith("out of range")
 
@@ -255,8 +256,8 @@ def test_suffix_only_failures_are_told_apart_from_range_failures() -> None:
 def test_a_cell_names_the_deploy_paths_that_answer_otherwise() -> None:
     finding = _finding(">=1.21.0-0 <1.31.0", EKS, ARGOCD_34)
     assert finding.level == "ok"
-    assert ("`helm install` (Helm <= 3.18) rejects v1.30.4-eks-a737599 for its vendor suffix "
-            "only: add `-0` (`>=1.21.0-0 <1.31.0-0`)") in finding.message
+    assert ("under `helm install` (Helm <= 3.18): v1.30.4-eks-a737599 is rejected for its "
+            "vendor suffix only: add `-0` (`>=1.21.0-0 <1.31.0-0`)") in finding.message
     same = _finding(">=1.21.0-0", EKS, ARGOCD_34)
     assert "other deploy paths" not in same.message
 
@@ -265,7 +266,8 @@ def test_the_vendor_warning_of_a_minor_column_names_its_profile_and_fix() -> Non
     finding = _finding(">=1.23.0", "1.30", HELM_INSTALL)
     assert finding.level == "warn" and "pre-release rule" in finding.message
     assert "`>=1.23.0-0`" in finding.message
-    assert "Argo CD >= 3.4 passes every 1.30 cluster" in finding.message
+    assert ("under `helm template --kube-version` (Helm >= 3.19), Argo CD <= 3.3 and Argo CD "
+            ">= 3.4: every 1.30 cluster passes") in finding.message
     assert _finding(">=1.23.0", "1.30", ARGOCD_34).level == "ok"
 
 

@@ -121,15 +121,25 @@ def _exact_differences(constraint: Constraint, kube: KubeVersion, profile: Profi
     for other in PROFILES:
         if other == profile or other.allows(constraint, kube) == mine:
             continue
-        if mine:
-            found.append(f"{other.title} rejects {kube}{_fix(constraint, other, kube)}")
-        else:
-            found.append(f"passes under {other.title}")
-    return found
+        phrase = f"{kube} is rejected{_fix(constraint, other, kube)}" if mine else "it passes"
+        found.append((other, phrase))
+    return _grouped(found)
+
+
+def _grouped(found: list[tuple[Profile, str]]) -> list[str]:
+    """`under A and B: phrase`, one entry per distinct phrase, in profile order."""
+    titles: dict[str, list[str]] = {}
+    for other, phrase in found:
+        titles.setdefault(phrase, []).append(other.title)
+    return [f"under {_and(names)}: {phrase}" for phrase, names in titles.items()]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _fix(constraint: Constraint, profile: Profile, kube: KubeVersion) -> str:
-    """`: add -0 (...)` when only the vendor suffix is rejected, else `` (a range failure)."""
+    """` for its vendor suffix only: add -0 (...)` when only the suffix is rejected."""
     seen = profile.seen(kube)
     if not seen.prerelease or not constraint.allows(seen.without_prerelease(), profile.rules):
         if profile.sends == "minor":
@@ -171,22 +181,26 @@ def _minor_differences(constraint: Constraint, minor: KubeVersion, profile: Prof
     for other in PROFILES:
         theirs = minor_answer(other, constraint, minor)
         if other != profile and theirs.key != mine.key:
-            found.append(f"{other.title} {_minor_phrase(theirs, other, constraint)}")
-    return found
+            found.append((other, _minor_phrase(theirs, other, constraint)))
+    return _grouped(found)
 
 
 def _minor_phrase(answer: MinorAnswer, profile: Profile, constraint: Constraint) -> str:
     minor = answer.minor
     if answer.none:
         sent = (f" (it sends {minor}, read as {minor}.0)" if profile.sends == "minor" else "")
-        return f"rejects every {minor} cluster{sent}"
+        return f"every {minor} cluster is rejected{sent}"
     if answer.every_release and answer.every_vendor_build:
-        return f"passes every {minor} cluster"
+        return f"every {minor} cluster passes"
     if answer.releases == answer.vendor:
-        return f"passes {describe_spans(minor, answer.releases)}"
+        return f"only {describe_spans(minor, answer.releases)} passes"
+    fix = f"add `-0` (`{constraint.suggestion()}`)"
+    if answer.every_release and not answer.vendor:
+        return (f"{minor} releases pass but their vendor builds (v{minor}.x-eks-…) are rejected "
+                f"for the suffix only: {fix}")
     vendor = describe_spans(minor, answer.vendor) if answer.vendor else "none"
-    return (f"passes releases {describe_spans(minor, answer.releases)} but vendor builds "
-            f"(v{minor}.x-eks-…) {vendor}: add `-0` (`{constraint.suggestion()}`)")
+    return (f"releases pass {describe_spans(minor, answer.releases)}, vendor builds "
+            f"(v{minor}.x-eks-…) {vendor}: {fix}")
 
 
 # --------------------------------------------------------------------------- upstream matrix
