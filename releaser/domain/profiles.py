@@ -32,8 +32,8 @@ refuses the chart). Paths differ in two things only:
        3.3-3.4.md "More detailed cluster version"), then `parseKubeVersion` -> `1.30.4`.
 2. The Masterminds/semver rules (helm/helm go.mod per tag; Masterminds CHANGELOG.md):
    Helm 3.12-3.18 require v3.2.1-v3.3.0 (a pre-release version is admitted only by a comparator
-   that has a pre-release itself: rules "3.3"); Helm 3.19-3.20 and 4.0-4.1 require v3.4.0,
-   3.21 and 4.2+ v3.5.0 (one pre-release comparator admits pre-releases for its whole AND group,
+   that has a pre-release itself: rules "3.3"); Helm 3.19.0-3.21.0 and 4.0-4.1 require v3.4.0,
+   3.21.1+ and 4.2+ v3.5.0 (one pre-release comparator admits pre-releases for its whole AND group,
    #267; v3.5.0 changes only error texts: rules "3.4"). Argo CD bundles Helm per
    hack/tool-versions.sh: 2.14 Helm 3.16.3, 3.0 3.17.1, 3.1-3.2 3.18.4, 3.3-3.4 3.19.4, 3.5 Helm
    4.2.1. A release version (`1.30.0`, `1.30.4`) gets the same answer under both rule sets, so
