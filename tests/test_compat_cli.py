@@ -204,13 +204,12 @@ def test_exact_cluster_versions_are_evaluated_as_helm_would(tmp_path: Path, mirr
     assert result.exit_code == 1
 
 
-def test_malformed_constraint_warns(tmp_path: Path, mirrors: Path) -> None:
+def test_malformed_constraint_fails(tmp_path: Path, mirrors: Path) -> None:
     kit = demo_kit(tmp_path / "kit", "1.0.0", chart="broken")
     result = run(kit, mirrors, "compat", "--no-render", "--kubernetes", "1.35")
     [finding] = _reasons(_rows(result.stdout)["demo"]["verdicts"]["1.35"],
                          "kubeVersion")
-    assert finding["level"] == "warn" and "malformed" in finding["message"]
-    assert result.exit_code == 0
+    assert finding["level"] == "fail" and "Helm refuses to install" in finding["message"]
 
 
 def test_unknown_minor_says_the_snapshot_has_no_data(tmp_path: Path, mirrors: Path) -> None:

@@ -151,8 +151,13 @@ def test_verdict_explains_a_rejection_caused_by_the_prerelease_rule() -> None:
 def test_verdict_suggests_a_fix_per_or_group() -> None:
     verdict = Constraint.parse(">=1.21 <1.26 || >=1.29.0 <1.32").evaluate(EKS)
     assert not verdict.allowed and verdict.hinges_on_prerelease
-    assert verdict.explanation.endswith("write `>=1.21-0 <1.26 || >=1.29.0-0 <1.32`")
+    # `-0` on every comparator: the fix Helm <= 3.18 (Masterminds 3.3) accepts as well.
+    fix = ">=1.21-0 <1.26-0 || >=1.29.0-0 <1.32-0"
+    assert verdict.explanation.endswith(f"write `{fix}`")
+    assert Constraint.parse(fix).allows(EKS, "3.4") and Constraint.parse(fix).allows(EKS, "3.3")
+    # One `-0` per AND group is enough from Masterminds 3.4 on, not before.
     assert Constraint.parse(">=1.21-0 <1.26 || >=1.29.0-0 <1.32").allows(EKS)
+    assert not Constraint.parse(">=1.21-0 <1.26 || >=1.29.0-0 <1.32").allows(EKS, "3.3")
 
 
 def test_verdict_when_another_group_has_the_prerelease_comparator() -> None:

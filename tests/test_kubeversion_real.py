@@ -64,10 +64,11 @@ def test_a_minor_below_the_constraint_fails_and_says_which_comparator() -> None:
     assert finding.level == "fail" and ">=1.32.0-0" in finding.message
 
 
-def test_a_malformed_constraint_warns_and_says_helm_refuses_it() -> None:
+def test_a_malformed_constraint_fails_since_helm_refuses_the_chart() -> None:
     release = ChartRelease("x", "1.0.0", kube_version=">= 1.2x.0 <<")
     [finding] = _by_source(_cell(_component("x", "x", "1.0.0"), release, "1.30"), "kubeVersion")
-    assert finding.level == "warn" and "malformed" in finding.message
+    assert finding.level == "fail" and "malformed" in finding.message
+    assert "Helm refuses to install this chart" in finding.message
 
 
 def test_no_constraint_is_unknown_not_ok() -> None:

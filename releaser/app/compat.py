@@ -33,6 +33,7 @@ from releaser.domain.compat import (
 from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
 from releaser.domain.kit import Component, Kit
+from releaser.domain.profiles import FALLBACK, Profile, for_argocd
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.unverified import Stale, Unverified, stale_of, unique
 from releaser.domain.verdict import Verdict
@@ -46,6 +47,7 @@ class CompatGate:
     failures: tuple[tuple[Component, str, Verdict], ...]
     warnings: tuple[tuple[Component, str, Verdict], ...]
     unverified: tuple[Unverified, ...] = ()
+    profile: Profile = FALLBACK  # the deploy path its kubeVersion verdicts follow
 
     @property
     def passed(self) -> bool:
@@ -89,38 +91,63 @@ class CompatService:
     # ---------------------------------------------------------------- entry points
 
     def evaluate_kit(
-        self, kit: Kit, kube_versions: Sequence[str] | None, today: date, *,
-        what: str = "judging",
+        self, kit: Kit, kube_versions: Sequence[str] | None, today: date,
+        profile: Profile | None = None, *, what: str = "judging",
     ) -> CompatMatrix:
-        """The matrix for every component; targets default to the kit's range plus one.
-        `what` names the work on the progress line."""
+        """The matrix for every component; targets default to the kit's range plus one;
+        `profile` (`--profile`) overrides the kit's own deploy path. `what` names the work on
+        the progress line."""
         targets = parse_targets(kube_versions) if kube_versions else kit_targets(kit)
+        profile, origin = self.deploy_profile(kit, profile)
         rows = []
         with batch(self.progress, len(kit.components), what) as bar:
             for component in kit:
                 bar.advance(f"{component.name} {component.version}")
-                rows.append(self._row(kit, component, targets, today))
+                rows.append(self._row(kit, component, targets, today, profile))
         in_range = frozenset(t.label for t in targets if in_kit_range(kit, t))
-        return CompatMatrix(tuple(targets), in_range, self.data.dates(), tuple(rows))
+        dates = self.data.dates()
+        return CompatMatrix(tuple(targets), in_range, dates, tuple(rows), profile, origin)
+
+    def deploy_profile(self, kit: Kit, chosen: Profile | None = None) -> tuple[Profile, str]:
+        """The evaluator profile, and why: `chosen` (`--profile`, a customer's `deploy:`), else
+        the Argo CD the kit itself ships (its argo-cd chart's appVersion), else `helm install`
+        on a live cluster."""
+        if chosen is not None:
+            return chosen, "chosen for this run"
+        argo = next((c for c in kit if c.chart == "argo-cd"), None)
+        if argo is None:
+            return FALLBACK, "the kit ships no argo-cd chart"
+        facts, problem = self._facts(argo)
+        app = facts.release.app_version if facts.release is not None else None
+        if not app:
+            why = problem or f"argo-cd {argo.version} declares no appVersion"
+            return FALLBACK, f"the kit's Argo CD version is unknown ({why})"
+        try:
+            return for_argocd(app), f"the kit's argo-cd {argo.version} (Argo CD {app})"
+        except ReleaserError:
+            return FALLBACK, f"the kit's argo-cd {argo.version} has appVersion {app!r}"
 
     def gate(self, kit: Kit, today: date) -> CompatGate:
         matrix = self.evaluate_kit(kit, None, today, what="compatibility gate")
         return CompatGate(
-            tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified
+            tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified, matrix.profile
         )
 
     def on_cluster(
-        self, kit: Kit, components: Iterable[str], cluster_version: str, today: date
+        self, kit: Kit, components: Iterable[str], cluster_version: str, today: date,
+        profile: Profile | None = None,
     ) -> ClusterCheck:
         """Components (by name) that fail on one exact cluster version, and those that could
-        not be judged (rollout preflight)."""
+        not be judged (rollout preflight). `profile`: the customer's deploy path (fleet
+        `deploy:`), else the run's or the kit's."""
         target = parse_targets([cluster_version])[0]
+        profile = self.deploy_profile(kit, profile)[0]
         failed, unverified = [], []
         for name in components:
             component = kit.component(name)
             if component is None:
                 continue
-            row = self._row(kit, component, [target], today)
+            row = self._row(kit, component, [target], today, profile)
             verdict = row.cells[target.label]
             if verdict.level == "fail":
                 failed.append((component, verdict))
@@ -142,7 +169,8 @@ class CompatService:
         pinned = Component(component.name, component.section, component.repo_url,
                            component.chart, release.version, component.namespace,
                            component.values)
-        return dict(self._cells(kit, pinned, ReleaseFacts(release), targets, today)[0])
+        profile = self.deploy_profile(kit)[0]
+        return dict(self._cells(kit, pinned, ReleaseFacts(release), targets, today, profile)[0])
 
     def releases(self, component: Component) -> list[ChartRelease]:
         """The component's published releases; raises UpstreamError (also kept for reuse)."""
@@ -169,9 +197,9 @@ class CompatService:
     # ---------------------------------------------------------------- one component
 
     def _row(self, kit: Kit, component: Component, targets: Sequence[Target],
-             today: date) -> ComponentRow:
+             today: date, profile: Profile) -> ComponentRow:
         facts, unread = self._facts(component)
-        cells, method = self._cells(kit, component, facts, targets, today)
+        cells, method = self._cells(kit, component, facts, targets, today, profile)
         unverified = Unverified.of(component.name, component.repo_url, unread) if unread else None
         stale = None if unverified else self.stale(component)
         return ComponentRow(component, cells, method, unverified, stale)
@@ -191,7 +219,7 @@ class CompatService:
 
     def _cells(
         self, kit: Kit, component: Component, facts: ReleaseFacts, targets: Sequence[Target],
-        today: date,
+        today: date, profile: Profile,
     ) -> tuple[dict[str, Verdict], str]:
         cells, methods = {}, set()
         for target in targets:
@@ -199,7 +227,7 @@ class CompatService:
             methods.add(evidence.method)
             providers = lifecycle_providers(kit, component.section, target)
             cells[target.label] = evaluate_cell(
-                component, facts, evidence, target, self.data, providers, today
+                component, facts, evidence, target, self.data, providers, today, profile
             )
         method = methods.pop() if len(methods) == 1 else "mixed"
         return cells, method

@@ -26,6 +26,7 @@ from releaser.domain.findings import Finding
 from releaser.domain.kit import ADDONS, BASE, Component, Kit
 from releaser.domain.lifecycle import ComponentLifecycles, LifecycleTable, lifecycle_findings
 from releaser.domain.matrix import SupportMatrix
+from releaser.domain.profiles import FALLBACK, Profile
 from releaser.domain.unverified import Stale, Unverified, unique
 from releaser.domain.verdict import Verdict
 from releaser.domain.versions import minor_range, next_minor
@@ -88,14 +89,16 @@ def evaluate_cell(
     data: CompatData,
     providers: Iterable[str],
     today: date,
+    profile: Profile = FALLBACK,
 ) -> Verdict:
-    """Every source's findings for one component release on one target."""
+    """Every source's findings for one component release on one target; the chart's
+    `kubeVersion` is judged the way the deploy path `profile` judges it."""
     release = facts.release
     findings: list[Finding] = []
     if release is None:
         findings.append(Finding("unknown", "index", facts.problem or "release not found"))
     else:
-        findings += kube_version_findings(release, target)
+        findings += kube_version_findings(release, target, profile)
     matrix = data.matrices.get(component.name)
     findings += matrix_findings(component.name, release, component.version, matrix, target)
     findings += api_source_findings(evidence, target, data.deprecations)
@@ -145,6 +148,8 @@ class CompatMatrix:
     in_range: frozenset[str]  # labels of the columns inside the kit's range
     data: Mapping[str, str]  # snapshot dates
     rows: tuple[ComponentRow, ...]
+    profile: Profile = FALLBACK  # the deploy path the kubeVersion verdicts follow
+    profile_origin: str = ""  # why this profile: "the kit's argo-cd 9.7.1 (Argo CD v3.4.4)"
 
     @property
     def labels(self) -> list[str]:
@@ -180,6 +185,8 @@ class CompatMatrix:
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
+            "profile": self.profile.name,
+            "profileDetail": {**self.profile.as_dict(), "origin": self.profile_origin},
             "kubernetes": self.labels,
             "inRange": [t.label for t in self.targets if t.label in self.in_range],
             "data": dict(self.data),

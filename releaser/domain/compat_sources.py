@@ -16,9 +16,17 @@ from releaser.domain.api_scan import ApiChoice
 from releaser.domain.charts import ChartRelease
 from releaser.domain.constraints import Constraint, InvalidConstraint
 from releaser.domain.deprecations import ApiUse, DeprecationTable, api_findings
-from releaser.domain.findings import Finding, Level, minor_tuple
+from releaser.domain.findings import Finding, minor_tuple
 from releaser.domain.lifecycle import ComponentLifecycles, component_eol_finding
 from releaser.domain.matrix import SupportMatrix, matrix_finding, status_finding
+from releaser.domain.profiles import (
+    FALLBACK,
+    PROFILES,
+    MinorAnswer,
+    Profile,
+    describe_spans,
+    minor_answer,
+)
 from releaser.domain.versions import KubeVersion
 
 KUBE_SOURCE = "kubeVersion"
@@ -62,47 +70,137 @@ class Target:
 # --------------------------------------------------------------------------- kubeVersion
 
 
-def kube_version_findings(release: ChartRelease, target: Target) -> list[Finding]:
-    """Helm's check on `kubeVersion`, exactly for a cluster version; for a minor, on
-    `MINOR.0` and on a vendor build of it, to say when managed clusters hinge on `-0`."""
+def kube_version_findings(
+    release: ChartRelease, target: Target, profile: Profile = FALLBACK
+) -> list[Finding]:
+    """Helm's check on `kubeVersion` as the deploy path `profile` makes it: exactly for a
+    cluster version, over the patch range (releases and vendor builds) for a minor. When
+    another deploy path answers differently, the message says which and how."""
     text = (release.kube_version or "").strip()
     if not text:
         return [Finding("unknown", KUBE_SOURCE, f"chart {release.version} declares no kubeVersion")]
     try:
         constraint = Constraint.parse(text)
     except InvalidConstraint as exc:
-        return [
-            Finding(
-                "warn",
-                KUBE_SOURCE,
-                f"kubeVersion `{text}` is malformed ({exc}); Helm cannot check it and "
-                "refuses to install the chart",
-            )
-        ]
+        return [Finding("fail", KUBE_SOURCE, f"kubeVersion `{text}` is malformed ({exc}): Helm "
+                        "refuses to install this chart, whatever the cluster")]
     if target.exact:
-        verdict = constraint.evaluate(target.kube)
-        level: Level = "ok" if verdict.allowed else "fail"
-        note = " (pre-release rule)" if verdict.hinges_on_prerelease else ""
-        return [Finding(level, KUBE_SOURCE, verdict.explanation + note)]
-    return [_minor_finding(constraint, target)]
+        finding = _exact_finding(constraint, target.kube, profile)
+        others = _exact_differences(constraint, target.kube, profile)
+    else:
+        finding = _minor_finding(constraint, target, profile)
+        others = _minor_differences(constraint, target.kube, profile)
+    if not others:
+        return [finding]
+    note = f"; other deploy paths differ: {'; '.join(others)}"
+    return [Finding(finding.level, finding.source, finding.message + note, finding.url)]
 
 
-def _minor_finding(constraint: Constraint, target: Target) -> Finding:
-    release = KubeVersion.parse(f"{target.minor}.0")
-    plain = constraint.evaluate(release)
-    if not plain.allowed:
-        return Finding("fail", KUBE_SOURCE, plain.explanation)
-    vendor = constraint.evaluate(KubeVersion.parse(f"v{target.minor}.0-eks-0"))
-    if vendor.allowed:
-        return Finding("ok", KUBE_SOURCE, f"{target.minor} satisfies `{constraint.raw}`")
+def _exact_finding(constraint: Constraint, kube: KubeVersion, profile: Profile) -> Finding:
+    seen = profile.seen(kube)
+    verdict = constraint.evaluate(seen, profile.rules)
+    sent = "" if seen.raw == kube.raw else f" ({profile.title} sends {_sent(profile, kube)})"
+    if verdict.allowed:
+        rule = " (pre-release rule)" if verdict.hinges_on_prerelease else ""
+        return Finding("ok", KUBE_SOURCE, verdict.explanation + sent + rule)
+    if verdict.hinges_on_prerelease:
+        return Finding("fail", KUBE_SOURCE, f"rejected for its vendor suffix only: "
+                       f"{verdict.explanation} (pre-release rule)")
+    return Finding("fail", KUBE_SOURCE, f"out of range: {verdict.explanation}{sent}")
+
+
+def _sent(profile: Profile, kube: KubeVersion) -> str:
+    if profile.sends == "minor":
+        return f"{kube.minor_str}, read as {kube.minor_str}.0"
+    return profile.seen(kube).raw
+
+
+def _exact_differences(constraint: Constraint, kube: KubeVersion, profile: Profile) -> list[str]:
+    mine = profile.allows(constraint, kube)
+    found = []
+    for other in PROFILES:
+        if other == profile or other.allows(constraint, kube) == mine:
+            continue
+        phrase = f"{kube} is rejected{_fix(constraint, other, kube)}" if mine else "it passes"
+        found.append((other, phrase))
+    return _grouped(found)
+
+
+def _grouped(found: list[tuple[Profile, str]]) -> list[str]:
+    """`under A and B: phrase`, one entry per distinct phrase, in profile order."""
+    titles: dict[str, list[str]] = {}
+    for other, phrase in found:
+        titles.setdefault(phrase, []).append(other.title)
+    return [f"under {_and(names)}: {phrase}" for phrase, names in titles.items()]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _fix(constraint: Constraint, profile: Profile, kube: KubeVersion) -> str:
+    """` for its vendor suffix only: add -0 (...)` when only the suffix is rejected."""
+    seen = profile.seen(kube)
+    if not seen.prerelease or not constraint.allows(seen.without_prerelease(), profile.rules):
+        if profile.sends == "minor":
+            return f" (it sends {kube.minor_str}, read as {kube.minor_str}.0)"
+        return ""
+    return f" for its vendor suffix only: add `-0` (`{constraint.suggestion()}`)"
+
+
+def _minor_finding(constraint: Constraint, target: Target, profile: Profile) -> Finding:
+    minor = target.minor
+    answer = minor_answer(profile, constraint, target.kube)
+    shown = f"`{constraint.raw}`"
+    if answer.none:
+        plain = constraint.evaluate(KubeVersion.parse(f"{minor}.0"), profile.rules)
+        detail = plain.explanation if not plain.allowed else f"no {minor} patch satisfies {shown}"
+        sent = (f" ({profile.title} sends {minor}, read as {minor}.0, whatever the patch)"
+                if profile.sends == "minor" else "")
+        return Finding("fail", KUBE_SOURCE, f"out of range: {detail}{sent}")
+    if not answer.every_release:
+        part = describe_spans(minor, answer.releases or answer.vendor)
+        return Finding("warn", KUBE_SOURCE, f"only part of {minor} satisfies {shown}: {part}; "
+                       "clusters on other patches are rejected")
+    if answer.every_vendor_build:
+        return Finding("ok", KUBE_SOURCE, f"{minor} satisfies {shown}")
+    some = f" (it admits them {describe_spans(minor, answer.vendor)} only)" if answer.vendor else ""
     return Finding(
         "warn",
         KUBE_SOURCE,
-        f"{target.minor}.x satisfies `{constraint.raw}`, but Helm rejects vendor builds of it "
-        f"(v{target.minor}.x-eks-…, {target.minor}.x-gke.…): they are semver pre-releases and "
-        f"the constraint has no pre-release comparator (pre-release rule); upstream should write "
-        f"`{constraint.suggestion()}`",
+        f"{minor}.x satisfies {shown}, but {profile.title} rejects vendor builds of it{some} "
+        f"(v{minor}.x-eks-…, {minor}.x-gke.…) for their suffix only: they are semver "
+        f"pre-releases and the constraint lacks a pre-release comparator (pre-release rule); "
+        f"upstream should write `{constraint.suggestion()}`",
     )
+
+
+def _minor_differences(constraint: Constraint, minor: KubeVersion, profile: Profile) -> list[str]:
+    mine = minor_answer(profile, constraint, minor)
+    found = []
+    for other in PROFILES:
+        theirs = minor_answer(other, constraint, minor)
+        if other != profile and theirs.key != mine.key:
+            found.append((other, _minor_phrase(theirs, other, constraint)))
+    return _grouped(found)
+
+
+def _minor_phrase(answer: MinorAnswer, profile: Profile, constraint: Constraint) -> str:
+    minor = answer.minor
+    if answer.none:
+        sent = (f" (it sends {minor}, read as {minor}.0)" if profile.sends == "minor" else "")
+        return f"every {minor} cluster is rejected{sent}"
+    if answer.every_release and answer.every_vendor_build:
+        return f"every {minor} cluster passes"
+    if answer.releases == answer.vendor:
+        return f"only {describe_spans(minor, answer.releases)} passes"
+    fix = f"add `-0` (`{constraint.suggestion()}`)"
+    if answer.every_release and not answer.vendor:
+        return (f"{minor} releases pass but their vendor builds (v{minor}.x-eks-…) are rejected "
+                f"for the suffix only: {fix}")
+    vendor = describe_spans(minor, answer.vendor) if answer.vendor else "none"
+    return (f"releases pass {describe_spans(minor, answer.releases)}, vendor builds "
+            f"(v{minor}.x-eks-…) {vendor}: {fix}")
 
 
 # --------------------------------------------------------------------------- upstream matrix

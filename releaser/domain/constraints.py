@@ -25,13 +25,18 @@ limits and a faster scanner, same answers):
   carries a pre-release (`containsPre`); every comparator function starts with
   `if v.Prerelease() != "" && !includePre { return false }`. So `>=1.25.0` rejects
   `v1.25.9-eks-a737599`, `>=1.25.0-0` accepts it, and so does `>=1.21.0-0 <1.30.0`.
-  (Up to v3.3.1 the test was per comparator, and that last example was rejected.)
+- Rules "3.3" (Masterminds v3.2.1 to v3.3.x, which Helm 3.12 to 3.18 use; see
+  releaser/domain/profiles.py): the same parser and operators, but each comparator guards
+  itself (`if v.Prerelease() != "" && c.con.Prerelease() == ""`, Masterminds v3.3.0
+  constraints.go), and a plain `!=` has no guard at all. So `>=1.21.0-0 <1.30.0` rejects
+  `v1.25.9-eks-a737599` there, and `-0` belongs on every comparator.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from releaser.domain.versions import KubeVersion
 
@@ -54,6 +59,9 @@ _ONE_RE = re.compile(
 # Masterminds' NewVersion with CoerceNewVersion (the default since v3.4.0): leading zeros are fine.
 _LOOSE_RE = re.compile(rf"\Av?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-({_IDS}))?(?:\+({_IDS}))?\Z")
 _UINT64_MAX = 2**64 - 1
+
+Rules = Literal["3.3", "3.4"]  # Masterminds semver v3.3.x / v3.4.0 and later (same answers in v3.5)
+RULES: tuple[Rules, ...] = ("3.3", "3.4")
 
 
 class InvalidConstraint(ValueError):
@@ -266,7 +274,17 @@ def _holds(v: _Version, c: _Comparator, include_pre: bool) -> bool:
     return _CHECKS[c.op](v, c)
 
 
-def _group_allows(group: tuple[_Comparator, ...], v: _Version) -> bool:
+def _holds_v33(v: _Version, c: _Comparator) -> bool:
+    """Masterminds <= v3.3: a comparator admits pre-releases only when it has one itself;
+    `constraintNotEqual` checks that only for a dirty (`x`, partial) version."""
+    if c.op == "!=" and not c.dirty:
+        return _not_equal(v, c)
+    return _holds(v, c, bool(c.con.pre))
+
+
+def _group_allows(group: tuple[_Comparator, ...], v: _Version, rules: Rules) -> bool:
+    if rules == "3.3":
+        return all(_holds_v33(v, c) for c in group)
     include_pre = any(c.con.pre for c in group)  # `containsPre` of the group
     return all(_holds(v, c, include_pre) for c in group)
 
@@ -292,6 +310,17 @@ class ConstraintVerdict:
 
 
 @dataclass(frozen=True)
+class PatchSpan:
+    """Patches `low` to `high` (inclusive; None: and every later patch) of one minor."""
+
+    low: int
+    high: int | None
+
+    def covers(self, patch: int) -> bool:
+        return self.low <= patch and (self.high is None or patch <= self.high)
+
+
+@dataclass(frozen=True)
 class Constraint:
     """A parsed `kubeVersion`: OR groups of AND-ed comparators, as Masterminds holds them."""
 
@@ -311,33 +340,50 @@ class Constraint:
     def has_prerelease_comparator(self) -> bool:
         return any(c.con.pre for group in self.groups for c in group)
 
-    def allows(self, version: KubeVersion | str) -> bool:
+    def allows(self, version: KubeVersion | str, rules: Rules = "3.4") -> bool:
         """Helm's `IsCompatibleRange`; a version string must parse as a KubeVersion."""
-        return self._allows(_internal(_as_kube(version)))
+        return self._allows(_internal(_as_kube(version)), rules)
 
-    def _allows(self, v: _Version) -> bool:
-        return any(_group_allows(group, v) for group in self.groups)
+    def _allows(self, v: _Version, rules: Rules) -> bool:
+        return any(_group_allows(group, v, rules) for group in self.groups)
 
-    def evaluate(self, version: KubeVersion | str) -> ConstraintVerdict:
+    def evaluate(self, version: KubeVersion | str, rules: Rules = "3.4") -> ConstraintVerdict:
         kube = _as_kube(version)
         v = _internal(kube)
-        allowed = self._allows(v)
-        as_release = self._allows(_Version(v.major, v.minor, v.patch, ""))
+        allowed = self._allows(v, rules)
+        as_release = self._allows(_Version(v.major, v.minor, v.patch, ""), rules)
         hinges = bool(v.pre) and as_release != allowed
-        return ConstraintVerdict(allowed, hinges, self._explain(kube, allowed, hinges))
+        return ConstraintVerdict(allowed, hinges, self._explain(kube, allowed, hinges, rules))
+
+    def patches(
+        self, major: int, minor: int, pre: str = "", rules: Rules = "3.4"
+    ) -> tuple[PatchSpan, ...]:
+        """The patches of `major.minor` (each with pre-release `pre`) the constraint admits.
+
+        Every comparison against a comparator's version changes only at its patch or the
+        patch after it, so the answer is constant between those points: checking each
+        point is checking every patch."""
+        points = sorted({0} | {p for g in self.groups for c in g for p in (c.con.patch,
+                                                                         c.con.patch + 1)})
+        spans: list[PatchSpan] = []
+        for here, after in zip(points, [*points[1:], None], strict=True):
+            if not self._allows(_Version(major, minor, here, pre), rules):
+                continue
+            high = None if after is None else after - 1
+            if spans and spans[-1].high == here - 1:
+                spans[-1] = PatchSpan(spans[-1].low, high)
+            else:
+                spans.append(PatchSpan(here, high))
+        return tuple(spans)
 
     def suggestion(self) -> str:
-        """The constraint with `-0` on the first comparator of each group that has no
-        pre-release: the usual fix that lets vendor builds (`-eks-…`) through."""
-        groups = []
-        for group in self.groups:
-            parts = [str(c) for c in group]
-            if not any(c.con.pre for c in group):
-                parts[0] = _with_zero_pre(group[0])
-            groups.append(" ".join(parts))
+        """The constraint with `-0` on every comparator that has no pre-release (but `!=`):
+        the fix that lets vendor builds (`-eks-…`) through under every Masterminds rule set
+        (from v3.4 one such comparator per AND group would do)."""
+        groups = [" ".join(_with_zero_pre(c) for c in group) for group in self.groups]
         return " || ".join(groups)
 
-    def _explain(self, kube: KubeVersion, allowed: bool, hinges: bool) -> str:
+    def _explain(self, kube: KubeVersion, allowed: bool, hinges: bool, rules: Rules) -> str:
         shown = f"`{self.raw}`"
         if hinges and allowed:
             return (
@@ -345,7 +391,7 @@ class Constraint:
                 f"it sorts before {kube.release_str}, which the constraint rejects"
             )
         if hinges:
-            return _prerelease_rejection(self, kube)
+            return _prerelease_rejection(self, kube, rules)
         if allowed:
             return f"{kube} satisfies {shown}"
         return f"{kube} does not satisfy {shown}{self._failure(_internal(kube))}"
@@ -361,20 +407,26 @@ class Constraint:
 
 def _with_zero_pre(c: _Comparator) -> str:
     """`>=1.25.0` -> `>=1.25.0-0`, keeping any build metadata after the pre-release."""
+    if c.con.pre or c.op == "!=":
+        return str(c)
     base, plus, build = c.orig.partition("+")
     return f"{c.op}{base}-0{plus}{build}"
 
 
-def _prerelease_rejection(constraint: Constraint, kube: KubeVersion) -> str:
+def _prerelease_rejection(constraint: Constraint, kube: KubeVersion, rules: Rules) -> str:
     shown = f"`{constraint.raw}`"
-    if constraint.has_prerelease_comparator:
+    bare = [str(c) for g in constraint.groups for c in g if not c.con.pre and c.op != "!="]
+    if rules == "3.3" and constraint.has_prerelease_comparator:
+        why = (f"under Masterminds <= 3.3 every comparator needs one, and "
+               f"{', '.join(f'`{b}`' for b in bare)} has none")
+    elif constraint.has_prerelease_comparator:
         why = "no OR group that would admit its release number has a pre-release comparator"
     else:
         why = f"{shown} has no pre-release comparator"
     text = f"{kube} is a pre-release version for semver; {why} so Helm rejects it"
     fix = constraint.suggestion()
     try:
-        works = Constraint.parse(fix).allows(kube)
+        works = Constraint.parse(fix).allows(kube, rules)
     except InvalidConstraint:  # pragma: no cover - the suggestion is built from parsed parts
         works = False
     return f"{text}; write `{fix}`" if works else text

@@ -22,6 +22,7 @@ from releaser.domain.kit_schema import (
     did_you_mean,
     text_at,
 )
+from releaser.domain.profiles import Profile, for_deploy
 from releaser.domain.redaction import has_userinfo
 from releaser.domain.rollout import parse_duration
 from releaser.domain.versions import InvalidVersion, KubeVersion
@@ -49,7 +50,9 @@ CUSTOMER_KEYS = (
     "argocd",
     "labels",
     "window",
+    "deploy",
 )
+DEPLOY_KEYS = ("argocd", "helm")
 ARGOCD_KEYS = ("url", "tokenEnv", "apps", "soak")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HTTP_RE = re.compile(r"^https?://[^\s/]+")
@@ -76,6 +79,7 @@ class Customer:
     argocd: ArgoCdTarget | None = None
     labels: Labels = ()  # what waves select by (releaser/domain/waves.py)
     window: Window | None = None  # when it may be rolled (releaser/domain/windows.py)
+    deploy: Profile | None = None  # how its cluster renders charts (`deploy:`); None: the kit's
 
     def work_branch(self, version: str) -> str:
         """The branch a rollout commit goes to unless `--direct`."""
@@ -179,9 +183,32 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
     argocd = _read_argocd(problems, data.get("argocd"), (*path, "argocd"))
     labels = read_labels(problems, data.get("labels"), (*path, "labels"))
     window = read_window(problems, data.get("window"), (*path, "window"))
+    deploy = _read_deploy(problems, data.get("deploy"), (*path, "deploy"))
     if name is None or repo is None or kube is None:
         return None
-    return Customer(name, repo, branch, sub, provider, kube, argocd, labels=labels, window=window)
+    return Customer(
+        name, repo, branch, sub, provider, kube, argocd, labels=labels, window=window, deploy=deploy
+    )
+
+
+def _read_deploy(problems: Problems, value: Any, path: KeyPath) -> Profile | None:
+    """`{argocd: v3.4.4}` or `{helm: 3.17.2}`: the evaluator profile of this cluster."""
+    if value is None:
+        return None
+    data = as_mapping(problems, value, path)
+    check_keys(problems, data, path, DEPLOY_KEYS)
+    given = [key for key in DEPLOY_KEYS if key in data]
+    if len(given) != 1:
+        problems.add(path, "expected exactly one of argocd: VERSION or helm: VERSION")
+        return None
+    text = text_at(problems, data, (*path, given[0]))
+    if text is None:
+        return None
+    try:
+        return for_deploy({given[0]: text})
+    except UsageError as err:
+        problems.add((*path, given[0]), err.message)
+        return None
 
 
 def _read_kube(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KubeVersion | None:

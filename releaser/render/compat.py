@@ -28,7 +28,14 @@ def _header(kit: Kit, matrix: CompatMatrix, where: str) -> list[str]:
     return [
         f"{kit.name} ({where}): Kubernetes {kit.kubernetes}{shown}",
         f"data snapshots: lifecycle {data['lifecycle']}, deprecated APIs {data['deprecations']}",
+        _profile_line(matrix),
     ]
+
+
+def _profile_line(matrix: CompatMatrix) -> str:
+    """Which deploy path the kubeVersion verdicts follow, and why that one."""
+    origin = f"; {matrix.profile_origin}" if matrix.profile_origin else ""
+    return f"kubeVersion judged as {matrix.profile.title} (profile {matrix.profile.name}{origin})"
 
 
 def _column(matrix: CompatMatrix, label: str) -> str:
@@ -99,6 +106,8 @@ def render_markdown(kit: Kit, matrix: CompatMatrix, where: str, verbose: bool = 
         f"### {md_inline(head[0])}",
         "",
         f"_{md_inline(head[1])}_",
+        "",
+        f"_{md_inline(head[2])}_",
         "",
         "| component | version | " + " | ".join(md_inline(c) for c in cols) + " |",
         "|---|---|" + "---|" * len(cols),

@@ -10,6 +10,7 @@ from releaser.cli.choices import TextFormat
 from releaser.cli.container import container
 from releaser.cli.output import emit, emit_json, info, terminal_width
 from releaser.cli.partial import fail_if_partial
+from releaser.domain.profiles import profile_named, profile_names
 from releaser.render.text import table
 
 RENDER_HELP = "Scan the chart templates even when helm is available (no rendering)."
@@ -34,6 +35,13 @@ def compat(
     fmt: TextFormat = typer.Option(
         "table", "--format", help="A terminal table or Markdown (with --json: JSON)."
     ),
+    profile: str | None = typer.Option(
+        None,
+        "--profile",
+        metavar="NAME",
+        help="How kubeVersion is judged: " + ", ".join(profile_names())
+        + " (default: the kit's own argo-cd).",
+    ),
 ) -> None:  # fmt: skip
     """Verdict per component and Kubernetes version, with the reasons of each.
 
@@ -51,9 +59,10 @@ def compat(
 
     parts = container(ctx)
     opts = parts.options
+    chosen = profile_named(profile) if profile is not None else None
     kit = parts.read_kit(ref)
     service = parts.compat_service(ref, offline=offline, render=not no_render)
-    matrix = service.evaluate_kit(kit, _targets(kubernetes), parts.today)
+    matrix = service.evaluate_kit(kit, _targets(kubernetes), parts.today, chosen)
     where = ref or "working tree"
     if opts.json:
         emit(render_compat.render_json(matrix))
