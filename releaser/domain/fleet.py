@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from releaser.domain.document import Document, KeyPath
@@ -23,12 +24,13 @@ from releaser.domain.kit_schema import (
     text_at,
 )
 from releaser.domain.redaction import has_userinfo
-from releaser.domain.versions import InvalidVersion, KubeVersion
+from releaser.domain.versions import InvalidVersion, KitVersion, KubeVersion
 
 FLEET_KEYS = ("kit", "customers", "notify")
 KIT_KEYS = ("repoURL", "remote")
-CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd")
+CUSTOMER_KEYS = ("name", "repo", "branch", "path", "provider", "kubernetes", "argocd", "hold")
 ARGOCD_KEYS = ("url", "tokenEnv", "apps")
+HOLD_KEYS = ("version", "until", "reason")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HTTP_RE = re.compile(r"^https?://[^\s/]+")
 
@@ -43,6 +45,26 @@ class ArgoCdTarget:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """`hold:` keeps a customer where it is: every version, or only `version`; until the
+    end of the day `until` (inclusive), or until the key is removed."""
+
+    reason: str
+    version: KitVersion | None = None
+    until: date | None = None
+
+    def applies(self, target: KitVersion, today: date) -> bool:
+        if self.until is not None and today > self.until:
+            return False
+        return self.version is None or self.version.release == target.release
+
+    def __str__(self) -> str:
+        scope = f"version {self.version}" if self.version else "every version"
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        return f"held ({scope}{until}): {self.reason}"
+
+
+@dataclass(frozen=True)
 class Customer:
     name: str
     repo: str
@@ -51,6 +73,7 @@ class Customer:
     provider: str | None
     kubernetes: KubeVersion
     argocd: ArgoCdTarget | None = None
+    hold: Hold | None = None
 
     def work_branch(self, version: str) -> str:
         """The branch a rollout commit goes to unless `--direct`."""
@@ -146,9 +169,10 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
         problems.add((*path, "provider"), f"unknown provider '{provider}'{hint}")
     kube = _read_kube(problems, data, (*path, "kubernetes"))
     argocd = _read_argocd(problems, data.get("argocd"), (*path, "argocd"))
+    hold = _read_hold(problems, data.get("hold"), (*path, "hold"))
     if name is None or repo is None or kube is None:
         return None
-    return Customer(name, repo, branch, sub, provider, kube, argocd)
+    return Customer(name, repo, branch, sub, provider, kube, argocd, hold)
 
 
 def _read_kube(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KubeVersion | None:
@@ -190,3 +214,42 @@ def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget 
     if url is None or token_env is None or not apps:
         return None
     return ArgoCdTarget(url.rstrip("/"), token_env, tuple(apps))
+
+
+def _read_hold(problems: Problems, value: Any, path: KeyPath) -> Hold | None:
+    if value is None:
+        return None
+    data = as_mapping(problems, value, path)
+    check_keys(problems, data, path, HOLD_KEYS)
+    reason = text_at(problems, data, (*path, "reason"))
+    version = _hold_version(problems, data, (*path, "version"))
+    until = _hold_until(problems, data, (*path, "until"))
+    if reason is None or not data:
+        return None
+    return Hold(reason, version, until)
+
+
+def _hold_version(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KitVersion | None:
+    text = _optional_text(problems, data, path)
+    if text is None:
+        return None
+    try:
+        version = KitVersion.parse(text.strip("'\""))
+    except InvalidVersion as err:
+        problems.add(path, err.message)
+        return None
+    if version.is_patch:
+        problems.add(path, f"a hold names a release (YYYY.N), not the hotfix {version}")
+        return None
+    return version
+
+
+def _hold_until(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> date | None:
+    text = _optional_text(problems, data, path)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip("'\""))
+    except ValueError:
+        problems.add(path, f"expected a date YYYY-MM-DD, got {text!r}")
+        return None
