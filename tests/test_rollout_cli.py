@@ -274,3 +274,26 @@ def test_unreachable_kit_remote_is_a_git_error(kit_remote: Path, tmp_path: Path)
     result = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3")
     assert result.code == 5
     assert "cannot list the kit's release branches" in result.err
+
+
+def test_a_refused_argocd_token_blocks_before_anything_is_pushed(
+    kit_remote: Path, tmp_path: Path, argocd: ArgoCdEmulator
+) -> None:
+    bed = make_fleet(tmp_path, CUSTOMERS[:1], argocd_url=argocd.url, kit_remote=kit_remote)
+    bare = bed.remotes["kuvaq"]
+    before = remote_head(bare)
+    for app in APPS:
+        argocd.script(app, app_json(app, before))
+    result = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3", "--push", "--wait",
+                 env={"KUVAQ_ARGOCD_TOKEN": "not-the-token"})  # fmt: skip
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        "kuvaq: 2024.2 → 2024.3: blocked",
+        f"  - argocd: Argo CD refused the token for {argocd.url}/api/v1/applications/core-base "
+        "(HTTP 401); nothing was pushed",
+    ]
+    assert remote_head(bare) == before
+    assert not has_ref(bare, "refs/heads/releaser/kuvaq-2024.3")
+    assert not has_ref(bare, "refs/releaser/lock/kuvaq")
+    assert bed.log()[-1]["outcome"] == "blocked"
+    assert "not-the-token" not in result.out + result.err

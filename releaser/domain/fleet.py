@@ -217,16 +217,14 @@ def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget 
 
 
 def _read_hold(problems: Problems, value: Any, path: KeyPath) -> Hold | None:
-    if value is None:
-        return None
     data = as_mapping(problems, value, path)
+    if not isinstance(value, dict):
+        return None  # absent, or reported as not a mapping
     check_keys(problems, data, path, HOLD_KEYS)
     reason = text_at(problems, data, (*path, "reason"))
     version = _hold_version(problems, data, (*path, "version"))
     until = _hold_until(problems, data, (*path, "until"))
-    if reason is None or not data:
-        return None
-    return Hold(reason, version, until)
+    return Hold(reason, version, until) if reason is not None else None
 
 
 def _hold_version(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KitVersion | None:
