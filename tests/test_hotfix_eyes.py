@@ -90,11 +90,11 @@ def on_release(kit: Path) -> str:
 
 def script(argocd: ArgoCdEmulator, kit: Path, health: str) -> None:
     """Every app syncs the release branch as it is on the remote, then reports `health`."""
-    for app in APPS:
+    for name in APPS:
         argocd.script(
-            app,
-            lambda app=app: app_json(app, on_release(kit), sync="OutOfSync", phase="Running"),
-            lambda app=app: app_json(app, on_release(kit), health=health),
+            name,
+            lambda name=name: app_json(name, on_release(kit), sync="OutOfSync", phase="Running"),
+            lambda name=name: app_json(name, on_release(kit), health=health),
         )
 
 
