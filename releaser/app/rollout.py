@@ -29,6 +29,7 @@ from releaser.app.ports_rollout import (
 )
 from releaser.app.rollout_lease import CustomerLocks, holding, new_holder
 from releaser.app.rollout_read import CustomerView, overrides_of, read_customer
+from releaser.app.rollout_record import log_outcome
 from releaser.app.rollout_watch import WatchSettings, token_problem, watch
 from releaser.domain.customer import CustomerState, rewrite_problems
 from releaser.domain.errors import ReleaserError, UsageError
@@ -42,7 +43,7 @@ from releaser.domain.rollout import (
     hold_blocks,
     preflight,
 )
-from releaser.domain.rollout_history import Operator, audit_fields, revert_target, waivers_of
+from releaser.domain.rollout_history import Operator, revert_target, waivers_of
 from releaser.domain.splice import splice
 from releaser.domain.unverified import Unverified, judged_names
 from releaser.domain.versions import KitVersion
@@ -162,8 +163,10 @@ def guarded(
     """`attempt` holding the customer's lease, unless it is held (`hold:`) or a dry run.
     `skip`, asked once the lease is held, returns None when another run got there first."""
     held = hold_blocks(req.customer.hold, target, ports.today, req.force)
+    if blocking(held):  # logged as blocked; nothing else is asked of a held customer
+        return attempt(req, ports, target, None, held)
     token = _gate_token(req, ports.secret)
-    if req.dry_run or blocking(held):
+    if req.dry_run:
         return attempt(req, ports, target, token, held)
     holder = new_holder(ports.operator, req.command, ports.clock, req.timeout if req.wait else 0)
     with holding(req.customer, ports.locks, holder, req.break_lock, ports.progress) as taken:
@@ -197,7 +200,7 @@ def attempt(
     finally:
         # A dry run, even a blocked one, changes nothing: no log record, no notification.
         if result.outcome is not None and not req.dry_run:
-            _record(ports, req, result, started)
+            log_outcome(ports, req, result, started)
     return result
 
 
@@ -373,41 +376,3 @@ def publish(
     if remote is None or remote.commit != commit:
         repo.push(commit, branch)
     return branch
-
-
-def _record(ports: RolloutPorts, req: RolloutRequest, result: RolloutResult, started: str) -> None:
-    record = {
-        "kind": "rollout",
-        "customer": result.customer,
-        "from": result.from_version,
-        "to": result.to_version,
-        "outcome": result.outcome.value if result.outcome else None,
-        "revert": result.revert,
-        "commit": result.commit,
-        "created": result.created,
-        "pushed": result.pushed,
-        "reasons": [str(b) for b in blocking(result.blocks)] + result.gate,
-        "waivers": [w.as_dict() for w in waivers_of(result.blocks)],
-        **audit_fields(ports.operator, req.command),
-        "started": started,
-        "pushedAt": result.pushed_at,
-        "syncedAt": result.synced_at,
-        "verdictAt": result.verdict_at,
-        "finished": ports.clock.now(),
-    }
-    ports.log.append(record)
-    ports.notifier.send(notification(result))
-
-
-def notification(result: RolloutResult) -> str:
-    outcome = result.outcome.value if result.outcome else "dry-run"
-    verb = " (revert)" if result.revert else ""
-    text = (
-        f"releaser: {result.customer} {result.from_version} → {result.to_version}{verb}: {outcome}"
-    )
-    if result.commit:
-        text += f" (commit {result.commit[:12]}" + (
-            f" on {result.pushed})" if result.pushed else ")"
-        )
-    reasons = [str(b) for b in blocking(result.blocks)] + result.gate
-    return text + "".join(f"\n• {r}" for r in reasons[:10])
