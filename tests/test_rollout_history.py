@@ -177,6 +177,8 @@ def test_a_lease_message_round_trips_and_lapses() -> None:
     assert not holder.expired("2024-10-15T10:30:00+00:00")
     assert holder.expired("2024-10-15T10:30:01+00:00")
     assert LeaseHolder.parse("some commit\n\nsince: yesterday\n") is None
+    naive = text.replace("+00:00", "")
+    assert LeaseHolder.parse(naive) is None
 
 
 def test_a_taken_lease_names_its_holder_and_exits_5() -> None:
@@ -189,3 +191,11 @@ def test_a_taken_lease_names_its_holder_and_exits_5() -> None:
         "taken (it holds until 2024-10-15T10:00:00+00:00)"
     )
     assert "--break-lock" in str(err)
+
+
+def test_an_unreadable_lease_is_named_as_such() -> None:
+    err = CustomerBusy("kuvaq", None)
+    assert err.message == (
+        "kuvaq is being rolled out by a lease releaser cannot read: the lease "
+        "refs/releaser/lock/kuvaq on its repository is taken"
+    )

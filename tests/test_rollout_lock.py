@@ -181,3 +181,25 @@ def test_two_concurrent_next_runs_never_take_the_same_customer(
         work = f"releaser/{name}-2024.3"
         assert commit_count(bare, work) == commit_count(bare) + 1
         assert not has_ref(bare, f"refs/releaser/lock/{name}")
+
+
+def test_the_lease_ref_is_a_compare_and_swap(tmp_path: Path, kit_remote: Path) -> None:
+    """Created only when absent, replaced or deleted only from the commit expected."""
+    from releaser.domain.errors import GitError
+
+    bed = make_fleet(tmp_path, [KUVAQ], kit_remote=kit_remote)
+    locks, kuvaq, holder = GitCustomerLocks(), customer(bed), other_run(30)
+    first = locks.take(kuvaq, holder.message("kuvaq"), None)
+    assert first is not None
+    assert locks.take(kuvaq, other_run(30, pid=1).message("kuvaq"), None) is None
+    current = locks.current(kuvaq)
+    assert current is not None and current[0] == first
+    assert LeaseHolder.parse(current[1]) == holder
+    second = locks.take(kuvaq, other_run(30, pid=2).message("kuvaq"), first)
+    assert second is not None and second != first
+    assert locks.take(kuvaq, other_run(30, pid=3).message("kuvaq"), first) is None  # stale view
+    with pytest.raises(GitError):
+        locks.give_back(kuvaq, first)  # not ours any more: left alone
+    assert git(bed.remotes["kuvaq"], "rev-parse", LOCK) == second
+    locks.give_back(kuvaq, second)
+    assert locks.current(kuvaq) is None

@@ -54,10 +54,11 @@ class LeaseHolder:
             if sep and key in _FIELDS:
                 fields[key] = value.strip()
         try:
-            datetime.fromisoformat(fields["since"])
-            datetime.fromisoformat(fields["until"])
+            times = [datetime.fromisoformat(fields[k]) for k in ("since", "until")]
             pid = int(fields["pid"])
         except (KeyError, ValueError):
+            return None
+        if any(t.tzinfo is None for t in times):  # not comparable with our clock
             return None
         return cls(fields.get("actor", "?"), fields.get("host", "?"), pid,
                    fields["since"], fields["until"], fields.get("command", ""))  # fmt: skip
