@@ -10,19 +10,17 @@ platform's user cache dir), so one variable moves all of them.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from releaser.domain.durations import parse_duration
 from releaser.domain.errors import UsageError
 from releaser.domain.redaction import remember_secret
 
 APP_NAME = "releaser"
 STALE_MAX = timedelta(hours=24)  # default age up to which a cached copy stands in
-_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|min|h|d)")
-_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -139,18 +137,11 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelt
     text = env.get(name, "").strip()
     if not text:
         return default
-    if re.fullmatch(r"0+(?:\.0*)?", text):
-        return timedelta(0)
-    match = _DURATION.fullmatch(text.lower())
-    if match is None:
-        raise UsageError(
-            f"{name}={text!r} is not a duration",
-            hint="write a number and a unit: 30s, 90m, 24h or 2d (0 turns it off)",
-        )
     try:
-        return timedelta(seconds=float(match["number"]) * _UNIT_SECONDS[match["unit"]])
-    except OverflowError:
-        raise UsageError(f"{name}={text!r} is too long a duration") from None
+        return timedelta(seconds=parse_duration(text, unit_required=True))
+    except UsageError as err:
+        hint = "write a number and a unit: 30s, 90m, 24h or 2d (0 turns it off)"
+        raise UsageError(f"{name}={text!r} is not a duration: {err.message}", hint=hint) from None
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:

@@ -132,6 +132,11 @@ def install(base: Path) -> GitWrap:
     return GitWrap(bin_dir, base / "git-calls.jsonl", real)
 
 
+# A customer lease (refs/releaser/lock/<name>) is created, taken over and given back with
+# a compare-and-swap on that one ref, never on a branch: not a forced push.
+_LEASE = "--force-with-lease=refs/releaser/lock/"
+
+
 def forced_pushes(calls: list[GitCall]) -> list[str]:
     """Push calls that could overwrite remote history (`--force`, `-f`, `+refspec`)."""
     forced = []
@@ -139,6 +144,11 @@ def forced_pushes(calls: list[GitCall]) -> list[str]:
         if call.sub != "push":
             continue
         words = call.argv[call.argv.index("push") + 1 :]
+        lease = [w for w in words if w.startswith(_LEASE) and ":" in w]
+        positional = [w for w in words if not w.startswith("-")]
+        targets = [spec.split(":")[-1] for spec in positional[1:]]  # after the remote
+        if lease and targets and all(t.startswith("refs/releaser/lock/") for t in targets):
+            continue
         if any(w.startswith(("--force", "+")) or w == "-f" for w in words):
             forced.append(call.text)
     return forced

@@ -253,12 +253,12 @@ def test_window_errors_name_file_line_and_key(window: str, expected: str) -> Non
 def test_every_problem_of_the_file_is_reported_at_once() -> None:
     text = (
         HEAD
-        + customer("kuvaq", '    window: {cron: "nope", duration: 1h}\n    hold: x\n')
+        + customer("kuvaq", '    window: {cron: "nope", duration: 1h}\n    paused: x\n')
         + "waves:\n  - {name: a, select: {names: [nobody]}}\n"
     )
     found = problems_of(text)
     assert [p.split(": ")[1] for p in found] == [
-        "customers[0].hold",
+        "customers[0].paused",
         "customers[0].window.cron",
         "waves[0].select.names[0]",
     ]

@@ -138,3 +138,58 @@ def test_an_empty_fleet_file_is_reported_with_a_line(text: str, line: int) -> No
     with pytest.raises(InvalidFileError) as caught:
         fleet_of(text)
     assert all(str(p).startswith(f"fleet.yaml:{line}: ") for p in caught.value.problems)
+
+
+HELD = GOOD.replace(
+    '    kubernetes: "1.31"\n',
+    '    kubernetes: "1.31"\n'
+    '    hold:\n'
+    '      version: "2026.3"\n'
+    "      until: 2026-12-15\n"
+    "      reason: customer freeze\n",
+)
+
+
+def test_a_hold_is_read_and_applies_to_its_version_until_its_date() -> None:
+    from datetime import date
+
+    from releaser.domain.versions import KitVersion
+
+    kuvaq, menetekel = fleet_of(HELD).customers
+    hold = menetekel.hold
+    assert kuvaq.hold is None and hold is not None
+    assert str(hold) == "held (version 2026.3 until 2026-12-15): customer freeze"
+    target, other = KitVersion.parse("2026.3"), KitVersion.parse("2026.4")
+    assert hold.applies(target, date(2026, 12, 15))  # the last day still holds
+    assert not hold.applies(target, date(2026, 12, 16))
+    assert not hold.applies(other, date(2026, 1, 1))
+    every = fleet_of(GOOD + "    hold: {reason: migration}\n").customers[1].hold
+    assert every is not None and every.applies(other, date(2099, 1, 1))
+    assert str(every) == "held (every version): migration"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("      version: \"2026.3\"", "      version: 26.3", "fleet.yaml:20: customers[1].hold.version: invalid kit version"),
+        ("      version: \"2026.3\"", "      version: 2026.3.1", "fleet.yaml:20: customers[1].hold.version: a hold names a release"),
+        ("      until: 2026-12-15", "      until: next week", "fleet.yaml:21: customers[1].hold.until: expected a date YYYY-MM-DD"),
+        ("      reason: customer freeze", "      reasn: customer freeze", "fleet.yaml:22: customers[1].hold.reasn: unknown key; did you mean 'reason'?"),
+        ("      reason: customer freeze", "      reason: ''", "fleet.yaml:22: customers[1].hold.reason: missing required value"),
+    ],
+)  # fmt: skip
+def test_hold_problems_name_file_line_and_path(old: str, new: str, expected: str) -> None:
+    text = HELD.replace(old, new)
+    assert text != HELD
+    with pytest.raises(InvalidFileError) as err:
+        fleet_of(text)
+    assert err.value.exit_code == 3
+    assert any(str(p).startswith(expected) for p in err.value.problems), err.value.problems
+
+
+def test_a_hold_must_be_a_mapping() -> None:
+    with pytest.raises(InvalidFileError) as err:
+        fleet_of(GOOD + "    hold: frozen\n")
+    assert [str(p) for p in err.value.problems] == [
+        "fleet.yaml:19: customers[1].hold: expected a mapping, got str"
+    ]

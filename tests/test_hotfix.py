@@ -227,3 +227,68 @@ def test_hotfix_json_output(kit: Path) -> None:
     data = json.loads(result.stdout)
     assert data["version"] == "2024.1.1" and data["customers"] is None
     assert data["commits"]["release/2024.1"] == git(kit, "rev-parse", "release/2024.1")
+
+
+# --------------------------------------------------------------------------- --revert
+
+
+def test_revert_restores_what_the_last_hotfix_changed_and_stacks_like_undo(kit: Path) -> None:
+    for fix in ("cert-manager=v1.20.3", "ingress-nginx=4.14.2"):
+        assert cli(kit, "hotfix", "2024.1", "--set", fix, "--push").exit_code == 0
+
+    first = cli(kit, "hotfix", "2024.1", "--revert", "--push")
+
+    assert first.exit_code == 0, first.stderr
+    assert 'version: "2024.1.3"' in show(kit, "release/2024.1", "core/kit.yaml")
+    assert "version: 4.14.1" in show(kit, "release/2024.1", "core/base/values.yaml")
+    assert "version: v1.20.3" in show(kit, "release/2024.1", "core/base/values.yaml")
+    message = git(kit, "log", "-1", "--format=%B", "release/2024.1")
+    assert message.startswith("Hotfix 2024.1.3: revert of 2024.1.2\n\ningress-nginx 4.14.2 -> 4.14.1")
+    assert "Releaser-Hotfix: 2024.1.3" in message and "Releaser-Revert: 2024.1.2" in message
+    entry = entries(show(kit, "main", "CHANGELOG.md"))["2024.1.3"]
+    assert "- Reverts hotfix 2024.1.2" in entry
+    assert refs(remote_of(kit))["refs/heads/release/2024.1"] == git(kit, "rev-parse", "release/2024.1")
+
+    second = cli(kit, "hotfix", "2024.1", "--revert", "--push")
+    assert second.exit_code == 0, second.stderr
+    assert "version: v1.20.2" in show(kit, "release/2024.1", "core/base/values.yaml")
+    assert "Releaser-Revert: 2024.1.1" in git(kit, "log", "-1", "--format=%B", "release/2024.1")
+
+    before = snapshot(kit, remote_of(kit))
+    none_left = cli(kit, "hotfix", "2024.1", "--revert", "--push")
+    assert none_left.exit_code == 1
+    assert "release/2024.1 has no hotfix to revert since its cut" in none_left.stderr
+    assert snapshot(kit, remote_of(kit)) == before
+
+
+def test_an_interrupted_revert_is_finished_not_repeated(kit: Path) -> None:
+    for fix in ("cert-manager=v1.20.3", "ingress-nginx=4.14.2"):
+        assert cli(kit, "hotfix", "2024.1", "--set", fix, "--push").exit_code == 0
+    hook = remote_of(kit) / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    assert cli(kit, "hotfix", "2024.1", "--revert", "--push").exit_code == 5
+    hook.unlink()
+    rerun = cli(kit, "hotfix", "2024.1", "--revert", "--push")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert "hotfix 2024.1.3 is already on release/2024.1" in rerun.stderr
+    assert "version: v1.20.3" in show(kit, "release/2024.1", "core/base/values.yaml")  # 2024.1.1 stays
+    assert refs(remote_of(kit))["refs/heads/release/2024.1"] == git(kit, "rev-parse", "release/2024.1")
+
+
+def test_a_revert_refuses_when_a_later_change_moved_the_component(kit: Path) -> None:
+    assert cli(kit, "hotfix", "2024.1", "--set", "cert-manager=v1.20.3").exit_code == 0
+    git(kit, "checkout", "-q", "release/2024.1")
+    path = kit / "core/base/values.yaml"
+    path.write_text(path.read_text().replace("version: v1.20.3", "version: v1.20.4"))
+    commit_all(kit, "a hand-made change on the release branch")
+    git(kit, "checkout", "-q", "main")
+    result = cli(kit, "hotfix", "2024.1", "--revert")
+    assert result.exit_code == 1
+    assert "cert-manager is v1.20.4 now, not v1.20.3 as hotfix 2024.1.1 left it" in result.stderr
+
+
+def test_revert_takes_no_set(kit: Path) -> None:
+    result = cli(kit, "hotfix", "2024.1", "--revert", "--set", "cert-manager=v1.20.3")
+    assert result.exit_code == 2
+    assert "--revert undoes the last hotfix: it takes no --set" in result.stderr

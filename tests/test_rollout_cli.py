@@ -4,6 +4,7 @@ rollout log, --status, the webhook and the command's error paths."""
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,9 +154,17 @@ def test_next_refuses_after_a_failed_gate(
     kit_remote: Path, tmp_path: Path, argocd: ArgoCdEmulator
 ) -> None:
     bed = make_fleet(tmp_path, CUSTOMERS, argocd_url=argocd.url, kit_remote=kit_remote)
-    for app in APPS:  # Degraded on the pushed commit: old-revision state would not count
-        argocd.script(app, lambda app=app: app_json(
-            app, remote_head(bed.remotes["kuvaq"], "releaser/kuvaq-2024.3"), health="Degraded"))
+    def degraded(app: str) -> dict[str, Any]:
+        """Degraded on the pushed commit (old-revision state would not count); before the push
+        (the token check) on the old one."""
+        try:
+            pushed = remote_head(bed.remotes["kuvaq"], "releaser/kuvaq-2024.3")
+        except subprocess.CalledProcessError:
+            return app_json(app, "0" * 40)
+        return app_json(app, pushed, health="Degraded")
+
+    for app in APPS:
+        argocd.script(app, lambda app=app: degraded(app))
     failed = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3", "--push", "--wait",
                  "--poll-interval", "0.05s", env=ENV)  # fmt: skip
     assert failed.code == 1
@@ -275,3 +284,26 @@ def test_unreachable_kit_remote_is_a_git_error(kit_remote: Path, tmp_path: Path)
     result = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3")
     assert result.code == 5
     assert "cannot list the kit's release branches" in result.err
+
+
+def test_a_refused_argocd_token_blocks_before_anything_is_pushed(
+    kit_remote: Path, tmp_path: Path, argocd: ArgoCdEmulator
+) -> None:
+    bed = make_fleet(tmp_path, CUSTOMERS[:1], argocd_url=argocd.url, kit_remote=kit_remote)
+    bare = bed.remotes["kuvaq"]
+    before = remote_head(bare)
+    for app in APPS:
+        argocd.script(app, app_json(app, before))
+    result = cli(bed, "rollout", "--customer", "kuvaq", "--to", "2024.3", "--push", "--wait",
+                 env={"KUVAQ_ARGOCD_TOKEN": "not-the-token"})  # fmt: skip
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        "kuvaq: 2024.2 → 2024.3: blocked",
+        f"  - argocd: Argo CD refused the token for {argocd.url}/api/v1/applications/core-base "
+        "(HTTP 401); nothing was pushed",
+    ]
+    assert remote_head(bare) == before
+    assert not has_ref(bare, "refs/heads/releaser/kuvaq-2024.3")
+    assert not has_ref(bare, "refs/releaser/lock/kuvaq")
+    assert bed.log()[-1]["outcome"] == "blocked"
+    assert "not-the-token" not in result.out + result.err

@@ -11,13 +11,13 @@ from releaser.app.rollout import RolloutRequest, roll_out
 from releaser.cli.container import Container
 from releaser.cli.context import GlobalOptions
 from releaser.domain.customer import CustomerState
+from releaser.domain.durations import parse_duration
 from releaser.domain.errors import UsageError
 from releaser.domain.kit import Kit, KubernetesRange
 from releaser.domain.rollout import (
     Outcome,
     direction_blocks,
     dropped_keys,
-    parse_duration,
     range_blocks,
 )
 from releaser.domain.versions import KitVersion, KubeVersion
@@ -26,13 +26,15 @@ from tests.customerrepo import STORY_DATE, TOKEN, has_ref, make_fleet, remote_he
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("15m", 900), ("90s", 90), ("1h30m", 5400), ("45", 45), ("0.05s", 0.05)]
-)
+    ("text", "seconds"),
+    [("15m", 900), ("90s", 90), ("1h30m", 5400), ("45", 45), ("0.05s", 0.05), ("2d", 172800),
+     ("1.5h", 5400), ("90min", 5400), ("0", 0)],
+)  # fmt: skip
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["", "soon", "15x", "m"])
+@pytest.mark.parametrize("text", ["", "soon", "15x", "m", "1h-5m", "99999999999d"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(text)

@@ -465,7 +465,7 @@ def test_wrong_token_fails_without_showing_it(bed: FleetBed, argocd: ArgoCdEmula
     assert result.code == 1
     assert "Argo CD refused the token" in result.out
     assert "wrong-token-123" not in result.out + result.err
-    assert bed.log()[-1]["outcome"] == "failed"
+    assert bed.log()[-1]["outcome"] == "blocked"  # refused before anything was pushed
 
 
 @pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")

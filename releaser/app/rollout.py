@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from releaser.app.ports_rollout import (
@@ -26,25 +27,26 @@ from releaser.app.ports_rollout import (
     SecretLookup,
     ValuesParser,
 )
-from releaser.app.rollout_gate import GateSettings, wait_healthy
+from releaser.app.rollout_lease import CustomerLocks, holding, new_holder
 from releaser.app.rollout_read import CustomerView, overrides_of, read_customer
-from releaser.domain.customer import rewrite_problems
-from releaser.domain.errors import ProblemsFound, ReleaserError, UsageError
-from releaser.domain.fleet import Customer, Fleet
+from releaser.app.rollout_record import log_outcome
+from releaser.app.rollout_watch import WatchSettings, token_problem, watch
+from releaser.domain.customer import CustomerState, rewrite_problems
+from releaser.domain.errors import ReleaserError, UsageError
+from releaser.domain.fleet import Customer
 from releaser.domain.rollout import (
     Block,
     Outcome,
     PreflightInput,
     blocking,
     enabled_components,
+    hold_blocks,
     preflight,
 )
+from releaser.domain.rollout_history import Operator, revert_target, waivers_of
 from releaser.domain.splice import splice
 from releaser.domain.unverified import Unverified, judged_names
 from releaser.domain.versions import KitVersion
-
-# Outcomes after which --next may move on without --force.
-SETTLED = (Outcome.HEALTHY.value, Outcome.BLOCKED.value)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class RolloutPorts:
     clock: Clock
     argocd: ArgoCdFactory
     secret: SecretLookup  # a token by its variable's name, remembered for redaction
+    locks: CustomerLocks  # one run per customer at a time
+    operator: Operator  # who runs this, for the audit trail and the lease
+    today: date  # holds end by this date (RELEASER_TODAY pins it)
     progress: Callable[[str], None] = lambda _: None
 
 
@@ -76,6 +81,10 @@ class RolloutRequest:
     allow_downgrade: bool = False
     accept_dropped_keys: bool = False
     soak: float | None = None  # None: the customer's argocd.soak
+    revert: bool = False  # back to what the last rollout left (`target` is ignored)
+    force: bool = False  # past the customer's `hold:` (logged as a waiver)
+    break_lock: bool = False  # take the customer's lease even from a live run
+    command: str = ""  # the command line, without secrets, for the audit trail
 
 
 @dataclass
@@ -93,6 +102,10 @@ class RolloutResult:
     gate: list[str] = field(default_factory=list)
     unverified: tuple[Unverified, ...] = ()  # the preflight could not judge these: exit 4
     judged: tuple[str, ...] = ()  # the components it did judge, shown when it is partial
+    revert: bool = False
+    pushed_at: str | None = None
+    synced_at: str | None = None
+    verdict_at: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -113,6 +126,11 @@ class RolloutResult:
             "created": self.created,
             "pushed": self.pushed,
             "gate": self.gate,
+            "waivers": [w.as_dict() for w in waivers_of(self.blocks)],
+            "revert": self.revert,
+            "pushedAt": self.pushed_at,
+            "syncedAt": self.synced_at,
+            "verdictAt": self.verdict_at,
             **(
                 {"unverified": [u.as_dict() for u in self.unverified], "judged": list(self.judged)}
                 if self.unverified
@@ -129,14 +147,48 @@ def newest_release(kit: KitReleases) -> KitVersion:
 
 
 def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
-    """Run one rollout and log its outcome (a dry run is not logged)."""
-    started = ports.clock.now()
-    target = req.target or newest_release(ports.kit)
+    """Run one rollout under the customer's lease and log its outcome (a dry run takes no
+    lease and is not logged)."""
+    target = _revert_target(req, ports) if req.revert else req.target
+    result = guarded(req, ports, target or newest_release(ports.kit))
+    assert result is not None  # only `skip` makes it None
+    return result
+
+
+def guarded(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    target: KitVersion,
+    skip: Callable[[], bool] | None = None,
+) -> RolloutResult | None:
+    """`attempt` holding the customer's lease, unless it is held (`hold:`) or a dry run.
+    `skip`, asked once the lease is held, returns None when another run got there first."""
+    held = hold_blocks(req.customer.hold, target, ports.today, req.force)
+    if blocking(held):  # logged as blocked; nothing else is asked of a held customer
+        return attempt(req, ports, target, None, held)
     token = _gate_token(req, ports.secret)
+    if req.dry_run:
+        return attempt(req, ports, target, token, held)
+    holder = new_holder(ports.operator, req.command, ports.clock, req.timeout if req.wait else 0)
+    with holding(req.customer, ports.locks, holder, req.break_lock, ports.progress) as taken:
+        if skip is not None and skip():
+            return None
+        return attempt(req, ports, target, token, [*held, *taken])
+
+
+def attempt(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    target: KitVersion,
+    token: str | None,
+    prior: list[Block],
+) -> RolloutResult:
+    """One rollout, `prior` blocks (hold, lease) included; its outcome is logged."""
+    started = ports.clock.now()
     repo = ports.repos.open(req.customer, req.customer.work_branch(str(target)))
-    base = repo.base()
-    view = read_customer(base, req.customer, req.kit_repo_url, ports.parse_manifests)
-    result = RolloutResult(req.customer.name, view.state.describe(), str(target))
+    view = read_customer(repo.base(), req.customer, req.kit_repo_url, ports.parse_manifests)
+    result = RolloutResult(req.customer.name, view.state.describe(), str(target), revert=req.revert)
+    result.blocks = list(prior)
     try:
         _run(req, ports, repo, view, target, token, result)
     except KeyboardInterrupt:
@@ -149,8 +201,22 @@ def roll_out(req: RolloutRequest, ports: RolloutPorts) -> RolloutResult:
     finally:
         # A dry run, even a blocked one, changes nothing: no log record, no notification.
         if result.outcome is not None and not req.dry_run:
-            _record(ports, result, started)
+            log_outcome(ports, req, result, started)
     return result
+
+
+def _revert_target(req: RolloutRequest, ports: RolloutPorts) -> KitVersion:
+    snapshot = ports.repos.open(req.customer).base()
+    state = read_customer(snapshot, req.customer, req.kit_repo_url, ports.parse_manifests).state
+    return revert_target(ports.log.records(), req.customer.name, state.version)
+
+
+def running_version(state: CustomerState, kit: KitReleases) -> str:
+    """The kit version the customer runs, hotfix patch included (its branch's kit.yaml)."""
+    if state.version is None:
+        return state.describe()
+    loaded = kit.load(state.version)
+    return loaded.version if loaded is not None and loaded.version else str(state.version)
 
 
 def _gate_token(req: RolloutRequest, secret: SecretLookup) -> str | None:
@@ -179,7 +245,13 @@ def _run(
     token: str | None,
     result: RolloutResult,
 ) -> None:
-    result.blocks = check(req, ports, view, target, result)
+    if not blocking(result.blocks):  # a hold stops here: its customer is not even checked
+        result.from_version = running_version(view.state, ports.kit)
+        result.blocks += check(req, ports, view, target, result)
+    if not blocking(result.blocks) and token is not None and req.customer.argocd is not None:
+        problem = token_problem(req.customer.argocd, token, ports.argocd)
+        if problem:
+            result.blocks.append(Block("argocd", f"{problem}; nothing was pushed"))
     if blocking(result.blocks):
         result.outcome = Outcome.BLOCKED
         return
@@ -194,16 +266,15 @@ def _run(
     pushed_at = ports.clock.now() if created else None  # a reused commit may be synced already
     if req.push:
         result.pushed = publish(req, repo, view.snapshot, commit, target)
+        result.pushed_at = ports.clock.now()
         result.outcome = Outcome.PUSHED
     if token is not None and (argocd := req.customer.argocd) is not None:
         expected = frozenset({commit, ports.kit.versions().get(target.release, commit)})
         client = ports.argocd(argocd.url, token)
-        soak = argocd.soak if req.soak is None else req.soak
-        settings = GateSettings(argocd.apps, req.timeout, req.poll, soak)
-        outcome, reasons = wait_healthy(
-            client, settings, expected, ports.clock, ports.progress, pushed_at
-        )
-        result.outcome, result.gate = outcome, reasons
+        settings = WatchSettings(req.timeout, req.poll, req.soak, pushed_at)
+        seen = watch(argocd, client, expected, settings, ports.clock, ports.progress)
+        result.outcome, result.gate = seen.outcome, seen.reasons
+        result.synced_at, result.verdict_at = seen.synced_at, seen.verdict_at
 
 
 def check(
@@ -225,7 +296,8 @@ def check(
         cluster = str(req.customer.kubernetes)
         judged = ports.verdicts.on_cluster(target_kit, components, cluster)
         result.judged = judged_names(components, judged.unverified)
-    result.unverified = judged.unverified
+        result.to_version = target_kit.version or result.to_version
+    result.unverified = () if req.revert else judged.unverified
     given = PreflightInput(
         view.state,
         req.customer.kubernetes,
@@ -237,6 +309,7 @@ def check(
         req.allow_downgrade,
         req.accept_dropped_keys,
         judged.unverified,
+        req.revert,
     )
     return preflight(given)
 
@@ -305,55 +378,3 @@ def publish(
     if remote is None or remote.commit != commit:
         repo.push(commit, branch)
     return branch
-
-
-def _record(ports: RolloutPorts, result: RolloutResult, started: str) -> None:
-    record = {
-        "customer": result.customer,
-        "from": result.from_version,
-        "to": result.to_version,
-        "outcome": result.outcome.value if result.outcome else None,
-        "commit": result.commit,
-        "created": result.created,
-        "pushed": result.pushed,
-        "reasons": [str(b) for b in blocking(result.blocks)] + result.gate,
-        "started": started,
-        "finished": ports.clock.now(),
-    }
-    ports.log.append(record)
-    ports.notifier.send(notification(result))
-
-
-def notification(result: RolloutResult) -> str:
-    outcome = result.outcome.value if result.outcome else "dry-run"
-    text = f"releaser: {result.customer} {result.from_version} → {result.to_version}: {outcome}"
-    if result.commit:
-        text += f" (commit {result.commit[:12]}" + (
-            f" on {result.pushed})" if result.pushed else ")"
-        )
-    reasons = [str(b) for b in blocking(result.blocks)] + result.gate
-    return text + "".join(f"\n• {r}" for r in reasons[:10])
-
-
-# --------------------------------------------------------------------------- --next
-
-
-def pick_next(
-    fleet: Fleet, ports: RolloutPorts, target: KitVersion | None, force: bool
-) -> tuple[Customer | None, KitVersion]:
-    """The first customer in fleet order behind `target`; refuses after an unsettled rollout."""
-    records = ports.log.records()
-    if records and not force and records[-1].get("outcome") not in SETTLED:
-        last = records[-1]
-        raise ProblemsFound(
-            f"the last rollout ({last.get('customer')} to {last.get('to')}) is "
-            f"{last.get('outcome')}, not confirmed healthy",
-            hint="confirm it with `rollout --customer NAME --push --wait`, or pass --force",
-        )
-    version = target or newest_release(ports.kit)
-    for customer in fleet.customers:
-        snapshot = ports.repos.open(customer).base()
-        state = read_customer(snapshot, customer, fleet.kit_repo_url, ports.parse_manifests).state
-        if state.version is None or state.version.release < version.release:
-            return customer, version
-    return None, version

@@ -335,7 +335,9 @@ class Container:
 
     def _rollout(self, notify_url: str | None) -> RolloutPorts:
         from releaser.adapters.clock import SystemClock
+        from releaser.adapters.customer_lock import GitCustomerLocks
         from releaser.adapters.customer_repo import GitCustomerRepos
+        from releaser.adapters.operator import current_operator
         from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
         from releaser.adapters.yaml import load_values, parse_manifests
         from releaser.app.rollout import RolloutPorts
@@ -353,6 +355,9 @@ class Container:
             clock=SystemClock(),
             argocd=self._argocd,
             secret=self.settings.secret,
+            locks=GitCustomerLocks(),
+            operator=current_operator(self.fleet_file.resolve().parent),
+            today=self.today,
             progress=info,
         )
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from releaser.domain.document import Document, KeyPath
+from releaser.domain.durations import parse_duration
 from releaser.domain.errors import InvalidFileError, UsageError
 from releaser.domain.git_values import branch_problem, path_problem, url_problem
 from releaser.domain.kit_schema import (
@@ -24,8 +26,7 @@ from releaser.domain.kit_schema import (
 )
 from releaser.domain.profiles import Profile, for_deploy
 from releaser.domain.redaction import has_userinfo
-from releaser.domain.rollout import parse_duration
-from releaser.domain.versions import InvalidVersion, KubeVersion
+from releaser.domain.versions import InvalidVersion, KitVersion, KubeVersion
 from releaser.domain.waves import (
     DEFAULT_WAVE,
     Labels,
@@ -51,9 +52,11 @@ CUSTOMER_KEYS = (
     "labels",
     "window",
     "deploy",
+    "hold",
 )
 DEPLOY_KEYS = ("argocd", "helm")
 ARGOCD_KEYS = ("url", "tokenEnv", "apps", "soak")
+HOLD_KEYS = ("version", "until", "reason")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HTTP_RE = re.compile(r"^https?://[^\s/]+")
 
@@ -69,6 +72,26 @@ class ArgoCdTarget:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """`hold:` keeps a customer where it is: every version, or only `version`; until the
+    end of the day `until` (inclusive), or until the key is removed."""
+
+    reason: str
+    version: KitVersion | None = None
+    until: date | None = None
+
+    def applies(self, target: KitVersion, today: date) -> bool:
+        if self.until is not None and today > self.until:
+            return False
+        return self.version is None or self.version.release == target.release
+
+    def __str__(self) -> str:
+        scope = f"version {self.version}" if self.version else "every version"
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        return f"held ({scope}{until}): {self.reason}"
+
+
+@dataclass(frozen=True)
 class Customer:
     name: str
     repo: str
@@ -80,6 +103,7 @@ class Customer:
     labels: Labels = ()  # what waves select by (releaser/domain/waves.py)
     window: Window | None = None  # when it may be rolled (releaser/domain/windows.py)
     deploy: Profile | None = None  # how its cluster renders charts (`deploy:`); None: the kit's
+    hold: Hold | None = None  # keeps it where it is (`hold:`)
 
     def work_branch(self, version: str) -> str:
         """The branch a rollout commit goes to unless `--direct`."""
@@ -184,11 +208,13 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
     labels = read_labels(problems, data.get("labels"), (*path, "labels"))
     window = read_window(problems, data.get("window"), (*path, "window"))
     deploy = _read_deploy(problems, data.get("deploy"), (*path, "deploy"))
+    hold = _read_hold(problems, data.get("hold"), (*path, "hold"))
     if name is None or repo is None or kube is None:
         return None
     return Customer(
-        name, repo, branch, sub, provider, kube, argocd, labels=labels, window=window, deploy=deploy
-    )
+        name, repo, branch, sub, provider, kube, argocd,
+        labels=labels, window=window, deploy=deploy, hold=hold,
+    )  # fmt: skip
 
 
 def _read_deploy(problems: Problems, value: Any, path: KeyPath) -> Profile | None:
@@ -263,3 +289,40 @@ def _read_soak(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> fl
     except UsageError:
         problems.add(path, f"invalid duration {text!r}: use for example 2m, 90s or 0")
         return 0.0
+
+
+def _read_hold(problems: Problems, value: Any, path: KeyPath) -> Hold | None:
+    data = as_mapping(problems, value, path)
+    if not isinstance(value, dict):
+        return None  # absent, or reported as not a mapping
+    check_keys(problems, data, path, HOLD_KEYS)
+    reason = text_at(problems, data, (*path, "reason"))
+    version = _hold_version(problems, data, (*path, "version"))
+    until = _hold_until(problems, data, (*path, "until"))
+    return Hold(reason, version, until) if reason is not None else None
+
+
+def _hold_version(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KitVersion | None:
+    text = _optional_text(problems, data, path)
+    if text is None:
+        return None
+    try:
+        version = KitVersion.parse(text.strip("'\""))
+    except InvalidVersion as err:
+        problems.add(path, err.message)
+        return None
+    if version.is_patch:
+        problems.add(path, f"a hold names a release (YYYY.N), not the hotfix {version}")
+        return None
+    return version
+
+
+def _hold_until(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> date | None:
+    text = _optional_text(problems, data, path)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip("'\""))
+    except ValueError:
+        problems.add(path, f"expected a date YYYY-MM-DD, got {text!r}")
+        return None

@@ -4,15 +4,16 @@ written to the rollout log (the health gate's judgement is in `releaser.domain.g
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from releaser.domain.customer import CustomerState
 from releaser.domain.document import KeyPath, dotted
-from releaser.domain.errors import UpstreamError, UsageError
+from releaser.domain.errors import UpstreamError
+from releaser.domain.fleet import Hold
 from releaser.domain.kit import ADDONS, Kit
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion, KubeVersion, parse_minor
@@ -42,6 +43,7 @@ class Block:
     message: str
     waiver: str | None = None  # the option that accepts it
     waived: bool = False  # accepted by that option: reported, not blocking
+    subject: str | None = None  # what exactly a waiver accepts (a key path, a hold)
 
     def __str__(self) -> str:
         if self.waived:
@@ -71,10 +73,33 @@ class PreflightInput:
     allow_downgrade: bool = False
     accept_dropped_keys: bool = False
     unverified: Sequence[Unverified] = ()  # components no verdict could judge
+    revert: bool = False  # back to the version the customer ran before: see `REVERT_WAIVES`
+
+
+# A revert goes back to a version the customer ran: moving down is the point, and what the
+# compatibility rules say about it is shown as a warning, since it ran there.
+REVERT = "--revert"
+REVERT_WAIVES = ("downgrade", "kubernetes", "compatibility", "unverified")
 
 
 def preflight(given: PreflightInput) -> list[Block]:
     """Every reason the customer cannot move to the target (waived ones included, marked)."""
+    blocks = _preflight(given)
+    if not given.revert:
+        return blocks
+    return [
+        replace(b, waiver=REVERT, waived=True) if b.rule in REVERT_WAIVES else b for b in blocks
+    ]
+
+
+def hold_blocks(hold: Hold | None, target: KitVersion, today: date, forced: bool) -> list[Block]:
+    """The fleet's `hold:` as a block; `--force` on one customer accepts it (logged)."""
+    if hold is None or not hold.applies(target, today):
+        return []
+    return [Block("hold", str(hold), "--force", forced, subject=str(hold))]
+
+
+def _preflight(given: PreflightInput) -> list[Block]:
     if given.target is None:
         missing = f"release/{given.target_version} does not exist on the kit remote"
         return [Block("release", missing)]
@@ -102,7 +127,7 @@ def direction_blocks(state: CustomerState, target: KitVersion, allowed: bool) ->
         return []
     runs = ", ".join(map(str, newer))
     message = f"runs {runs}, newer than the target {target}"
-    return [Block("downgrade", message, "--allow-downgrade", allowed)]
+    return [Block("downgrade", message, "--allow-downgrade", allowed, f"{runs} -> {target}")]
 
 
 def range_blocks(target: Kit, cluster: KubeVersion) -> list[Block]:
@@ -171,6 +196,7 @@ def dropped_key_blocks(given: PreflightInput, target: Kit) -> list[Block]:
                     f"target's defaults{hint}",
                     "--accept-dropped-keys",
                     given.accept_dropped_keys,
+                    f"{item.section}: {dotted(path)}",
                 )
             )
     return blocks
@@ -230,18 +256,6 @@ def _rename_hint(after: Mapping[str, Any], path: KeyPath) -> str:
 def _close(name: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f"; renamed to '{close[0]}'?" if close else ""
-
-
-_DURATION_RE = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?")
-
-
-def parse_duration(text: str) -> float:
-    """`15m`, `90s`, `1h30m`, `45` (seconds) -> seconds."""
-    match = _DURATION_RE.fullmatch(text.strip())
-    if not text.strip() or match is None or not any(match.groupdict().values()):
-        raise UsageError(f"invalid duration {text!r}", hint="use for example 15m, 90s or 1h30m")
-    hours, minutes, seconds = (float(match[k] or 0) for k in ("h", "m", "s"))
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def blocking(blocks: Sequence[Block]) -> list[Block]:

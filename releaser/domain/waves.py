@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from releaser.domain.document import KeyPath
+from releaser.domain.durations import parse_duration
 from releaser.domain.errors import UsageError
 from releaser.domain.kit_schema import (
     NAME_RE,
@@ -30,7 +31,6 @@ from releaser.domain.kit_schema import (
     did_you_mean,
     text_at,
 )
-from releaser.domain.rollout import parse_duration
 
 WAVE_KEYS = ("name", "select", "maxParallel", "maxFailures", "soak", "approval")
 SELECT_KEYS = ("names", "labels", "all")

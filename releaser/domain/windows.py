@@ -34,9 +34,9 @@ from croniter import croniter
 from dateutil.rrule import rrulestr
 
 from releaser.domain.document import KeyPath
+from releaser.domain.durations import parse_duration
 from releaser.domain.errors import UsageError
 from releaser.domain.kit_schema import Problems, as_mapping, check_keys, text_at
-from releaser.domain.rollout import parse_duration
 
 WINDOW_KEYS = ("tz", "rrule", "cron", "duration", "allow", "deny", "freezes")
 PERIOD_KEYS = ("rrule", "cron", "duration")

@@ -160,7 +160,7 @@ def emit_definition(
       releaser campaign emit 2024.3 --engine argo-workflows --timeout 20m
     """
     from releaser.app.campaign import JobSettings, campaign_definition
-    from releaser.domain.rollout import parse_duration
+    from releaser.domain.durations import parse_duration
 
     if engine not in ENGINES:
         raise UsageError(f"unknown engine '{engine}'", hint="use github, gitlab or argo-workflows")

@@ -8,14 +8,16 @@ import typer
 
 from releaser.cli import completion
 from releaser.cli.container import container
+from releaser.cli.invocation import command_line
 from releaser.cli.output import emit, emit_json, info, terminal_width
+from releaser.domain.errors import ExitCode, UsageError
 from releaser.render.text import Column, table
 
 # The use cases and their adapters (git, jinja2, the compatibility engine) are imported by
 # the command that runs: `releaser releases` needs neither jinja2 nor requests.
 if TYPE_CHECKING:
     from releaser.app.cut import CutResult
-    from releaser.app.hotfix import HotfixResult
+    from releaser.app.hotfix import HotfixResult, PushWatch
 
 
 def _written_json(result: CutResult | HotfixResult) -> dict[str, Any]:
@@ -109,6 +111,21 @@ def hotfix_command(
     ),
     push: bool = typer.Option(False, "--push", help="Push the release branch and main."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the commits; write nothing."),
+    revert: bool = typer.Option(
+        False, "--revert", help="Undo the last hotfix as the next patch (no --set)."
+    ),
+    wait: bool = typer.Option(
+        False, "--wait", help="After --push, gate every receiving customer that has Argo CD."
+    ),
+    timeout: str = typer.Option(
+        "15m", "--timeout", metavar="DURATION", help="Health gate timeout (15m, 90s)."
+    ),
+    poll: str = typer.Option(
+        "5s", "--poll-interval", metavar="DURATION", help="Argo CD polling interval."
+    ),
+    notify: str | None = typer.Option(
+        None, "--notify", metavar="URL", help="Slack-compatible webhook URL."
+    ),
 ) -> None:
     """Commit a fix on release/VERSION as VERSION.P, with a changelog entry.
 
@@ -118,21 +135,49 @@ def hotfix_command(
     Examples:
       releaser hotfix 2024.2 --set cert-manager=v1.16.3 --dry-run
       releaser hotfix 2024.2 --set cert-manager=v1.16.3 --note "CVE fix" --push
+      releaser hotfix 2024.2 --set cert-manager=v1.16.3 --push --wait
+      releaser hotfix 2024.2 --revert --push
     """
     from releaser.app.hotfix import HotfixRequest, hotfix
 
     parts = container(ctx)
     deps = parts.release_deps()
-    request = HotfixRequest(version, tuple(sets), note, push, dry_run)
-    result = hotfix(request, deps, parts.customer_versions())
+    request = HotfixRequest(version, tuple(sets), note, push, dry_run, revert)
+    watch = _hotfix_watch(ctx, push, wait, timeout, poll, notify)
+    result = hotfix(request, deps, parts.customer_versions(), watch)
     for warning in result.warnings:
         info(f"warning: {warning}")
     customers = list(result.customers) if result.customers is not None else None
+    gates = [g.as_dict() for g in result.gates]
     if parts.options.json:
-        emit_json({**_written_json(result), "customers": customers})
-        return
-    emit(_written_text(result, deps.repo.remote))
-    emit(_receivers(result.branch, customers, dry_run))
+        emit_json({**_written_json(result), "customers": customers, "gates": gates})
+    else:
+        emit(_written_text(result, deps.repo.remote))
+        emit(_receivers(result.branch, customers, dry_run))
+        for gate in result.gates:
+            emit(f"  {gate.customer}: " + "; ".join((gate.as_dict()["outcome"], *gate.reasons)))
+    if not all(g.ok for g in result.gates):
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
+
+
+def _hotfix_watch(
+    ctx: typer.Context, push: bool, wait: bool, timeout: str, poll: str, notify: str | None
+) -> PushWatch | None:
+    """Eyes on the pushed hotfix: the fleet's webhook and, with --wait, its health gates."""
+    from releaser.app.hotfix_watch import FleetWatch, HotfixWatchRequest
+    from releaser.app.rollout_watch import WatchSettings
+    from releaser.domain.durations import parse_duration
+
+    parts = container(ctx)
+    if wait and not push:
+        raise UsageError("--wait needs --push: Argo CD only sees pushed commits")
+    if parts.fleet_path is None:
+        if wait:
+            raise UsageError("--wait gates the fleet's customers: pass --fleet (or RELEASER_FLEET)")
+        return None
+    settings = WatchSettings(parse_duration(timeout), parse_duration(poll)) if wait else None
+    request = HotfixWatchRequest(settings, command_line(ctx))
+    return FleetWatch(parts.fleet, parts.rollout_ports(notify), request)
 
 
 def _receivers(branch: str, customers: list[str] | None, dry_run: bool) -> str:

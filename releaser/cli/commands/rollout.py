@@ -9,7 +9,8 @@ import typer
 from releaser.cli import completion
 from releaser.cli.container import container
 from releaser.cli.context import GlobalOptions
-from releaser.cli.output import emit, info
+from releaser.cli.invocation import command_line
+from releaser.cli.output import emit, emit_json, info
 from releaser.cli.partial import fail_if_partial
 from releaser.domain.errors import ExitCode, GitError, UsageError
 from releaser.domain.progress import Progress, batch
@@ -18,6 +19,7 @@ from releaser.render import rollout as render_rollout
 # Imported when the command runs, not for `rollout --help`.
 if TYPE_CHECKING:
     from releaser.app.rollout import RolloutPorts, RolloutRequest, RolloutResult
+    from releaser.app.rollout_next import NextResult
     from releaser.app.rollout_read import FleetStatus
     from releaser.domain.fleet import Fleet
 
@@ -28,13 +30,18 @@ def rollout(
         None, "--customer", metavar="NAME", autocompletion=completion.customers,
         help="The customer to move.",
     ),
-    next_: bool = typer.Option(False, "--next", help="The next customer behind the target."),
+    next_: bool = typer.Option(
+        False, "--next", help="The next customer that can move (held and blocked ones skipped)."
+    ),
     status: bool = typer.Option(
         False, "--status", help="Every customer's version and last rollout."
     ),
     to: str | None = typer.Option(
         None, "--to", metavar="VERSION", autocompletion=completion.release_versions,
         help="Kit version (default: newest release).",
+    ),
+    revert: bool = typer.Option(
+        False, "--revert", help="Back to the version the customer's last rollout left."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the change only."),
     push: bool = typer.Option(False, "--push", help="Push the commit (else it stays local)."),
@@ -60,7 +67,12 @@ def rollout(
         False, "--accept-dropped-keys",
         help="Go on when the customer overrides keys the target's defaults no longer have.",
     ),
-    force: bool = typer.Option(False, "--force", help="--next: go on after an unsettled rollout."),
+    force: bool = typer.Option(
+        False, "--force", help="--customer: past its hold; --next: after an unsettled rollout."
+    ),
+    break_lock: bool = typer.Option(
+        False, "--break-lock", help="Take the customer's lease even from a live run."
+    ),
     notify: str | None = typer.Option(
         None, "--notify", metavar="URL", help="Slack-compatible webhook URL."
     ),
@@ -76,9 +88,11 @@ def rollout(
       releaser rollout --customer acme --to 2024.3 --dry-run
       releaser rollout --customer acme --push --wait --timeout 20m
       releaser rollout --next --push --wait
+      releaser rollout --customer acme --revert --push --wait
     """
-    from releaser.app.rollout import RolloutRequest, pick_next, roll_out
-    from releaser.domain.rollout import parse_duration
+    from releaser.app.rollout import RolloutRequest, roll_out
+    from releaser.app.rollout_next import roll_next
+    from releaser.domain.durations import parse_duration
     from releaser.domain.versions import KitVersion
 
     parts = container(ctx)
@@ -87,29 +101,56 @@ def rollout(
         raise UsageError("pass exactly one of --customer NAME, --next or --status")
     if live and not status:
         raise UsageError("--live goes with --status")
+    if revert and (customer is None or to is not None):
+        raise UsageError("--revert goes with --customer NAME and without --to")
     fleet = parts.fleet
     ports = parts.rollout_ports(notify)
     if status:
         render_status(opts, read_fleet_status(fleet, ports, live, parts.progress))
         return
-    target = KitVersion.parse(to) if to else None
-    if next_:
-        chosen, version = pick_next(fleet, ports, target, force)
-        if chosen is None:
-            info(f"every customer is on {version} or newer")
-            return
-        info(f"next: {chosen.name}")
-        customer, target = chosen.name, version
-    assert customer is not None
     request = RolloutRequest(
-        fleet.customer(customer), fleet.kit_repo_url, target, push, direct, dry_run, wait,
-        parse_duration(timeout), parse_duration(poll), allow_downgrade, accept_dropped_keys,
-        parse_duration(soak) if soak is not None else None,
+        fleet.customer(customer) if customer else fleet.customers[0],
+        fleet.kit_repo_url,
+        target=KitVersion.parse(to) if to else None,
+        push=push, direct=direct, dry_run=dry_run, wait=wait,
+        timeout=parse_duration(timeout), poll=parse_duration(poll),
+        allow_downgrade=allow_downgrade, accept_dropped_keys=accept_dropped_keys,
+        soak=parse_duration(soak) if soak is not None else None,
+        revert=revert, force=force and not next_, break_lock=break_lock,
+        command=command_line(ctx),
     )  # fmt: skip
+    if next_:
+        found = roll_next(fleet, request, ports, force)
+        render_next(opts, found, request)
+        return
     result = roll_out(request, ports)
     render_result(opts, result, request)
     fail_if_partial(result.unverified, f"the preflight of {result.customer}")
     if not result.ok:
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
+
+
+def render_next(opts: GlobalOptions, found: NextResult, request: RolloutRequest) -> None:
+    """The customer moved (or why none could), then every customer passed over."""
+    moved = found.moved
+    if opts.json:
+        emit_json({
+            "target": str(found.target),
+            "moved": moved.as_dict() if moved else None,
+            "passedOver": [p.as_dict() for p in found.passed_over],
+        })  # fmt: skip
+    elif moved is not None:
+        emit(render_rollout.result_text(moved, request.direct, request.push))
+    for item in found.passed_over:
+        info(f"passed over {item.customer}: " + "; ".join(item.reasons))
+    if moved is None and not found.passed_over:
+        info(f"every customer is on {found.target} or newer")
+        return
+    if moved is None:
+        info(f"no customer could move to {found.target}")
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
+    fail_if_partial(moved.unverified, f"the preflight of {moved.customer}")
+    if not moved.ok:
         raise typer.Exit(ExitCode.PROBLEMS_FOUND)
 
 
