@@ -4,16 +4,22 @@ repositories on different releases, a fleet file and a mirrors file. Real git th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from releaser.adapters.demo_argocd import EmulatedInstance, serve_argocd
 from releaser.adapters.git import run_git
+from releaser.adapters.local_helm_repo import serve_demo_charts
 from releaser.adapters.yaml.dump import dump
-from releaser.domain.demo import Sandbox
+from releaser.domain.demo import ARGOCD_TOKEN_ENV, Sandbox, data_date
 
 KIT_URL = "https://git.example.com/platform/core-kit.git"
+GITOPS_BRANCH = "main"  # what each customer's Argo CD deploys from
 SECTIONS = ("base", "aws", "gcp", "addons")
 
 
@@ -25,13 +31,19 @@ class DemoCustomer:
     kubernetes: str
     add_ons: tuple[str, ...]
 
+    @property
+    def apps(self) -> tuple[str, ...]:
+        """Its kit Applications, which its Argo CD deploys and the health gate watches."""
+        return tuple(f"core-{section}" for section in ("base", self.provider, "addons"))
 
+
+# In rollout order: the first two can take the next release, the last one's cluster cannot.
 CUSTOMERS = (
     DemoCustomer("kuvaq", "aws", "2026.3", "v1.35.4-eks-3025e55", ("external-dns",)),
-    DemoCustomer("menetekel", "gcp", "2026.2", "1.34.6-gke.1021000", ("external-secrets",)),
     DemoCustomer(
         "lintu", "aws", "2026.3", "v1.36.2-eks-1a2b3c4", ("external-dns", "postgres-operator")
     ),
+    DemoCustomer("menetekel", "gcp", "2026.2", "1.34.6-gke.1021000", ("external-secrets",)),
 )
 
 
@@ -142,7 +154,7 @@ def build_kit(root: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     for release in data["releases"]:
         _cut(kit, data, release)
     write_kit_state(kit, data, data["main"], None)
-    _commit(kit, "Kubernetes 1.35–1.36 and this autumn's versions", "2026-10-20")
+    _commit(kit, "Kubernetes 1.35–1.36 and this autumn's versions", str(data_date(data)))
     remote = root / "remotes" / "core-kit.git"
     remote.parent.mkdir(parents=True, exist_ok=True)
     git(root, "clone", "-q", "--bare", str(kit), str(remote))
@@ -205,11 +217,15 @@ def _addons_overrides(customer: DemoCustomer) -> str:
     return "\n".join(lines) + "\n"
 
 
+def customer_remote(root: Path, name: str) -> Path:
+    return root / "remotes" / f"{name}-gitops.git"
+
+
 def build_customer(root: Path, customer: DemoCustomer) -> Path:
     """A customer's GitOps repository (bare, as a remote) with its kit Applications."""
     work = root / "work" / customer.name
     (work / "argocd").mkdir(parents=True)
-    git(work, "init", "-q", "-b", "main")
+    git(work, "init", "-q", "-b", GITOPS_BRANCH)
     for section in ("base", customer.provider, "addons"):
         extra = _addons_overrides(customer) if section == "addons" else ""
         text = APPLICATION.format(
@@ -223,22 +239,27 @@ def build_customer(root: Path, customer: DemoCustomer) -> Path:
     (work / "argocd" / "shop.yaml").write_text(OWN_APP.format(name=customer.name), encoding="utf-8")
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", f"Run core kit {customer.release}", date="2026-09-01")
-    bare = root / "remotes" / f"{customer.name}-gitops.git"
+    bare = customer_remote(root, customer.name)
     git(root, "clone", "-q", "--bare", str(work), str(bare))
     return bare
 
 
-def write_fleet(root: Path, remote: Path, customers: dict[str, Path]) -> Path:
+def write_fleet(root: Path, remote: Path, customers: dict[str, Path], argocd_url: str) -> Path:
     fleet = {
         "kit": {"repoURL": KIT_URL, "remote": remote.as_uri()},
         "customers": [
             {
                 "name": c.name,
                 "repo": customers[c.name].as_uri(),
-                "branch": "main",
+                "branch": GITOPS_BRANCH,
                 "path": "argocd",
                 "provider": c.provider,
                 "kubernetes": c.kubernetes,
+                "argocd": {
+                    "url": f"{argocd_url}/{c.name}",
+                    "tokenEnv": ARGOCD_TOKEN_ENV,
+                    "apps": list(c.apps),
+                },
             }
             for c in CUSTOMERS
         ],
@@ -248,16 +269,30 @@ def write_fleet(root: Path, remote: Path, customers: dict[str, Path]) -> Path:
     return path
 
 
-def write_mirrors(root: Path, mirrors: dict[str, str]) -> Path:
-    path = root / "mirrors.yaml"
-    _dump(path, mirrors)
-    return path
-
-
-def build_sandbox(root: Path, mirrors: dict[str, str]) -> Sandbox:
-    """Everything the demo needs under `root`; `mirrors` maps upstream URLs to local ones."""
+def build_sandbox(root: Path, mirrors: Mapping[str, str], argocd_url: str) -> Sandbox:
+    """Everything the demo needs under `root`; `mirrors` maps upstream URLs to local ones,
+    `argocd_url` is where each customer's Argo CD answers (under /<customer>)."""
     data = history()
     kit, remote = build_kit(root, data)
     bares = {c.name: build_customer(root, c) for c in CUSTOMERS}
-    fleet = write_fleet(root, remote, bares)
-    return Sandbox(root, kit, fleet, write_mirrors(root, mirrors))
+    fleet = write_fleet(root, remote, bares, argocd_url)
+    return Sandbox(root, kit, fleet, write_mirrors(root, mirrors), argocd_url)
+
+
+def write_mirrors(root: Path, mirrors: Mapping[str, str]) -> Path:
+    path = root / "mirrors.yaml"
+    _dump(path, dict(mirrors))
+    return path
+
+
+def _argocd_instance(root: Path, customer: DemoCustomer) -> EmulatedInstance:
+    return EmulatedInstance(customer_remote(root, customer.name), GITOPS_BRANCH, customer.apps)
+
+
+@contextmanager
+def open_sandbox(root: Path, today: date) -> Iterator[Sandbox]:
+    """The sandbox, with its Helm repositories and Argo CD emulator running on 127.0.0.1."""
+    with serve_demo_charts(today) as mirrors, serve_argocd() as argocd:
+        sandbox = build_sandbox(root, mirrors, argocd.url)
+        argocd.follow({c.name: _argocd_instance(root, c) for c in CUSTOMERS})
+        yield replace(sandbox, env={ARGOCD_TOKEN_ENV: argocd.token})
