@@ -361,6 +361,9 @@ def test_the_argocd_emulator_syncs_a_push_and_reports_it_as_a_strict_gate_needs(
         pushed_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         pushed = _push(work, "revision: 2\n")
         during = _app(url, argocd.token)["status"]
+        while during["sync"]["revision"] != pushed:  # it looks at the branch every 0.1 s
+            during = _app(url, argocd.token)["status"]
+        # The answer that first sees the push has started a sync of it.
         assert during["operationState"]["phase"] == "Running"
         assert during["sync"]["status"] == "OutOfSync" and during["health"]["status"] != "Healthy"
         assert during["operationState"]["startedAt"] >= pushed_at

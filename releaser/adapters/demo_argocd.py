@@ -35,6 +35,7 @@ from releaser.adapters.git import run_git
 from releaser.domain.errors import GitError
 
 SYNC_SECONDS = 0.2  # how long an emulated sync operation runs
+HEAD_TTL = 0.1  # the gate asks for every app at once: one look at the branch serves them all
 API = "api/v1/applications/"  # under /<customer>/
 
 
@@ -101,6 +102,7 @@ class ArgoCdEmulator:
         self.token = token
         self.instances: dict[str, EmulatedInstance] = {}
         self._syncs: dict[tuple[str, str], _Sync] = {}
+        self._heads: dict[str, tuple[float, str]] = {}  # customer -> (when read, commit)
         self._lock = threading.Lock()
 
     def follow(self, instances: Mapping[str, EmulatedInstance]) -> None:
@@ -114,9 +116,16 @@ class ArgoCdEmulator:
                     self._syncs[(customer, app)] = _Sync(head, now - 2, now - 1, now)
                 self.instances[customer] = instance
 
+    def _branch_head(self, customer: str, now: float) -> str:
+        read_at, head = self._heads.get(customer, (0.0, ""))
+        if now - read_at > HEAD_TTL:
+            head = _head(self.instances[customer])
+            self._heads[customer] = (now, head)
+        return head
+
     def state(self, customer: str, app: str, refresh: bool) -> dict[str, Any]:
-        head = _head(self.instances[customer])
         now = time.time()
+        head = self._branch_head(customer, now)
         with self._lock:
             sync = self._syncs[(customer, app)]
             if sync.revision != head:  # a push: a new operation starts now
