@@ -118,40 +118,31 @@ def _with_changelog(files: dict[str, str], changelog: str) -> dict[str, str]:
     return files | {"CHANGELOG.md": changelog} if changelog else files
 
 
-def _cut(history: History, data: dict[str, Any], release: dict[str, Any], log: str) -> str:
+def _cut(commits: History, data: dict[str, Any], release: dict[str, Any], changelog: str) -> str:
     """What `releaser cut` does, backdated: the branch with its version, the entry on both;
-    returns the changelog after it."""
+    returns the changelog with the entry."""
     version, day = release["version"], release["date"]
-    branch = f"release/{version}"
-    history.commit(
-        Snapshot(
-            "main", f"Prepare {version}", day, _with_changelog(kit_state(data, release, None), log)
-        )
-    )
-    log = prepend_changelog(log, changelog_entry(release))
-    released = _with_changelog(kit_state(data, release, version), log)
-    history.commit(Snapshot(branch, f"Release {version}", day, released), start="main")
-    history.commit(
-        Snapshot(
-            "main",
-            f"Changelog: {version}",
-            day,
-            _with_changelog(kit_state(data, release, None), log),
-        )
-    )
-    return log
+    before = kit_state(data, release, None)
+    prepare = Snapshot("main", f"Prepare {version}", day, _with_changelog(before, changelog))
+    commits.commit(prepare)
+    changelog = prepend_changelog(changelog, changelog_entry(release))
+    released = _with_changelog(kit_state(data, release, version), changelog)
+    commits.commit(Snapshot(f"release/{version}", f"Release {version}", day, released), "main")
+    after = _with_changelog(before, changelog)
+    commits.commit(Snapshot("main", f"Changelog: {version}", day, after))
+    return changelog
 
 
 def build_kit(root: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     """Main plus one release branch per past release; main ends at today's kit."""
-    history, log = History(), ""
+    commits, changelog = History(), ""
     for release in data["releases"]:
-        log = _cut(history, data, release, log)
-    today = _with_changelog(kit_state(data, data["main"], None), log)
+        changelog = _cut(commits, data, release, changelog)
+    today = _with_changelog(kit_state(data, data["main"], None), changelog)
     message = "Kubernetes 1.35–1.36 and this autumn's versions"
-    history.commit(Snapshot("main", message, str(data_date(data)), today))
+    commits.commit(Snapshot("main", message, str(data_date(data)), today))
     kit = root / "kit"
-    write_history(kit, history)
+    write_history(kit, commits)
     remote = root / "remotes" / "core-kit.git"
     remote.parent.mkdir(parents=True, exist_ok=True)
     git(root, "clone", "-q", "--bare", str(kit), str(remote))
@@ -231,11 +222,11 @@ def build_customer(root: Path, customer: DemoCustomer) -> Path:
             extra=extra,
         )
     files["argocd/shop.yaml"] = OWN_APP.format(name=customer.name)
-    history = History()
+    commits = History()
     message = f"Run core kit {customer.release}"
-    history.commit(Snapshot(GITOPS_BRANCH, message, CUSTOMERS_SINCE, files))
+    commits.commit(Snapshot(GITOPS_BRANCH, message, CUSTOMERS_SINCE, files))
     bare = customer_remote(root, customer.name)
-    write_history(bare, history, bare=True)
+    write_history(bare, commits, bare=True)
     return bare
 
 

@@ -64,8 +64,8 @@ def introduction(request: DemoRequest, sandbox: Sandbox) -> str:
     )
     return "\n".join(
         (
-            f"Sandbox in {sandbox.root}: a kit repository with its release history, "
-            "3 customer GitOps repositories, fleet and mirrors files.",
+            f"Sandbox in {sandbox.root}: a kit repository with its release history, a GitOps "
+            "repository per customer, fleet and mirrors files.",
             "Helm repositories: served on 127.0.0.1, the kit's charts as their upstream indexes "
             "list them, with stand-in chart archives.",
             f"Argo CD: an EMULATOR of its API on {sandbox.argocd_url} (no real Argo CD runs "
