@@ -24,6 +24,7 @@ import yaml
 
 from releaser.adapters.chart_archive import archive_url, check_digest, read_archive
 from releaser.adapters.demo_argocd import EmulatedInstance, serve_argocd
+from releaser.adapters.demo_history import History, Snapshot, write_history
 from releaser.adapters.demo_sandbox import CUSTOMERS, history
 from releaser.adapters.helm_index import chart_entries, releases_from_entries
 from releaser.adapters.local_helm_repo import repository_files, serve_demo_charts, shipped_charts
@@ -309,6 +310,27 @@ def test_helm_itself_reads_the_local_repository(tmp_path: Path) -> None:
     shown = yaml.safe_load(done.stdout)
     assert shown["name"] == "cert-manager" and shown["version"] == "v1.20.3"
     assert shown["kubeVersion"] and shown["apiVersion"] == "v2"
+
+
+# --------------------------------------------------------------------------- git histories
+
+
+def test_a_history_forks_branches_and_writes_the_same_commits_every_time(tmp_path: Path) -> None:
+    commits = History()
+    commits.commit(Snapshot("main", "first", "2026-01-02", {"a.txt": "1\n", "d/b.txt": "b\n"}))
+    commits.commit(Snapshot("release/1", "on the branch", "2026-01-03", {"a.txt": "2\n"}), "main")
+    commits.commit(Snapshot("main", "second", "2026-01-04", {"a.txt": "3\n"}))
+    write_history(tmp_path / "work", commits)
+    write_history(tmp_path / "bare.git", commits, bare=True)
+    work, bare = tmp_path / "work", tmp_path / "bare.git"
+    assert (work / "a.txt").read_text() == "3\n" and not (work / "d").exists()
+    assert _git(work, "status", "--porcelain") == ""
+    log = _git(work, "log", "--format=%s|%cI", "main").splitlines()
+    assert log == ["second|2026-01-04T10:00:00+00:00", "first|2026-01-02T10:00:00+00:00"]
+    fork = _git(work, "merge-base", "main", "release/1").strip()
+    assert _git(work, "log", "-1", "--format=%s", fork).strip() == "first"
+    for branch in ("main", "release/1"):
+        assert _git(work, "rev-parse", branch) == _git(bare, "rev-parse", branch)
 
 
 # --------------------------------------------------------------------------- Argo CD emulator
