@@ -1,4 +1,4 @@
-"""`releaser demo [DIR]`: the whole release process in a sandbox, offline, in seconds."""
+"""`releaser demo [DIR]`: the whole release process in a sandbox, offline, in under a minute."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def demo(
         None, help="Where to build the sandbox (default: a new temporary directory)."
     ),
 ) -> None:
-    """Build a sandbox and walk through check → plan → cut → rollout → hotfix → report."""
+    """Build a sandbox and walk through check → plan → cut → rollout → report."""
     from releaser.adapters.demo_runner import StepProcesses
     from releaser.adapters.demo_sandbox import history, open_sandbox
     from releaser.app.demo import DemoRequest, run_demo
