@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from releaser.adapters.yaml.dump import dump
 
 CHARTS_FILE = "demo/charts.json.gz"
+INDEXES_DIR = "helm-repos"
 # Chart.yaml keys a stand-in archive copies from its index entry, in Helm's order: scalars.
 CHART_YAML_KEYS = (
     "apiVersion", "name", "version", "kubeVersion", "description", "type", "appVersion",
@@ -53,6 +54,14 @@ class Served:
     body: bytes
     etag: str
     content_type: str
+
+
+def shipped_repositories() -> dict[str, str]:
+    """The packaged upstream indexes (the source of the demo's chart entries, and what tests
+    and benchmarks serve): upstream repository URL -> index file name."""
+    folder = resources.files("releaser.data").joinpath(INDEXES_DIR)
+    mapping: dict[str, str] = json.loads(folder.joinpath("repositories.json").read_text())
+    return mapping
 
 
 def shipped_charts() -> dict[str, Any]:
