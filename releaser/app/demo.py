@@ -89,6 +89,9 @@ def _run(
     if code == ExitCode.PROBLEMS_FOUND and step.fallback is not None:
         _run(step.fallback, sandbox, env, run_step, say, result)
     elif code not in step.ok_codes:
-        raise ProblemsFound(f"demo step `{step.shown}` exited {code}")
+        raise ProblemsFound(
+            f"demo step `{step.shown}` exited {code}",
+            hint=f"the sandbox stays in {sandbox.root} (its local servers have stopped)",
+        )
     elif code != ExitCode.OK:
         say(f"(exit {code}: problems found, which on this date is the answer, not a failure)")
