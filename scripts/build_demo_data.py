@@ -3,7 +3,10 @@
 - releaser/data/helm-repos/*.index.yaml.gz: the real (and two rebuilt) Helm index files the
   kit's components come from, gzipped, so `releaser demo` serves them offline;
 - releaser/data/demo/releases.json: three past kit releases whose component versions and
-  dates come from the upstream chart histories, plus the kit on main (from core/).
+  dates come from the upstream chart histories, plus the kit on main (from core/) and the
+  date it is as of, which the demo runs on;
+- releaser/data/demo/charts.json.gz: the index entries of the kit's charts (from the oldest
+  version the demo's history pins), from which the demo builds its local Helm repository.
 
 Usage: python scripts/build_demo_data.py [--kit .] [--upstream ../shared/upstream-data]
 """
@@ -29,6 +32,14 @@ PAST_RELEASES = [
 # Which history record a component's versions come from (loki lives in the community fork).
 HISTORY_NAME = {"loki": "loki@grafana-community"}
 STABLE = re.compile(r"^v?\d+\.\d+\.\d+$")
+# The day the demo's kit on main is as of, after every snapshot it uses: the demo's "today".
+MAIN_DATE = "2026-10-20"
+# What a Helm index entry carries from Chart.yaml and the product reads (no urls, no digest:
+# the demo builds a stand-in archive per entry and serves both itself).
+CHART_KEYS = (
+    "name", "version", "apiVersion", "appVersion", "kubeVersion", "type", "created",
+    "deprecated", "description", "home", "sources", "annotations",
+)  # fmt: skip
 
 
 def kit_components(kit: Path) -> dict[str, dict[str, Any]]:
@@ -85,6 +96,7 @@ def build_releases(kit: Path, upstream: Path) -> dict[str, Any]:
         )
     kit_yaml = yaml.safe_load((kit / "core/kit.yaml").read_text())
     main = {
+        "date": MAIN_DATE,
         "kubernetes": kit_yaml["kubernetes"],
         "versions": {n: c["version"] for n, c in components.items()},
     }
@@ -132,6 +144,35 @@ def copy_indexes(kit: Path, upstream: Path, dest: Path) -> dict[str, str]:
     return mapping
 
 
+def _entry(raw: dict[str, Any]) -> dict[str, Any]:
+    entry = {k: raw[k] for k in CHART_KEYS if k in raw}
+    if "deprecated" in entry:  # the base loader keeps every scalar a string
+        entry["deprecated"] = entry["deprecated"] == "true"
+    return entry
+
+
+def build_charts(releases: dict[str, Any], indexes: Path) -> dict[str, Any]:
+    """Per upstream repository, each kit chart's entries at or above the oldest version the
+    demo's history pins: every version a demo step can ask about."""
+    files = json.loads((indexes / "repositories.json").read_text())
+    pins = [r["versions"] for r in releases["releases"]] + [releases["main"]["versions"]]
+    out: dict[str, Any] = {}
+    for name, component in releases["components"].items():
+        url, chart = component["repoURL"], component["chart"]
+        raw = gzip.decompress((indexes / f"{files[url]}.gz").read_bytes())
+        index = yaml.load(raw, Loader=yaml.CBaseLoader)
+        floor = min(_semver(p[name]) for p in pins)
+        entries = [
+            _entry(e)
+            for e in index["entries"][chart]
+            if semver.Version.is_valid(e["version"].lstrip("v"))
+            and _semver(e["version"]) >= floor
+        ]
+        repo = out.setdefault(url, {"path": files[url].removesuffix(".index.yaml"), "charts": {}})
+        repo["charts"][chart] = entries
+    return out
+
+
 def section_defaults(kit: Path) -> dict[str, Any]:
     """Each section's values.yaml without its component pins: the demo kit's defaults."""
     out = {}
@@ -166,6 +207,8 @@ def main() -> None:
     releases["defaults"] = section_defaults(args.kit)
     copy_templates(args.kit, demo / "templates")
     (demo / "releases.json").write_text(json.dumps(releases, indent=2) + "\n")
+    charts = json.dumps(build_charts(releases, data / "helm-repos"), indent=1).encode()
+    (demo / "charts.json.gz").write_bytes(gzip.compress(charts, compresslevel=9, mtime=0))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import jsonschema
@@ -17,7 +18,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from releaser.adapters.demo_sandbox import build_sandbox
-from releaser.adapters.local_helm_repo import serve_shipped_indexes
+from releaser.adapters.local_helm_repo import serve_demo_charts
 from releaser.cli.main import app
 from releaser.domain.demo import Sandbox
 
@@ -41,8 +42,8 @@ def invoke(sandbox: Sandbox, *args: str) -> Result:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     root = tmp_path_factory.mktemp("report")
-    with serve_shipped_indexes() as mirrors:
-        built = build_sandbox(root / "demo", mirrors)
+    with serve_demo_charts(date.fromisoformat(TODAY)) as mirrors:
+        built = build_sandbox(root / "demo", mirrors, argocd_url="http://127.0.0.1:9")
         cut = invoke(built, "cut", "2026.4", "--push")
         assert cut.exit_code == 0, cut.stderr
         warm = invoke(built, "check")  # fills the index cache the offline report reads

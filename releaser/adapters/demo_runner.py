@@ -31,10 +31,10 @@ class StepProcesses:
     def __init__(self, base: Mapping[str, str]) -> None:
         self.base = dict(base)
 
-    def __call__(self, step: DemoStep, sandbox: Sandbox) -> int:
+    def __call__(self, step: DemoStep, sandbox: Sandbox, env: Mapping[str, str]) -> int:
         releaser = [sys.executable, "-m", "releaser"]
         program = releaser if step.program == "releaser" else [step.program]
         sys.stdout.flush()
-        env = sandbox_env(sandbox, self.base)
+        env = {**sandbox_env(sandbox, self.base), **env}
         done = subprocess.run([*program, *step.args], cwd=sandbox.kit, env=env, check=False)
         return done.returncode

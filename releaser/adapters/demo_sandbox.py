@@ -4,16 +4,24 @@ repositories on different releases, a fleet file and a mirrors file. Real git th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from releaser.adapters.demo_argocd import EmulatedInstance, serve_argocd
+from releaser.adapters.demo_history import History, Snapshot, write_history
 from releaser.adapters.git import run_git
+from releaser.adapters.local_helm_repo import serve_demo_charts
 from releaser.adapters.yaml.dump import dump
-from releaser.domain.demo import Sandbox
+from releaser.domain.demo import ARGOCD_TOKEN_ENV, Sandbox, data_date
 
 KIT_URL = "https://git.example.com/platform/core-kit.git"
+GITOPS_BRANCH = "main"  # what each customer's Argo CD deploys from
+CUSTOMERS_SINCE = "2026-09-01"  # when the customers' repositories were last changed
 SECTIONS = ("base", "aws", "gcp", "addons")
 
 
@@ -25,13 +33,19 @@ class DemoCustomer:
     kubernetes: str
     add_ons: tuple[str, ...]
 
+    @property
+    def apps(self) -> tuple[str, ...]:
+        """Its kit Applications, which its Argo CD deploys and the health gate watches."""
+        return tuple(f"core-{section}" for section in ("base", self.provider, "addons"))
 
+
+# In rollout order: the first two can take the next release, the last one's cluster cannot.
 CUSTOMERS = (
     DemoCustomer("kuvaq", "aws", "2026.3", "v1.35.4-eks-3025e55", ("external-dns",)),
-    DemoCustomer("menetekel", "gcp", "2026.2", "1.34.6-gke.1021000", ("external-secrets",)),
     DemoCustomer(
         "lintu", "aws", "2026.3", "v1.36.2-eks-1a2b3c4", ("external-dns", "postgres-operator")
     ),
+    DemoCustomer("menetekel", "gcp", "2026.2", "1.34.6-gke.1021000", ("external-secrets",)),
 )
 
 
@@ -41,35 +55,27 @@ def history() -> dict[str, Any]:
     return data
 
 
-def git(cwd: Path, *args: str, date: str | None = None) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "Platform Team",
-        "GIT_AUTHOR_EMAIL": "platform@example.com",
-        "GIT_COMMITTER_NAME": "Platform Team",
-        "GIT_COMMITTER_EMAIL": "platform@example.com",
-    }
-    if date:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{date}T10:00:00+00:00"
-    return run_git(cwd, *args, env=env).decode().strip()
+def git(cwd: Path, *args: str) -> str:
+    return run_git(cwd, *args).decode().strip()
 
 
-def _dump(path: Path, data: Any) -> None:
+def _write_yaml(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump(data), encoding="utf-8")
 
 
-def write_kit_state(
-    kit: Path, data: dict[str, Any], state: dict[str, Any], version: str | None
-) -> None:
-    """Write core/ for one point in history: pins from `state`, defaults from the shipped kit."""
+def kit_state(data: dict[str, Any], state: dict[str, Any], version: str | None) -> dict[str, str]:
+    """core/ at one point in history: pins from `state`, defaults from the shipped kit."""
     header: dict[str, Any] = {"name": "core-kit"}
     if version:
         header["version"] = version
     header |= {"kubernetes": state["kubernetes"], "providers": ["aws", "gcp"]}
-    _dump(kit / "core/kit.yaml", header)
     demo = resources.files("releaser.data").joinpath("demo")
-    (kit / "core/compatibility.yaml").write_text(demo.joinpath("compatibility.yaml").read_text())
-    templates = demo.joinpath("templates")
+    files = {
+        "core/kit.yaml": dump(header),
+        "core/compatibility.yaml": demo.joinpath("compatibility.yaml").read_text(),
+    }
+    templates = list(demo.joinpath("templates").iterdir())
     for section in SECTIONS:
         values = json.loads(json.dumps(data["defaults"][section]))
         for name, component in values["components"].items():
@@ -80,20 +86,12 @@ def write_kit_state(
                 "version": state["versions"][name],
             }
             values["components"][name] = pins | component
-        _dump(kit / f"core/{section}/values.yaml", values)
-        _dump(
-            kit / f"core/{section}/Chart.yaml",
-            {
-                "apiVersion": "v2",
-                "name": f"core-{section}",
-                "version": "0.1.0",
-                "type": "application",
-            },
-        )
-        for template in templates.iterdir():
-            target = kit / f"core/{section}/templates/{template.name}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(template.read_text(), encoding="utf-8")
+        chart = {"apiVersion": "v2", "name": f"core-{section}", "version": "0.1.0"}
+        files[f"core/{section}/values.yaml"] = dump(values)
+        files[f"core/{section}/Chart.yaml"] = dump(chart | {"type": "application"})
+        for template in templates:
+            files[f"core/{section}/templates/{template.name}"] = template.read_text()
+    return files
 
 
 def changelog_entry(release: dict[str, Any]) -> str:
@@ -108,41 +106,43 @@ def changelog_entry(release: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepend_changelog(kit: Path, entry: str) -> None:
-    path = kit / "CHANGELOG.md"
-    head = "# Changelog\n\nOne section per kit version, newest first.\n\n"
-    old = path.read_text(encoding="utf-8").removeprefix(head) if path.exists() else ""
-    path.write_text(head + entry + ("\n" + old if old else ""), encoding="utf-8")
+CHANGELOG_HEAD = "# Changelog\n\nOne section per kit version, newest first.\n\n"
 
 
-def _commit(kit: Path, message: str, date: str) -> None:
-    git(kit, "add", "-A")
-    git(kit, "commit", "-q", "-m", message, date=date)
+def prepend_changelog(changelog: str, entry: str) -> str:
+    old = changelog.removeprefix(CHANGELOG_HEAD)
+    return CHANGELOG_HEAD + entry + ("\n" + old if old else "")
 
 
-def _cut(kit: Path, data: dict[str, Any], release: dict[str, Any]) -> None:
-    """What `releaser cut` does, backdated: the branch with its version, the entry on both."""
-    version, date = release["version"], release["date"]
-    write_kit_state(kit, data, release, None)
-    _commit(kit, f"Prepare {version}", date)
-    git(kit, "checkout", "-q", "-b", f"release/{version}")
-    write_kit_state(kit, data, release, version)
-    prepend_changelog(kit, changelog_entry(release))
-    _commit(kit, f"Release {version}", date)
-    git(kit, "checkout", "-q", "main")
-    prepend_changelog(kit, changelog_entry(release))
-    _commit(kit, f"Changelog: {version}", date)
+def _with_changelog(files: dict[str, str], changelog: str) -> dict[str, str]:
+    return files | {"CHANGELOG.md": changelog} if changelog else files
+
+
+def _cut(commits: History, data: dict[str, Any], release: dict[str, Any], changelog: str) -> str:
+    """What `releaser cut` does, backdated: the branch with its version, the entry on both;
+    returns the changelog with the entry."""
+    version, day = release["version"], release["date"]
+    before = kit_state(data, release, None)
+    prepare = Snapshot("main", f"Prepare {version}", day, _with_changelog(before, changelog))
+    commits.commit(prepare)
+    changelog = prepend_changelog(changelog, changelog_entry(release))
+    released = _with_changelog(kit_state(data, release, version), changelog)
+    commits.commit(Snapshot(f"release/{version}", f"Release {version}", day, released), "main")
+    after = _with_changelog(before, changelog)
+    commits.commit(Snapshot("main", f"Changelog: {version}", day, after))
+    return changelog
 
 
 def build_kit(root: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     """Main plus one release branch per past release; main ends at today's kit."""
-    kit = root / "kit"
-    kit.mkdir(parents=True)
-    git(kit, "init", "-q", "-b", "main")
+    commits, changelog = History(), ""
     for release in data["releases"]:
-        _cut(kit, data, release)
-    write_kit_state(kit, data, data["main"], None)
-    _commit(kit, "Kubernetes 1.35–1.36 and this autumn's versions", "2026-10-20")
+        changelog = _cut(commits, data, release, changelog)
+    today = _with_changelog(kit_state(data, data["main"], None), changelog)
+    message = "Kubernetes 1.35–1.36 and this autumn's versions"
+    commits.commit(Snapshot("main", message, str(data_date(data)), today))
+    kit = root / "kit"
+    write_history(kit, commits)
     remote = root / "remotes" / "core-kit.git"
     remote.parent.mkdir(parents=True, exist_ok=True)
     git(root, "clone", "-q", "--bare", str(kit), str(remote))
@@ -205,59 +205,80 @@ def _addons_overrides(customer: DemoCustomer) -> str:
     return "\n".join(lines) + "\n"
 
 
+def customer_remote(root: Path, name: str) -> Path:
+    return root / "remotes" / f"{name}-gitops.git"
+
+
 def build_customer(root: Path, customer: DemoCustomer) -> Path:
     """A customer's GitOps repository (bare, as a remote) with its kit Applications."""
-    work = root / "work" / customer.name
-    (work / "argocd").mkdir(parents=True)
-    git(work, "init", "-q", "-b", "main")
+    files = {}
     for section in ("base", customer.provider, "addons"):
         extra = _addons_overrides(customer) if section == "addons" else ""
-        text = APPLICATION.format(
+        files[f"argocd/core-{section}.yaml"] = APPLICATION.format(
             section=section,
             kit_url=KIT_URL,
             release=customer.release,
             name=customer.name,
             extra=extra,
         )
-        (work / "argocd" / f"core-{section}.yaml").write_text(text, encoding="utf-8")
-    (work / "argocd" / "shop.yaml").write_text(OWN_APP.format(name=customer.name), encoding="utf-8")
-    git(work, "add", "-A")
-    git(work, "commit", "-q", "-m", f"Run core kit {customer.release}", date="2026-09-01")
-    bare = root / "remotes" / f"{customer.name}-gitops.git"
-    git(root, "clone", "-q", "--bare", str(work), str(bare))
+    files["argocd/shop.yaml"] = OWN_APP.format(name=customer.name)
+    commits = History()
+    message = f"Run core kit {customer.release}"
+    commits.commit(Snapshot(GITOPS_BRANCH, message, CUSTOMERS_SINCE, files))
+    bare = customer_remote(root, customer.name)
+    write_history(bare, commits, bare=True)
     return bare
 
 
-def write_fleet(root: Path, remote: Path, customers: dict[str, Path]) -> Path:
+def write_fleet(root: Path, remote: Path, customers: dict[str, Path], argocd_url: str) -> Path:
     fleet = {
         "kit": {"repoURL": KIT_URL, "remote": remote.as_uri()},
         "customers": [
             {
                 "name": c.name,
                 "repo": customers[c.name].as_uri(),
-                "branch": "main",
+                "branch": GITOPS_BRANCH,
                 "path": "argocd",
                 "provider": c.provider,
                 "kubernetes": c.kubernetes,
+                "argocd": {
+                    "url": f"{argocd_url}/{c.name}",
+                    "tokenEnv": ARGOCD_TOKEN_ENV,
+                    "apps": list(c.apps),
+                },
             }
             for c in CUSTOMERS
         ],
     }
     path = root / "fleet.yaml"
-    _dump(path, fleet)
+    _write_yaml(path, fleet)
     return path
 
 
-def write_mirrors(root: Path, mirrors: dict[str, str]) -> Path:
-    path = root / "mirrors.yaml"
-    _dump(path, mirrors)
-    return path
-
-
-def build_sandbox(root: Path, mirrors: dict[str, str]) -> Sandbox:
-    """Everything the demo needs under `root`; `mirrors` maps upstream URLs to local ones."""
+def build_sandbox(root: Path, mirrors: Mapping[str, str], argocd_url: str) -> Sandbox:
+    """Everything the demo needs under `root`; `mirrors` maps upstream URLs to local ones,
+    `argocd_url` is where each customer's Argo CD answers (under /<customer>)."""
     data = history()
     kit, remote = build_kit(root, data)
     bares = {c.name: build_customer(root, c) for c in CUSTOMERS}
-    fleet = write_fleet(root, remote, bares)
-    return Sandbox(root, kit, fleet, write_mirrors(root, mirrors))
+    fleet = write_fleet(root, remote, bares, argocd_url)
+    return Sandbox(root, kit, fleet, write_mirrors(root, mirrors), argocd_url)
+
+
+def write_mirrors(root: Path, mirrors: Mapping[str, str]) -> Path:
+    path = root / "mirrors.yaml"
+    _write_yaml(path, dict(mirrors))
+    return path
+
+
+def _argocd_instance(root: Path, customer: DemoCustomer) -> EmulatedInstance:
+    return EmulatedInstance(customer_remote(root, customer.name), GITOPS_BRANCH, customer.apps)
+
+
+@contextmanager
+def open_sandbox(root: Path, today: date) -> Iterator[Sandbox]:
+    """The sandbox, with its Helm repositories and Argo CD emulator running on 127.0.0.1."""
+    with serve_demo_charts(today) as mirrors, serve_argocd() as argocd:
+        sandbox = build_sandbox(root, mirrors, argocd.url)
+        argocd.follow({c.name: _argocd_instance(root, c) for c in CUSTOMERS})
+        yield replace(sandbox, env={ARGOCD_TOKEN_ENV: argocd.token})

@@ -19,10 +19,11 @@ Done in {seconds:.1f} s. Everything stays in {root}:
   fleet.yaml           customers in rollout order; mirrors.yaml maps upstream to the local server
   report-{release}.html   the compatibility report (open it in a browser)
 
-To explore (the local Helm repository server has stopped; its indexes are cached):
+To explore (the local Helm repositories and the Argo CD emulator have stopped; the indexes
+and chart archives are cached):
   cd {root}/kit
   export RELEASER_FLEET={root}/fleet.yaml RELEASER_MIRRORS={root}/mirrors.yaml
-  export XDG_CACHE_HOME={root}/.cache
+  export XDG_CACHE_HOME={root}/.cache RELEASER_TODAY={today}
   releaser releases
   releaser check --offline
   releaser rollout --status
@@ -55,16 +56,17 @@ def demo(
       releaser demo /tmp/releaser-demo
     """
     from releaser.adapters.demo_runner import StepProcesses
-    from releaser.adapters.demo_sandbox import build_sandbox
-    from releaser.adapters.local_helm_repo import serve_shipped_indexes
-    from releaser.app.demo import run_demo
-    from releaser.domain.demo import NEXT_RELEASE
+    from releaser.adapters.demo_sandbox import history, open_sandbox
+    from releaser.app.demo import DemoRequest, run_demo
+    from releaser.domain.demo import NEXT_RELEASE, data_date
 
-    root = _sandbox_dir(directory)
     started = time.monotonic()
-    steps = StepProcesses(container(ctx).settings.env)
-    run_demo(root, build_sandbox, serve_shipped_indexes, steps, emit)
-    emit(EXPLORE.format(seconds=time.monotonic() - started, root=root, release=NEXT_RELEASE))
+    settings = container(ctx).settings
+    today = settings.today or data_date(history())
+    request = DemoRequest(_sandbox_dir(directory), today, settings.today is not None)
+    run_demo(request, open_sandbox, StepProcesses(settings.env), emit)
+    seconds = time.monotonic() - started
+    emit(EXPLORE.format(seconds=seconds, root=request.root, release=NEXT_RELEASE, today=today))
 
 
 def register(app: typer.Typer) -> None:
