@@ -21,6 +21,7 @@ import tty
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ import yaml
 from releaser.adapters.data_refresh import http_fetcher, upstream_snapshots
 from releaser.adapters.demo_sandbox import build_sandbox
 from releaser.adapters.http import HttpClient
-from releaser.adapters.local_helm_repo import serve_shipped_indexes
+from releaser.adapters.local_helm_repo import serve_demo_charts
 from releaser.cli.main import app
 from releaser.cli.output import info
 from releaser.cli.progress import TerminalProgress
@@ -167,13 +168,14 @@ def assert_counted(run: Run, what: str, total: int) -> None:
 
 
 # --------------------------------------------------------------------------- the demo sandbox
+DEMO_DATE = date(2026, 10, 20)  # the demo data's date (releaser/data/demo/releases.json)
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     root = tmp_path_factory.mktemp("progress")
-    with serve_shipped_indexes() as mirrors:
-        built = build_sandbox(root / "demo", mirrors)
+    with serve_demo_charts(DEMO_DATE) as mirrors:  # no Argo CD is asked: nothing waits
+        built = build_sandbox(root / "demo", mirrors, argocd_url="http://127.0.0.1:9")
         yield built
 
 
@@ -239,7 +241,7 @@ def test_report_counts_matrix_drift_and_customers(
     assert_counted(shown, "judging", 16)
     assert_counted(shown, "weighing drift", 16)
     assert_counted(shown, "preflight", 3)
-    assert any(line.startswith("preflight 2/3 menetekel on Kubernetes") for line in shown.lines())
+    assert any(line.startswith("preflight 3/3 menetekel on Kubernetes") for line in shown.lines())
     phases = [line.split(" ")[0] for line in shown.lines()]
     assert phases.index("judging") < phases.index("weighing") < phases.index("preflight")
 
@@ -396,3 +398,16 @@ def test_outside_a_batch_nothing_is_drawn() -> None:
     bar.advance("x")
     bar.finish()
     assert stream.getvalue() == ""
+
+
+def test_a_rollout_counts_its_preflight_steps(
+    kit_args: list[str], cache_env: dict[str, str]
+) -> None:
+    """The preflight's own line (a dry run: nothing is written, so both runs see the same)."""
+    argv = [*kit_args, "rollout", "--customer", "kuvaq", "--to", "2026.3", "--dry-run"]
+    piped, shown = both(argv, {**cache_env, "RELEASER_TODAY": DEMO_DATE.isoformat()})
+    assert_progress_only_on_the_terminal(piped, shown)
+    assert_counted(shown, "preflight of kuvaq", 3)
+    assert "preflight of kuvaq 3/3 its components on Kubernetes v1.35.4-eks-3025e55" in "\n".join(
+        shown.lines()
+    )

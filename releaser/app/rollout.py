@@ -34,6 +34,7 @@ from releaser.app.rollout_watch import WatchSettings, token_problem, watch
 from releaser.domain.customer import CustomerState, rewrite_problems
 from releaser.domain.errors import ReleaserError, UsageError
 from releaser.domain.fleet import Customer
+from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.rollout import (
     Block,
     Outcome,
@@ -64,7 +65,8 @@ class RolloutPorts:
     locks: CustomerLocks  # one run per customer at a time
     operator: Operator  # who runs this, for the audit trail and the lease
     today: date  # holds end by this date (RELEASER_TODAY pins it)
-    progress: Callable[[str], None] = lambda _: None
+    progress: Callable[[str], None] = lambda _: None  # the gate's waiting lines
+    meter: Progress = field(default_factory=NoProgress)  # the preflight's steps
 
 
 @dataclass(frozen=True)
@@ -286,17 +288,21 @@ def check(
 ) -> list[Block]:
     """The preflight of SPEC §5 with every input read; the components it could not judge
     go into `result.unverified` (and block: fail closed)."""
-    target_kit = ports.kit.load(target)
-    scan = overrides_of(view, req.customer, ports.parse_values)
-    result.notes += scan.notes
-    before = {v: kit for v in view.state.versions if (kit := ports.kit.load(v)) is not None}
-    judged = ClusterJudgement()
-    if target_kit is not None:
-        components = enabled_components(view.state, scan.overrides, target_kit)
-        cluster = str(req.customer.kubernetes)
-        judged = ports.verdicts.on_cluster(target_kit, components, cluster)
-        result.judged = judged_names(components, judged.unverified)
-        result.to_version = target_kit.version or result.to_version
+    cluster = str(req.customer.kubernetes)
+    with batch(ports.meter, 3, f"preflight of {req.customer.name}") as bar:
+        bar.advance(f"the kit at {target.release.branch}")
+        target_kit = ports.kit.load(target)
+        before = {v: kit for v in view.state.versions if (kit := ports.kit.load(v)) is not None}
+        bar.advance("the customer's overrides")
+        scan = overrides_of(view, req.customer, ports.parse_values)
+        result.notes += scan.notes
+        bar.advance(f"its components on Kubernetes {cluster}")
+        judged = ClusterJudgement()
+        if target_kit is not None:
+            components = enabled_components(view.state, scan.overrides, target_kit)
+            judged = ports.verdicts.on_cluster(target_kit, components, cluster)
+            result.judged = judged_names(components, judged.unverified)
+            result.to_version = target_kit.version or result.to_version
     result.unverified = () if req.revert else judged.unverified
     given = PreflightInput(
         view.state,

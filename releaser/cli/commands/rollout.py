@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import typer
@@ -104,7 +105,9 @@ def rollout(
     if revert and (customer is None or to is not None):
         raise UsageError("--revert goes with --customer NAME and without --to")
     fleet = parts.fleet
-    ports = parts.rollout_ports(notify)
+    # The preflight's own progress line: here only, where no other batch is shown (the
+    # report and campaign plan count customers, and preflight them in parallel).
+    ports = replace(parts.rollout_ports(notify), meter=parts.progress)
     if status:
         render_status(opts, read_fleet_status(fleet, ports, live, parts.progress))
         return
