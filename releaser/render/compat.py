@@ -125,6 +125,9 @@ def render_plan(plan: Plan) -> str:
     if blocked:
         lines += ["", "held back:"]
         lines += [f"  {h.name} -> {h.to_version}: {one_line(h.reason)}" for h in blocked]
+    if plan.notes:
+        lines += ["", "shared with the current versions (held against no candidate):"]
+        lines += [f"  {one_line(n.text)}" for n in plan.notes]
     if plan.unverified:
         lines += ["", "not planned (upstream unreadable):"]
         lines += [f"  {one_line(str(u))}" for u in plan.unverified]
