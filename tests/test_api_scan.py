@@ -395,3 +395,23 @@ def test_unreachable_host_is_not_retried_for_every_chart(tmp_path: Path) -> None
     with pytest.raises(UpstreamError, match="earlier in this run"):
         store.scan("https://x.test", "b", second)
     assert store.downloads == 2
+
+
+def test_store_scans_again_with_values_once_and_names_a_vanished_archive(tmp_path: Path) -> None:
+    pdb = "{{- if .Values.pdb.enabled }}\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n{{- end }}\n"
+    data = chart_archive("demo", "1.0.0", {"pdb.yaml": pdb}, values="pdb:\n  enabled: false\n")
+    write_chart_repo(tmp_path / "repo", {("demo", "1.0.0"): (data, None)})
+    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest=_sha256(data))
+    with FileServer(root=tmp_path / "repo") as server:
+        store = ChartArchiveStore(tmp_path / "cache", HttpClient(), lambda u: u.replace(
+            "https://charts.example.test", server.url))
+        scan = store.scan("https://charts.example.test", "demo", release)
+    [default] = scan.choices
+    assert default.off_by_default == ".Values.pdb.enabled"
+    assert store.choices(scan, {}) == scan.choices
+    [on] = store.choices(scan, {"pdb": {"enabled": True}})
+    assert on.off_by_default is None and on.candidates == ("policy/v1beta1",)
+    Path(str(scan.archive)).unlink()
+    assert store.choices(scan, {"pdb": {"enabled": True}}) == (on,)  # served from its cache
+    with pytest.raises(ArchiveError, match=r"demo 1\.0\.0: cached archive: No such file"):
+        store.choices(scan, {"pdb": {"enabled": "yes"}})

@@ -145,6 +145,35 @@ def test_the_kits_values_change_the_answer(
     assert len(failing(set_by_kit)) == 1 and "policy/v1beta1" in failing(set_by_kit)[0]
 
 
+def test_an_archive_that_cannot_be_read_again_falls_back_to_the_chart_defaults(
+    tmp_path: Path, mirrors: Path
+) -> None:
+    """The archive is gone between the scan and the scan with values (a cache cleaned under
+    a running command): the chart's defaults answer, and the reason says so."""
+    from releaser.adapters.chart_archive import ChartArchiveStore
+    from releaser.app.compat import CompatService
+    from releaser.domain.api_scan import ChartScan
+    from releaser.domain.charts import ChartRelease
+
+    class VanishingArchives(ChartArchiveStore):
+        def scan(self, repo_url: str, chart: str, release: ChartRelease) -> ChartScan:
+            found = super().scan(repo_url, chart, release)
+            Path(str(found.archive)).unlink()
+            return found
+
+    kit_path = kit_with(tmp_path / "kit", "flagged", {"legacy": {"enabled": True}})
+    parts = Container(GlobalOptions(kit=kit_path, mirrors=mirrors))
+    archives = VanishingArchives(tmp_path / "charts", parts.http, parts.mirrors.apply)
+    service = CompatService(parts.chart_source(), parts.compat_data(), archives)
+    matrix = service.evaluate_kit(parts.read_kit(), ["1.35"], TODAY)
+    [row] = matrix.rows
+    [reason] = [r for r in row.cells["1.35"].reasons if r.source == "deprecated-apis"]
+    assert reason.level == "warn"  # off by the chart's default: the kit's `true` went unread
+    assert service.archive_problems == [
+        "flagged: chart archive: flagged 1.0.0: cached archive: No such file or directory; "
+        "judged with the chart's defaults only"]
+
+
 # --------------------------------------------------------------------------- rollout preflight
 
 

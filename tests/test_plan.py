@@ -262,3 +262,22 @@ def test_bump_latest_compatible_on_an_end_of_life_range(tmp_path: Path, mirrors:
         "file": None, "line": None, "changed": False}
     assert "no newer release of ingress-nginx is compatible with Kubernetes 1.33–1.36; " \
         "4.15.1 stays" in stays.stderr
+
+
+def test_a_current_version_missing_from_the_index_still_shares_the_calendar(
+    tmp_path: Path, mirrors: Path  # noqa: F811
+) -> None:
+    """2.0.5 was never published: what it shares with its candidates is judged without an
+    index entry (the lifecycle), and the candidates' own failures still hold them."""
+    from tests.kitrepo import make_kit_repo
+    from tests.test_compat_cli import DEMO_URL
+
+    component = {"repoURL": DEMO_URL, "chart": "legacy", "version": "2.0.5",
+                 "namespace": "demo", "values": {}}
+    kit = make_kit_repo(tmp_path / "kit", kubernetes=("1.33", "1.36"),
+                        components={"base": {"demo": component}, "aws": {}, "gcp": {}, "addons": {}})
+    doc = json.loads(run(kit, mirrors, "plan", "--no-render").stdout)
+    assert [(p["to"], p["change"]) for p in doc["proposals"]] == [("2.1.0", "minor")]
+    held = {h["to"]: h for h in doc["held"]}
+    assert "extensions/v1beta1 Ingress" in held["2.2.0"]["reason"]
+    assert ("1.33", "lifecycle/kubernetes") in {(n["kubernetes"], n["source"]) for n in doc["notes"]}

@@ -206,7 +206,7 @@ class CompatService:
         scan = self._scan(component, release)
         if isinstance(scan, str):
             return ApiEvidence("unavailable", detail=scan)
-        choices, problem = self._choices(scan, values)
+        choices, problem = self._choices(component, scan, values)
         if self.renderer is not None and scan.archive is not None:
             try:
                 text = self.renderer.render(scan, target.helm_version, values)
@@ -219,16 +219,18 @@ class CompatService:
         return ApiEvidence("scanned", choices, "scanned templates" + problem)
 
     def _choices(
-        self, scan: ChartScan, values: Mapping[str, Any]
+        self, component: Component, scan: ChartScan, values: Mapping[str, Any]
     ) -> tuple[tuple[ApiChoice, ...], str]:
         """The scan's choices under `values`, once per chart and values; the chart's defaults
-        alone (and why) when the archive cannot be read again."""
+        alone (and why, also in `archive_problems`) when the archive cannot be read again."""
         assert self.archives is not None
         key = (scan.digest, json.dumps(values, sort_keys=True, default=str))
         if key not in self._with_values:
             try:
                 self._with_values[key] = self.archives.choices(scan, values)
             except ReleaserError as exc:
+                why = f"{exc.message}; judged with the chart's defaults only"
+                _note(self.archive_problems, f"{component.name}: chart archive: {why}")
                 return scan.choices, f" with the chart's defaults only ({exc.message})"
         return self._with_values[key], ""
 
