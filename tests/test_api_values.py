@@ -214,6 +214,26 @@ def modern_helm_or_skip() -> str:
     return found[0]
 
 
+def _fake_helm(path: Path, answer: str) -> Path:
+    """A stand-in that only answers `helm version --short` (the choice among binaries)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho '{answer}'\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_the_newest_of_several_helms_is_chosen_and_a_mute_one_last(tmp_path: Path) -> None:
+    old = _fake_helm(tmp_path / "a" / "helm", "v3.6.2+gee407bd")
+    mute = _fake_helm(tmp_path / "b" / "helm4", "")
+    new = _fake_helm(tmp_path / "kit" / ".tools" / "bin" / "helm-3.19", "v3.19.0+g3d8990f")
+    _fake_helm(tmp_path / "a" / "helmfile", "v1.0.0")  # another tool, not a helm
+    env = {"PATH": f"{tmp_path / 'a'}:{tmp_path / 'b'}"}
+    assert find_helms(tmp_path / "kit", env) == [str(old), str(mute), str(new)]
+    assert find_helm(tmp_path / "kit", env) == str(new)
+    assert helm_version(str(mute)) == (0, 0, 0)
+    assert find_helm(None, env) == str(old)
+
+
 def test_the_newest_helm_found_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     modern = modern_helm_or_skip()
     old = tmp_path / "old"

@@ -14,6 +14,7 @@ version, Kubernetes version and values, written whole or not at all.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -76,11 +77,22 @@ def find_helm(kit_root: Path | None = None, env: Mapping[str, str] | None = None
 
 
 def helm_version(helm: str, env: Mapping[str, str] | None = None) -> tuple[int, int, int]:
-    """`helm version --short` as numbers; (0, 0, 0) for a binary that does not answer."""
+    """`helm version --short` as numbers; (0, 0, 0) for a binary that does not answer.
+    Asked once per binary (path, size and mtime) in a process."""
+    try:
+        stat = os.stat(helm)
+    except OSError:
+        return (0, 0, 0)
+    path = (env or os.environ).get("PATH", os.defpath)
+    return _asked_version(helm, stat.st_size, stat.st_mtime_ns, path)
+
+
+@functools.cache
+def _asked_version(helm: str, size: int, mtime_ns: int, path: str) -> tuple[int, int, int]:
     try:
         out = subprocess.run(
             [helm, "version", "--short"], capture_output=True, text=True, timeout=10,
-            env={"PATH": (env or os.environ).get("PATH", os.defpath)}, stdin=subprocess.DEVNULL,
+            env={"PATH": path}, stdin=subprocess.DEVNULL,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return (0, 0, 0)
