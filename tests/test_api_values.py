@@ -174,6 +174,28 @@ def test_an_archive_that_cannot_be_read_again_falls_back_to_the_chart_defaults(
         "judged with the chart's defaults only"]
 
 
+def test_a_render_with_a_customers_values_keeps_none_of_them(tmp_path: Path) -> None:
+    """Overrides may carry credentials: helm gets them in a private file removed after the
+    run, and only each document's outline is returned and cached."""
+    from hashlib import sha256
+
+    from releaser.adapters.helm_render import HelmRenderer
+    from releaser.domain.api_scan import ChartScan
+
+    secret = ("apiVersion: v1\nkind: Secret\n" + META
+              + "stringData:\n  password: {{ .Values.password | quote }}\n")
+    archive = tmp_path / "demo.tgz"
+    archive.write_bytes(chart_archive("demo", "1.0.0", {"secret.yaml": secret}))
+    scan = ChartScan("demo", "1.0.0", sha256(archive.read_bytes()).hexdigest(), (), str(archive))
+    renderer = HelmRenderer(helm_or_skip(), tmp_path / "helm")
+    text = renderer.render(scan, "1.35.0", {"password": "hunter2-s3cret"})
+    assert text == "---\n# Source: demo/templates/secret.yaml\napiVersion: v1\nkind: Secret\n"
+    assert renderer.render(scan, "1.35.0", {"password": "hunter2-s3cret"}) == text  # cached
+    written = [p for p in (tmp_path / "helm").rglob("*") if p.is_file()]
+    assert written and not any(b"hunter2" in p.read_bytes() for p in written)
+    assert not list((tmp_path / "helm" / "values").iterdir())
+
+
 # --------------------------------------------------------------------------- rollout preflight
 
 

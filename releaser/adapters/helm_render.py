@@ -7,8 +7,9 @@ the chart's default values with the given ones over them (the kit's, a customer'
 as a values file), touches no network (the archive is a local file, HELM_*_HOME point into a
 private directory) and never goes through a shell. A chart is upstream input: helm's output
 is bounded in bytes and time (a template can loop or print without end), and helm is killed
-with anything it started once either runs out. Rendered output is cached by archive, helm
-version, Kubernetes version and values, written whole or not at all.
+with anything it started once either runs out. What a render returns and caches is its
+outline (`outline`: apiVersion, kind and source of each document; no values, no Secret),
+keyed by archive, helm version, Kubernetes version and values, written whole or not at all.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import re
 import selectors
 import signal
 import subprocess
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,15 +150,15 @@ class HelmRenderer:
             return cached.read_text()
         args = ["template", "release", scan.archive, "--kube-version", kube_version,
                 "--include-crds", "--namespace", "default"]
-        if values:  # JSON is YAML: helm reads it as a values file
-            args += ["--values", str(_write(self.work_dir / "values" / f"{key}.json", given))]
-        out = self._run(args)
+        with _values_file(self.work_dir / "values", given if values else None) as file:
+            out = self._run(args + (["--values", file] if file else []))
         if out.returncode != 0:
             lines = (out.stderr or out.stdout).strip().splitlines()
             last = lines[-1][:_MAX_ERROR] if lines else f"helm exited with {out.returncode}"
             raise RenderError(last)
-        _write(cached, out.stdout)
-        return out.stdout
+        found = outline(out.stdout)
+        _write(cached, found)
+        return found
 
     def _run(self, args: list[str]) -> _Run:
         env = {k: v for k, v in self.base_env.items() if not k.startswith("HELM_")}
@@ -211,6 +213,32 @@ class HelmRenderer:
 
     def _too_slow(self) -> RenderError:
         return RenderError(f"helm did not finish within {self.timeout:g} s")
+
+
+_OUTLINE = re.compile(r"^(?:# Source: |---|apiVersion:|kind:)")
+
+
+def outline(manifests: str) -> str:
+    """Each document's separator, `# Source:`, top-level `apiVersion` and `kind` lines: what
+    the API check reads. Kept instead of the manifests, so no rendered Secret, nor a value a
+    customer set, is ever written to the cache."""
+    return "".join(line for line in manifests.splitlines(True) if _OUTLINE.match(line))
+
+
+@contextlib.contextmanager
+def _values_file(folder: Path, text: str | None) -> Iterator[str | None]:
+    """`text` in a private file (0600: mkstemp's mode) for helm's --values, removed after."""
+    if text is None:
+        yield None
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="values-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)  # JSON is YAML: helm reads it as a values file
+        yield name
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _write(path: Path, text: str) -> Path:

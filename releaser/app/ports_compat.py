@@ -33,6 +33,7 @@ class ChartRenderer(Protocol):
     def render(
         self, scan: ChartScan, kube_version: str, values: Mapping[str, Any] | None = None
     ) -> str:
-        """The rendered manifests; raises ReleaserError when helm refuses the chart."""
+        """The rendered manifests (at least each document's `# Source:`, `apiVersion` and
+        `kind` lines); raises ReleaserError when helm refuses the chart."""
         ...
 
