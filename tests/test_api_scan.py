@@ -106,16 +106,106 @@ def test_document_under_a_values_flag_that_defaults_switch_off_is_marked() -> No
 def test_missing_values_read_as_nil_and_unknown_conditions_never_switch_off() -> None:
     missing = "{{- if .Values.nothere }}\napiVersion: v1\nkind: Secret\n{{- end }}\n"
     assert _one(missing)[0].off_by_default == ".Values.nothere"
-    unknown = '{{- if eq .Values.mode "x" }}\napiVersion: v1\nkind: Secret\n{{- end }}\n'
-    assert _one(unknown, {"mode": "y"})[0].off_by_default is None
+    compared = '{{- if eq .Values.mode "x" }}\napiVersion: v1\nkind: Secret\n{{- end }}\n'
+    assert _one(compared, {"mode": "y"})[0].off_by_default == 'eq .Values.mode "x"'
+    assert _one(compared, {"mode": "x"})[0].off_by_default is None
+    for unknown in ('eq .Release.Namespace "x"', 'include "x.enabled" .', "and .Values.off $x"):
+        text = f"{{{{- if {unknown} }}}}\napiVersion: v1\nkind: Secret\n{{{{- end }}}}\n"
+        assert _one(text, {"off": True})[0].off_by_default is None, unknown
     negated = "{{- if not .Values.off }}\napiVersion: v1\nkind: Secret\n{{- end }}\n"
     assert _one(negated, {"off": False})[0].off_by_default is None
     grouped = "{{- if or (.Values.a) .Values.b }}\napiVersion: v1\nkind: Secret\n{{- end }}\n"
     assert _one(grouped, {"a": False, "b": []})[0].off_by_default is not None
 
 
-def test_api_versions_taken_from_values_are_skipped() -> None:
+def test_an_api_version_from_a_value_that_is_not_set_renders_nothing() -> None:
     assert _one("apiVersion: {{ .Values.keda.apiVersion }}\nkind: ScaledObject\n") == []
+
+
+PDB_FROM_VALUES = "apiVersion: {{ .Values.pdb.apiVersion }}\nkind: PodDisruptionBudget\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "values", "expected"),
+    [
+        ("{{ .Values.pdb.apiVersion }}", {"pdb": {"apiVersion": "policy/v1beta1"}},
+         ("policy/v1beta1",)),
+        ('"{{ $.Values.pdb.apiVersion }}"', {"pdb": {"apiVersion": "policy/v1beta1"}},
+         ("policy/v1beta1",)),
+        ('{{ .Values.pdb.apiVersion | default "policy/v1" }}', {}, ("policy/v1",)),
+        ('{{ .Values.pdb.apiVersion | default "policy/v1" }}',
+         {"pdb": {"apiVersion": "policy/v1beta1"}}, ("policy/v1beta1",)),
+        ('{{ default "policy/v1" .Values.pdb.apiVersion | quote }}',
+         {"pdb": {"apiVersion": "policy/v1beta1"}}, ("policy/v1beta1",)),
+        ('{{ include "values.apiVersion" . }}', {"pdb": {"apiVersion": "policy/v1beta1"}},
+         ("policy/v1beta1",)),
+        ('{{ include "values.apiVersion" . }}', {}, ("policy/v1",)),
+        # a helper that also asks the cluster: every version it may print, values included
+        ('{{ include "either.apiVersion" . }}', {"pdb": {"apiVersion": "policy/v1beta1"}},
+         ("policy/v1", "policy/v1beta1")),
+    ],
+)
+def test_api_versions_taken_from_values_are_resolved(
+    line: str, values: dict[str, object], expected: tuple[str, ...]
+) -> None:
+    helpers = HELPERS + (
+        '{{- define "values.apiVersion" -}}\n{{- .Values.pdb.apiVersion | default "policy/v1" -}}\n'
+        "{{- end -}}\n"
+        '{{- define "either.apiVersion" -}}{{- if .Capabilities.APIVersions.Has "policy/v1" -}}'
+        "policy/v1{{- else -}}{{ .Values.pdb.apiVersion }}{{- end -}}{{- end -}}\n"
+    )
+    text = f"apiVersion: {line}\nkind: PodDisruptionBudget\n"
+    [choice] = scan_template("t.yaml", text, collect_defines({"_h.tpl": helpers}), values)
+    assert choice.candidates == expected
+
+
+def test_a_values_driven_deprecated_api_version_is_found_in_a_chart() -> None:
+    """The chart's own default picks `policy/v1beta1`: removed in 1.25, so it is judged."""
+    templates = {"templates/pdb.yaml": PDB_FROM_VALUES}
+    [choice] = scan_chart(templates, {}, {"pdb": {"apiVersion": "policy/v1beta1"}})
+    assert (choice.kind, choice.candidates, choice.off_by_default) == (
+        "PodDisruptionBudget", ("policy/v1beta1",), None)
+
+
+PDB_IF_REPLICAS = (
+    "{{- if gt (int .Values.replicaCount) 1 }}\n"
+    "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n{{- end }}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("condition", "values", "off"),
+    [
+        ("gt (int .Values.replicaCount) 1", {"replicaCount": 1}, True),
+        ("gt (int .Values.replicaCount) 1", {"replicaCount": 3}, False),
+        ("gt (.Values.replicaCount | int) 1", {"replicaCount": "1"}, True),
+        ("and .Values.pdb.enabled (ge (int64 .Values.replicaCount) 2)",
+         {"pdb": {"enabled": True}, "replicaCount": 1}, True),
+        ("and .Values.pdb.enabled (ge (int64 .Values.replicaCount) 2)",
+         {"pdb": {"enabled": True}, "replicaCount": 2}, False),
+        ("or .Values.a (lt .Values.n 1.5)", {"a": False, "n": 2}, True),
+        ('ne .Values.mode "legacy"', {"mode": "legacy"}, True),
+        ('eq .Values.mode "a" "b" "legacy"', {"mode": "legacy"}, False),
+        ("not (empty .Values.list)", {"list": []}, True),
+        ('hasKey .Values "psp"', {}, True),
+        ('(default "on" .Values.mode)', {}, False),
+        ("gt .Values.missing 1", {}, False),  # nil against a number: unknown, never off
+        ("gt .Values.n .Values.name", {"n": 1, "name": "x"}, False),  # Helm would fail: unknown
+    ],
+)
+def test_conditions_are_evaluated_with_the_values(
+    condition: str, values: dict[str, object], off: bool
+) -> None:
+    text = f"{{{{- if {condition} }}}}\napiVersion: v1\nkind: Secret\n{{{{- end }}}}\n"
+    [choice] = _one(text, values)
+    assert (choice.off_by_default == condition) is off
+
+
+def test_a_pdb_rendered_only_with_more_replicas_is_off_with_one() -> None:
+    [off] = scan_chart({"templates/pdb.yaml": PDB_IF_REPLICAS}, {}, {"replicaCount": 1})
+    assert off.off_by_default == "gt (int .Values.replicaCount) 1"
+    [on] = scan_chart({"templates/pdb.yaml": PDB_IF_REPLICAS}, {}, {"replicaCount": 2})
+    assert on.off_by_default is None
 
 
 def test_scan_chart_skips_helpers_and_notes_and_reads_crds() -> None:
@@ -305,3 +395,23 @@ def test_unreachable_host_is_not_retried_for_every_chart(tmp_path: Path) -> None
     with pytest.raises(UpstreamError, match="earlier in this run"):
         store.scan("https://x.test", "b", second)
     assert store.downloads == 2
+
+
+def test_store_scans_again_with_values_once_and_names_a_vanished_archive(tmp_path: Path) -> None:
+    pdb = "{{- if .Values.pdb.enabled }}\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n{{- end }}\n"
+    data = chart_archive("demo", "1.0.0", {"pdb.yaml": pdb}, values="pdb:\n  enabled: false\n")
+    write_chart_repo(tmp_path / "repo", {("demo", "1.0.0"): (data, None)})
+    release = ChartRelease("demo", "1.0.0", urls=("demo-1.0.0.tgz",), digest=_sha256(data))
+    with FileServer(root=tmp_path / "repo") as server:
+        store = ChartArchiveStore(tmp_path / "cache", HttpClient(), lambda u: u.replace(
+            "https://charts.example.test", server.url))
+        scan = store.scan("https://charts.example.test", "demo", release)
+    [default] = scan.choices
+    assert default.off_by_default == ".Values.pdb.enabled"
+    assert store.choices(scan, {}) == scan.choices
+    [on] = store.choices(scan, {"pdb": {"enabled": True}})
+    assert on.off_by_default is None and on.candidates == ("policy/v1beta1",)
+    Path(str(scan.archive)).unlink()
+    assert store.choices(scan, {"pdb": {"enabled": True}}) == (on,)  # served from its cache
+    with pytest.raises(ArchiveError, match=r"demo 1\.0\.0: cached archive: No such file"):
+        store.choices(scan, {"pdb": {"enabled": "yes"}})

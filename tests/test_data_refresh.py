@@ -7,11 +7,13 @@ tests/data/refresh (v1 answers rebuilt from the 2026-08-22 upstream snapshot val
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from releaser.adapters.datasets import (
     write_snapshots,
 )
 from releaser.adapters.http import HttpClient
-from releaser.app.data import RefreshResult, data_status, refresh
+from releaser.app.data import RefreshResult, SnapshotInfo, data_status, refresh, stale_warning
 from releaser.domain.errors import InvalidFileError, UpstreamError
 from releaser.settings import HttpSettings
 
@@ -190,8 +192,9 @@ def test_unexpected_answers_are_upstream_errors(
 
 def test_empty_release_list_is_refused(upstream: Upstream, user_dir: Path) -> None:
     upstream.broken["/api/v1/products/kubernetes"] = (200, b'{"result": {"releases": []}}')
-    with pytest.raises(UpstreamError, match="no minors for kubernetes-lifecycle"):
+    with pytest.raises(UpstreamError, match="products/kubernetes: no Kubernetes releases"):
         run_refresh(upstream, user_dir)
+    assert not user_dir.exists()
 
 
 def test_oversized_answer_is_refused(upstream: Upstream) -> None:
@@ -265,3 +268,140 @@ def test_a_failed_refresh_is_one_readable_line_and_its_hint() -> None:
     assert lines[0].startswith("error: could not fetch https://endoflife.date/")
     assert lines[1].startswith("  hint: the packaged data snapshot is unchanged")
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def _infos(day: date) -> list[SnapshotInfo]:
+    return [SnapshotInfo(n, day, "src", None, f"/{n}.json") for n in ("a-data", "b-data")]
+
+
+def test_a_snapshot_older_than_90_days_is_named_in_one_warning() -> None:
+    assert stale_warning(_infos(date(2026, 8, 24)), TODAY) is None  # 90 days: still fresh
+    warning = stale_warning([*_infos(date(2026, 8, 22))[:1], *_infos(TODAY)[1:]], TODAY)
+    assert warning is not None and "\n" not in warning
+    assert warning.startswith("data snapshots older than 90 days in use (a-data of 2026-08-22; "
+                              "92 days old)")
+    assert "releaser data refresh --from DIR" in warning
+
+
+def cli(*args: str, env: dict[str, str]) -> Any:
+    from typer.testing import CliRunner
+
+    from releaser.cli.main import app
+
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_commands_that_judge_warn_about_old_snapshots_on_stderr(tmp_path: Path) -> None:
+    """The packaged snapshots are dated 2026-08-22: old on 2026-11-22, fresh on 2026-11-01."""
+    from tests.kitrepo import make_kit_repo
+
+    kit = make_kit_repo(tmp_path / "kit")
+    env = {"RELEASER_DATA_DIR": str(tmp_path / "data"), "RELEASER_CACHE_DIR": str(tmp_path / "c")}
+    old = cli("--kit", str(kit), "compat", "--offline", env={**env, "RELEASER_TODAY": "2026-11-22"})
+    warnings = [line for line in old.stderr.splitlines() if "older than 90 days" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: data snapshots older")
+    assert "kubernetes-lifecycle of 2026-08-22" in warnings[0]
+    fresh = cli("--kit", str(kit), "compat", "--offline", env={**env, "RELEASER_TODAY": "2026-11-01"})
+    assert "older than 90 days" not in fresh.stderr
+    status = cli("data", env={**env, "RELEASER_TODAY": "2026-11-22"})
+    assert status.exit_code == 0 and "older than 90 days" in status.stderr
+
+
+# --------------------------------------------------------------------------- refresh --from DIR
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> Path:
+    """The upstream answers saved as files, downloaded on 2026-11-01."""
+    root = tmp_path / "answers"
+    shutil.copytree(FIXTURES, root)
+    stamp = datetime(2026, 11, 1, 12, 0).timestamp()
+    for path in root.rglob("*"):
+        os.utime(path, (stamp, stamp))
+    return root
+
+
+def _env(user_dir: Path) -> dict[str, str]:
+    return {"RELEASER_DATA_DIR": str(user_dir), "RELEASER_TODAY": "2026-11-22"}
+
+
+def test_refresh_from_a_directory_rebuilds_the_tables_dated_by_its_files(
+    saved: Path, user_dir: Path
+) -> None:
+    result = cli("--json", "data", "refresh", "--from", str(saved), env=_env(user_dir))
+    assert result.exit_code == 0, result.stderr
+    shown = {s["name"]: s for s in json.loads(result.stdout)["snapshots"]}
+    assert {s["date"] for s in shown.values()} == {"2026-11-01"}
+    assert all(Path(s["path"]).parent == user_dir for s in shown.values())
+    lifecycle = load_lifecycle(user_dir)
+    assert lifecycle.date == date(2026, 11, 1)
+    assert lifecycle.minors == load_lifecycle().minors
+    assert load_deprecations(user_dir).entries == load_deprecations().entries
+    source = json.loads((user_dir / "kubernetes-lifecycle.json").read_text())["source"]
+    assert source["urls"][0] == str(saved / "products" / "kubernetes.json")
+    assert source["fetched"] == "2026-11-01"
+    assert "older than 90 days" not in result.stderr
+
+
+def test_refresh_from_files_older_than_the_packaged_data_keeps_the_packaged_data(
+    saved: Path, user_dir: Path
+) -> None:
+    stamp = datetime(2026, 5, 1, 12, 0).timestamp()
+    os.utime(saved / "versions.yaml", (stamp, stamp))
+    result = cli("data", "refresh", "--from", str(saved), env=_env(user_dir))
+    assert result.exit_code == 0, result.stderr
+    assert load_lifecycle(user_dir).date == date(2026, 8, 22)  # the packaged copy still wins
+    assert "older than 90 days" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        ("products/amazon-eks.json", "products/amazon-eks.json: missing"),
+        ("versions.yaml", "versions.yaml: missing"),
+    ],
+)
+def test_refresh_from_a_directory_missing_a_file_exits_3(
+    saved: Path, user_dir: Path, breakage: str, expected: str
+) -> None:
+    (saved / breakage).unlink()
+    result = cli("data", "refresh", "--from", str(saved), env=_env(user_dir))
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {saved}/{expected}"
+    assert lines[1].startswith("  hint: --from DIR needs products/<product>.json") and len(lines) == 2
+    assert not user_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("products/kubernetes.json", b"<html>saved the login page</html>",
+         "no result.releases (JSONDecodeError)"),
+        ("products/kubernetes.json", b'{"result": {"releases": []}}', "no Kubernetes releases"),
+        ("products/cert-manager.json", b'{"result": {"releases": [{"name": "1", "eolFrom": 5}]}}',
+         "eolFrom is not a YYYY-MM-DD date"),
+        ("versions.yaml", b"target-versions: {}\n", "no deprecated-versions list (KeyError)"),
+    ],
+)
+def test_refresh_from_a_directory_with_a_bad_file_exits_3(
+    saved: Path, user_dir: Path, name: str, body: bytes, expected: str
+) -> None:
+    (saved / name).write_bytes(body)
+    result = cli("data", "refresh", "--from", str(saved), env=_env(user_dir))
+    assert result.exit_code == 3, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"error: {saved}/{name}: not the expected answer: ")
+    assert first.endswith(expected)
+    assert not user_dir.exists()
+
+
+def test_refresh_from_a_path_that_is_not_a_directory_is_a_usage_error(
+    tmp_path: Path, user_dir: Path
+) -> None:
+    result = cli("data", "refresh", "--from", str(tmp_path / "nowhere"), env=_env(user_dir))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"error: --from {tmp_path / 'nowhere'}: not a directory"

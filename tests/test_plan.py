@@ -14,8 +14,18 @@ from releaser.app.compat import CompatService
 from releaser.app.kit import load_kit
 from releaser.app.plan import Planner, apply_plan
 from releaser.domain.charts import ChartRelease
+from releaser.domain.findings import Finding
 from releaser.domain.kit import Component
-from releaser.domain.plan import Judgement, newer_releases, newest_compatible, plan_component
+from releaser.domain.plan import (
+    Judgement,
+    SharedFailure,
+    judge_change,
+    newer_releases,
+    newest_compatible,
+    plan_component,
+    plan_notes,
+)
+from releaser.domain.verdict import Verdict
 from tests.compat_support import REPOSITORIES, ROOT, TODAY, IndexFileSource, real_data
 from tests.test_compat_cli import _env, core_kit, demo_kit, mirrors, run, server  # noqa: F401
 
@@ -70,6 +80,41 @@ def test_newest_compatible_can_exclude_majors() -> None:
     releases = _releases("3.0.0", "2.1.0")
     assert newest_compatible("2.0.0", releases, judge).version == "3.0.0"  # type: ignore[arg-type,union-attr]
     assert newest_compatible("2.0.0", releases, judge, allow_major=False).version == "2.1.0"  # type: ignore[arg-type,union-attr]
+
+
+EOL = Finding("fail", "lifecycle/kubernetes", "Kubernetes 1.33 reached upstream end of life on 2026-06-28")
+NEAR = Finding("warn", "lifecycle/kubernetes", "Kubernetes 1.35 reaches upstream end of life soon")
+
+
+def test_a_failure_the_current_version_shares_holds_no_candidate_back() -> None:
+    current = {"1.33": Verdict.of([EOL]), "1.35": Verdict.of([NEAR])}
+    judged = judge_change(current, current, "Kubernetes 1.33–1.35")
+    assert judged.ok and judged.shared == (SharedFailure("1.33", EOL.source, EOL.message),)
+    assert judged.reason == "newest release not failing on Kubernetes 1.33–1.35"  # no own warning
+
+
+def test_a_failure_of_the_candidate_alone_holds_it_back() -> None:
+    removed = Finding("fail", "deprecated-apis", "policy/v1beta1 PodDisruptionBudget removed in 1.25")
+    current = {"1.33": Verdict.of([EOL])}
+    judged = judge_change({"1.33": Verdict.of([EOL, removed])}, current, "Kubernetes 1.33")
+    assert not judged.ok
+    assert judged.reason == f"fails on 1.33: {removed.message} (deprecated-apis)"
+    # a failure the current version does not have on that target is the candidate's own
+    assert not judge_change({"1.34": Verdict.of([EOL])}, current, "Kubernetes 1.34").ok
+    warned = judge_change({"1.33": Verdict.of([EOL, NEAR])}, current, "Kubernetes 1.33")
+    assert warned.ok and warned.reason.endswith("; warnings on 1.33")
+
+
+def test_plan_notes_say_each_shared_failure_once() -> None:
+    eol = SharedFailure("1.33", EOL.source, EOL.message)
+    api = SharedFailure("1.33", "deprecated-apis", "batch/v1beta1 CronJob removed in 1.25")
+    notes = plan_notes({"a": [eol, eol, api], "b": [eol], "c": []})
+    assert [(n.failure, n.components, n.every) for n in notes] == [
+        (eol, ("a", "b"), False), (api, ("a",), False)]
+    [every] = plan_notes({"a": [eol], "b": [eol]})
+    assert every.every and every.text == (
+        f"1.33: {EOL.message} (lifecycle/kubernetes): the current version fails the same way, "
+        "so it holds back no candidate (every component)")
 
 
 # --------------------------------------------------------------------------- real data
@@ -168,3 +213,71 @@ def test_bump_latest_compatible_uses_the_planner(tmp_path: Path, mirrors: Path) 
     )
     result = bump(BumpRequest("demo", latest_compatible=True), ports)
     assert (result.from_version, result.to_version) == ("2.0.0", "2.1.0")
+
+
+def test_a_range_with_an_end_of_life_minor_still_proposes_the_due_bumps(
+    tmp_path: Path, mirrors: Path  # noqa: F811
+) -> None:
+    """1.33 and 1.34 are past upstream end of life on 2026-11-22 (the packaged lifecycle
+    data): every version of every component fails there, the current ones included."""
+    kit = core_kit(tmp_path / "kit")
+    spec = kit / "core/kit.yaml"
+    spec.write_text(spec.read_text().replace('min: "1.35"', 'min: "1.33"'))
+    subprocess.run(["git", "-C", str(kit), "commit", "-qam", "range from 1.33"], check=True)
+    real = load_kit(WorktreeFiles(ROOT), parse_document)
+    due = Planner(CompatService(IndexFileSource(), real_data()), TODAY).plan(real)
+    result = run(kit, mirrors, "plan", "--no-render")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0, result.stderr
+    assert [(p["name"], p["to"]) for p in doc["proposals"]] == [
+        (p.name, p.to_version) for p in due.proposals]
+    assert all(h["kind"] == "major" for h in doc["held"])
+    notes = {(n["kubernetes"], n["source"]): n for n in doc["notes"]}
+    eol = notes[("1.33", "lifecycle/kubernetes")]
+    assert eol["message"] == "Kubernetes 1.33 reached upstream end of life on 2026-06-28"
+    assert ("1.34", "lifecycle/kubernetes") in notes
+    text = run(kit, mirrors, "plan", "--no-render", json_out=False).stdout
+    assert text.count("Kubernetes 1.33 reached upstream end of life") == 1
+    assert "so it holds back no candidate (every component)" in text
+
+
+def test_bump_latest_compatible_on_an_end_of_life_range(tmp_path: Path, mirrors: Path) -> None:  # noqa: F811
+    """The current release and its candidates share the end-of-life failure: the newest
+    compatible one is still found, and a component already there stays without an error."""
+    kit = core_kit(tmp_path / "kit")
+    spec = kit / "core/kit.yaml"
+    spec.write_text(spec.read_text().replace('min: "1.35"', 'min: "1.33"'))
+    base = ["--kit", str(kit), "--mirrors", str(mirrors), "--json", "bump"]
+    from typer.testing import CliRunner
+
+    from releaser.cli.main import app
+
+    moved = CliRunner().invoke(app, [*base, "cert-manager", "--latest-compatible"])
+    assert moved.exit_code == 0, moved.stderr
+    assert json.loads(moved.stdout)["to"] == "v1.21.1"
+    stays = CliRunner().invoke(app, [*base, "ingress-nginx", "--latest-compatible"])
+    assert stays.exit_code == 0, stays.stderr
+    assert json.loads(stays.stdout) | {"file": None, "line": None} == {
+        "name": "ingress-nginx", "section": "base", "from": "4.15.1", "to": "4.15.1",
+        "file": None, "line": None, "changed": False}
+    assert "no newer release of ingress-nginx is compatible with Kubernetes 1.33–1.36; " \
+        "4.15.1 stays" in stays.stderr
+
+
+def test_a_current_version_missing_from_the_index_still_shares_the_calendar(
+    tmp_path: Path, mirrors: Path  # noqa: F811
+) -> None:
+    """2.0.5 was never published: what it shares with its candidates is judged without an
+    index entry (the lifecycle), and the candidates' own failures still hold them."""
+    from tests.kitrepo import make_kit_repo
+    from tests.test_compat_cli import DEMO_URL
+
+    component = {"repoURL": DEMO_URL, "chart": "legacy", "version": "2.0.5",
+                 "namespace": "demo", "values": {}}
+    kit = make_kit_repo(tmp_path / "kit", kubernetes=("1.33", "1.36"),
+                        components={"base": {"demo": component}, "aws": {}, "gcp": {}, "addons": {}})
+    doc = json.loads(run(kit, mirrors, "plan", "--no-render").stdout)
+    assert [(p["to"], p["change"]) for p in doc["proposals"]] == [("2.1.0", "minor")]
+    held = {h["to"]: h for h in doc["held"]}
+    assert "extensions/v1beta1 Ingress" in held["2.2.0"]["reason"]
+    assert ("1.33", "lifecycle/kubernetes") in {(n["kubernetes"], n["source"]) for n in doc["notes"]}

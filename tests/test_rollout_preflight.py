@@ -169,7 +169,7 @@ class FailingVerdicts:
         self.asked: list[tuple[str | None, list[str], str]] = []
 
     def on_cluster(
-        self, kit: Kit, components: list[str], cluster_version: str
+        self, kit: Kit, components: list[str], cluster_version: str, overrides: Any = ()
     ) -> ClusterJudgement:
         self.asked.append((kit.version, components, cluster_version))
         version = kit.component("cert-manager").version  # type: ignore[union-attr]

@@ -34,9 +34,10 @@ from releaser.adapters.yaml import load_values
 from releaser.domain.api_scan import ApiChoice, ChartScan, scan_chart
 from releaser.domain.charts import ChartRelease
 from releaser.domain.errors import InvalidFileError, UpstreamError
+from releaser.domain.helm_values import merge_values
 from releaser.domain.redaction import redact
 
-SCAN_FORMAT = 2  # bump when the scanner changes what it finds: old cache entries are ignored
+SCAN_FORMAT = 3  # bump when the scanner changes what it finds: old cache entries are ignored
 MiB = 1024 * 1024
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -134,11 +135,14 @@ def _wanted(path: str) -> bool:
     return path in ("Chart.yaml", "values.yaml") or parts[0] in ("templates", "crds")
 
 
-def scan_files(files: Mapping[str, str]) -> tuple[ApiChoice, ...]:
-    """The chart's apiVersion choices; subchart templates use their own defaults."""
+def scan_files(
+    files: Mapping[str, str], values: Mapping[str, Any] | None = None
+) -> tuple[ApiChoice, ...]:
+    """The chart's apiVersion choices with its defaults, and `values` over them when given."""
     templates = {p: t for p, t in files.items() if "/templates/" in "/" + p}
     crds = {p: t for p, t in files.items() if p.startswith("crds/") or "/crds/" in p}
-    return tuple(scan_chart(templates, crds, _defaults(files.get("values.yaml", ""))))
+    effective = merge_values(_defaults(files.get("values.yaml", "")), values or {})
+    return tuple(scan_chart(templates, crds, effective))
 
 
 def _defaults(text: str) -> Mapping[str, Any]:
@@ -188,6 +192,26 @@ class ChartArchiveStore:
         scan = ChartScan(chart, release.version, key, scan_files(files), str(archive))
         _write(self.cache_dir / f"{key}.json", json.dumps(_to_json(scan)).encode())
         return scan
+
+    def choices(self, scan: ChartScan, values: Mapping[str, Any]) -> tuple[ApiChoice, ...]:
+        """The choices of a scanned chart installed with `values` over its defaults (the
+        kit's, a customer's); read again from the cached archive, then cached the same way."""
+        if not values:
+            return scan.choices
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
+        path = self.cache_dir / f"{scan.digest}-{digest.hexdigest()[:24]}.json"
+        try:
+            return _choices_from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        try:
+            data = Path(scan.archive or "").read_bytes()
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+            raise ArchiveError(f"{scan.chart} {scan.version}: cached archive: {problem}") from None
+        found = scan_files(read_archive(data, scan.chart, self.limits), values)
+        _write(path, json.dumps([asdict(c) for c in found]).encode())
+        return found
 
     def _key(self, repo_url: str, chart: str, release: ChartRelease) -> str:
         # The upstream URL without credentials (never the mirror): one entry per chart release.
@@ -251,12 +275,16 @@ def _to_json(scan: ChartScan) -> dict[str, Any]:
 
 
 def _from_json(doc: Mapping[str, Any]) -> ChartScan:
-    choices = tuple(
+    choices = _choices_from_json(doc["choices"])
+    return ChartScan(doc["chart"], doc["version"], doc["digest"], choices)
+
+
+def _choices_from_json(items: Any) -> tuple[ApiChoice, ...]:
+    return tuple(
         ApiChoice(c["file"], c["kind"], tuple(c["candidates"]), bool(c["by_cluster"]),
                   c.get("off_by_default"))
-        for c in doc["choices"]
+        for c in items
     )
-    return ChartScan(doc["chart"], doc["version"], doc["digest"], choices)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -9,6 +9,11 @@ deprecated APIs, merged with the kube-no-trouble rules packaged in `kubent-rules
 
 The same translation builds the packaged files (`scripts/build_datasets.py`) and the
 refreshed copies, so both always share one format (documented in `releaser/data/PROVENANCE.md`).
+
+Sites without internet download the same answers elsewhere and run `releaser data refresh
+--from DIR` (`directory_snapshots`): `DIR/products/<product>.json` holds the answer of
+`GET /api/v1/products/<product>` for kubernetes, amazon-eks, google-kubernetes-engine and
+every product of `COMPONENT_PRODUCTS`, and `DIR/versions.yaml` is pluto's file.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from releaser.adapters.datasets import load_kubent_rules
 from releaser.adapters.http import FetchError, HttpClient, ResponseTooLarge
 from releaser.adapters.yaml import load_values
-from releaser.domain.errors import InvalidFileError, UpstreamError
+from releaser.domain.errors import InvalidFileError, Problem, UpstreamError, UsageError
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.redaction import redact
 
@@ -61,9 +67,21 @@ class UpstreamUrls:
     endoflife: str = "https://endoflife.date/api/v1"
     pluto: str = "https://raw.githubusercontent.com/FairwindsOps/pluto/master/versions.yaml"
     products: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: COMPONENT_PRODUCTS)
+    suffix: str = ""  # ".json" when the answers are files in a directory
 
     def product(self, name: str) -> str:
-        return f"{self.endoflife.rstrip('/')}/products/{name}"
+        return f"{self.endoflife.rstrip('/')}/products/{name}{self.suffix}"
+
+    def every_product(self) -> list[str]:
+        return [*LIFECYCLE_PRODUCTS, *self.products]
+
+    @classmethod
+    def in_directory(cls, root: Path) -> UpstreamUrls:
+        """The `--from DIR` layout: `products/<product>.json` and `versions.yaml`."""
+        return cls(endoflife=str(root), pluto=str(root / "versions.yaml"), suffix=".json")
+
+
+LIFECYCLE_PRODUCTS = ("kubernetes", "amazon-eks", "google-kubernetes-engine")
 
 
 def http_fetcher(client: HttpClient, max_bytes: int = MAX_BYTES) -> Fetch:
@@ -88,8 +106,17 @@ def http_fetcher(client: HttpClient, max_bytes: int = MAX_BYTES) -> Fetch:
 # -- endoflife.date v1 -> snapshot documents --------------------------------------------
 
 
-def _bad(url: str, what: str) -> UpstreamError:
-    return UpstreamError(f"unexpected answer from {redact(url)}: {what}", hint=UNCHANGED)
+class UnexpectedAnswer(UpstreamError):
+    """An answer that is not what the source documents (exit 4; a bad file under
+    `--from DIR` becomes an InvalidFileError naming it)."""
+
+    def __init__(self, url: str, what: str) -> None:
+        super().__init__(f"unexpected answer from {redact(url)}: {what}", hint=UNCHANGED)
+        self.url, self.what = url, what
+
+
+def _bad(url: str, what: str) -> UnexpectedAnswer:
+    return UnexpectedAnswer(url, what)
 
 
 def releases_of(body: bytes, url: str) -> list[Doc]:
@@ -254,14 +281,11 @@ def deprecations_document(
     return _document("deprecated-apis", snapshot, source, entries=list(merged.values()))
 
 
-PLATFORMS = ("kubernetes", "amazon-eks", "google-kubernetes-engine")
-
-
 def _fetch_sources(
     fetch: Fetch, urls: UpstreamUrls, progress: Progress
 ) -> tuple[dict[str, list[Doc]], list[Doc]]:
     """Every product's releases and pluto's entries, each fetch counted on `progress`."""
-    names = list(dict.fromkeys((*PLATFORMS, *urls.products)))
+    names = list(dict.fromkeys((*LIFECYCLE_PRODUCTS, *urls.products)))
     with batch(progress, len(names) + 1, "fetching") as bar:
 
         def counted(url: str) -> bytes:
@@ -279,11 +303,13 @@ def fetch_snapshots(
 ) -> dict[str, Doc]:
     """Fetch every source first, then build all three documents: all or nothing."""
     products, pluto = _fetch_sources(fetch, urls, progress or NoProgress())
-    k8s, eks, gke = (products[name] for name in PLATFORMS)
+    k8s, eks, gke = (products[name] for name in LIFECYCLE_PRODUCTS)
+    if not k8s:
+        raise _bad(urls.product("kubernetes"), "no Kubernetes releases")
     components = {name: products[name] for name in urls.products}
     eol_source = {
         "description": "endoflife.date API v1",
-        "urls": [urls.product(p) for p in PLATFORMS],
+        "urls": [urls.product(p) for p in LIFECYCLE_PRODUCTS],
         "commit": None,
         "fetched": today.isoformat(),
     }
@@ -323,3 +349,54 @@ def upstream_snapshots(
         )
 
     return build
+
+
+# -- `releaser data refresh --from DIR`: the same answers, read from files ---------------
+
+FROM_HINT = (
+    "--from DIR needs products/<product>.json (endoflife.date API v1 answers) for "
+    "kubernetes, amazon-eks, google-kubernetes-engine and each component product, and "
+    "pluto's versions.yaml; see releaser/data/PROVENANCE.md"
+)
+
+
+def directory_snapshots(root: Path, today: date) -> Callable[[], dict[str, Doc]]:
+    """The `fetch_snapshots` callable for answers saved as files under `root`. The snapshot
+    is dated by its oldest file (never after `today`): data copied in is no fresher than
+    when it was downloaded."""
+
+    def build() -> dict[str, Doc]:
+        urls = UpstreamUrls.in_directory(root)
+        files = [Path(urls.product(name)) for name in urls.every_product()]
+        dated = min([today, *(_day_of(path) for path in [*files, Path(urls.pluto)])])
+        try:
+            return fetch_snapshots(_read_file, urls, load_kubent_rules(), dated)
+        except UnexpectedAnswer as err:
+            problem = Problem(err.url, None, "", f"not the expected answer: {err.what}")
+            raise InvalidFileError([problem], hint=FROM_HINT) from None
+
+    if not root.is_dir():
+        raise UsageError(f"--from {root}: not a directory", hint=FROM_HINT)
+    return build
+
+
+def _day_of(path: Path) -> date:
+    """The file's modification day; a missing or unreadable file is an invalid input."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime).date()
+    except OSError as exc:
+        reason = "missing" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
+        raise InvalidFileError([Problem(str(path), None, "", reason)], hint=FROM_HINT) from None
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InvalidFileError([Problem(path, None, "", reason)], hint=FROM_HINT) from None
+    if len(data) > MAX_BYTES:
+        problem = Problem(path, None, "", f"larger than {MAX_BYTES} bytes")
+        raise InvalidFileError([problem], hint=FROM_HINT)
+    return data

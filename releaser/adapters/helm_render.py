@@ -1,27 +1,34 @@
 """`helm template --kube-version X` of a cached chart archive, when a helm binary exists.
 
-Looked up on PATH, then in `<kit checkout>/.tools/bin/helm` (where `.ci/install-helm.sh`
-puts it). Rendering uses the chart's default values, touches no network (the archive is a
-local file, HELM_*_HOME point into a private directory) and never goes through a shell.
-A chart is upstream input: helm's output is bounded in bytes and time (a template can loop
-or print without end), and helm is killed with anything it started once either runs out.
-Rendered output is cached by archive, helm version and Kubernetes version, written whole
-or not at all.
+Looked up on PATH, then in `<kit checkout>/.tools/bin` (where `.ci/install-helm.sh` puts
+one): `helm`, and versioned copies beside it such as `helm-3.19`. When several are found the
+newest renders (a modern chart may use template functions an old helm lacks). Rendering uses
+the chart's default values with the given ones over them (the kit's, a customer's: passed
+as a values file), touches no network (the archive is a local file, HELM_*_HOME point into a
+private directory) and never goes through a shell. A chart is upstream input: helm's output
+is bounded in bytes and time (a template can loop or print without end), and helm is killed
+with anything it started once either runs out. What a render returns and caches is its
+outline (`outline`: apiVersion, kind and source of each document; no values, no Secret),
+keyed by archive, helm version, Kubernetes version and values, written whole or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import json
 import os
+import re
 import selectors
-import shutil
 import signal
 import subprocess
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from releaser.domain.api_scan import ChartScan
 from releaser.domain.errors import ReleaserError
@@ -35,16 +42,64 @@ class RenderError(ReleaserError):
     """helm refused the chart (kubeVersion, a `required` value, a template error)."""
 
 
-def find_helm(kit_root: Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
-    """helm on the PATH of `env` (default: this process's), else the kit's own copy."""
-    on_path = shutil.which("helm", path=None if env is None else env.get("PATH", os.defpath))
-    if on_path:
-        return on_path
+_HELM_NAME = re.compile(r"^helm(?:[-_]?v?\d+(?:\.\d+)*)?$")  # helm, helm-3.19, helm4
+_VERSION = re.compile(r"\bv?(\d+)\.(\d+)\.(\d+)")
+
+
+def find_helms(kit_root: Path | None = None, env: Mapping[str, str] | None = None) -> list[str]:
+    """Every helm binary on the PATH of `env` (default: this process's), then in the kit's
+    `.tools/bin`: `helm` first, then versioned copies (`helm-3.19`), each path once."""
+    path = os.environ.get("PATH", os.defpath) if env is None else env.get("PATH", os.defpath)
+    folders = [Path(p) for p in path.split(os.pathsep) if p]
     if kit_root is not None:
-        local = kit_root / ".tools" / "bin" / "helm"
-        if local.is_file() and os.access(local, os.X_OK):
-            return str(local)
-    return None
+        folders.append(kit_root / ".tools" / "bin")
+    found: dict[str, None] = {}
+    for folder in folders:
+        for name in _helm_names(folder):
+            candidate = folder / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                found.setdefault(str(candidate.resolve()), None)
+    return list(found)
+
+
+def _helm_names(folder: Path) -> list[str]:
+    try:
+        names = sorted(n for n in os.listdir(folder) if _HELM_NAME.match(n))
+    except OSError:
+        return []
+    return sorted(names, key=lambda n: n != "helm")
+
+
+def find_helm(kit_root: Path | None = None, env: Mapping[str, str] | None = None) -> str | None:
+    """The newest helm `find_helms` finds (asked with `helm version`), or None."""
+    helms = find_helms(kit_root, env)
+    if len(helms) < 2:
+        return helms[0] if helms else None
+    return max(helms, key=lambda helm: (helm_version(helm, env), -helms.index(helm)))
+
+
+def helm_version(helm: str, env: Mapping[str, str] | None = None) -> tuple[int, int, int]:
+    """`helm version --short` as numbers; (0, 0, 0) for a binary that does not answer.
+    Asked once per binary (path, size and mtime) in a process."""
+    try:
+        stat = os.stat(helm)
+    except OSError:
+        return (0, 0, 0)
+    path = (env or os.environ).get("PATH", os.defpath)
+    return _asked_version(helm, stat.st_size, stat.st_mtime_ns, path)
+
+
+@functools.cache
+def _asked_version(helm: str, size: int, mtime_ns: int, path: str) -> tuple[int, int, int]:
+    try:
+        out = subprocess.run(
+            [helm, "version", "--short"], capture_output=True, text=True, timeout=10,
+            env={"PATH": path}, stdin=subprocess.DEVNULL,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return (0, 0, 0)
+    match = _VERSION.search(out)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -81,27 +136,29 @@ class HelmRenderer:
             self._version = "helm " + (out.stdout.strip().split("+", 1)[0] or "(unknown version)")
         return self._version
 
-    def render(self, scan: ChartScan, kube_version: str) -> str:
+    def render(
+        self, scan: ChartScan, kube_version: str, values: Mapping[str, Any] | None = None
+    ) -> str:
         if scan.archive is None:
             raise RenderError(f"{scan.chart} {scan.version}: no local archive to render")
+        given = json.dumps(values or {}, sort_keys=True, default=str)
         key = hashlib.sha256(
-            f"{scan.digest}|{self.describe()}|{kube_version}".encode()
+            f"{scan.digest}|{self.describe()}|{kube_version}|{given}".encode()
         ).hexdigest()[:40]
         cached = self.work_dir / "rendered" / f"{key}.yaml"
         if cached.is_file():
             return cached.read_text()
         args = ["template", "release", scan.archive, "--kube-version", kube_version,
                 "--include-crds", "--namespace", "default"]
-        out = self._run(args)
+        with _values_file(self.work_dir / "values", given if values else None) as file:
+            out = self._run(args + (["--values", file] if file else []))
         if out.returncode != 0:
             lines = (out.stderr or out.stdout).strip().splitlines()
             last = lines[-1][:_MAX_ERROR] if lines else f"helm exited with {out.returncode}"
             raise RenderError(last)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(cached.name + ".tmp")
-        partial.write_text(out.stdout)
-        partial.replace(cached)  # a run killed mid-write never leaves a truncated render
-        return out.stdout
+        found = outline(out.stdout)
+        _write(cached, found)
+        return found
 
     def _run(self, args: list[str]) -> _Run:
         env = {k: v for k, v in self.base_env.items() if not k.startswith("HELM_")}
@@ -156,6 +213,41 @@ class HelmRenderer:
 
     def _too_slow(self) -> RenderError:
         return RenderError(f"helm did not finish within {self.timeout:g} s")
+
+
+_OUTLINE = re.compile(r"^(?:# Source: |---|apiVersion:|kind:)")
+
+
+def outline(manifests: str) -> str:
+    """Each document's separator, `# Source:`, top-level `apiVersion` and `kind` lines: what
+    the API check reads. Kept instead of the manifests, so no rendered Secret, nor a value a
+    customer set, is ever written to the cache."""
+    return "".join(line for line in manifests.splitlines(True) if _OUTLINE.match(line))
+
+
+@contextlib.contextmanager
+def _values_file(folder: Path, text: str | None) -> Iterator[str | None]:
+    """`text` in a private file (0600: mkstemp's mode) for helm's --values, removed after."""
+    if text is None:
+        yield None
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="values-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)  # JSON is YAML: helm reads it as a values file
+        yield name
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _write(path: Path, text: str) -> Path:
+    """Whole or not at all: a run killed mid-write never leaves a truncated file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text)
+    partial.replace(path)
+    return path
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

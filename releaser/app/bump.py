@@ -150,31 +150,47 @@ def _pick(
     if mode == "--to":
         _check_published(component, wanted, releases)
         return wanted, ()
-    return _pick_newest(kit, component, request, releases, ports), ()
+    if mode == "--latest-compatible":
+        return _pick_compatible(kit, component, request, releases, ports)
+    return _pick_newest(component, request, releases), ()
 
 
-def _pick_newest(
+def _what(request: BumpRequest) -> str:
+    return "pre-release or release" if request.pre else "release"
+
+
+def _pick_compatible(
     kit: Kit,
     component: Component,
     request: BumpRequest,
     releases: list[ChartRelease],
     ports: BumpPorts,
-) -> str:
-    what = "pre-release or release" if request.pre else "release"
-    if request.latest_compatible:
-        assert ports.picker is not None
-        chosen = ports.picker.newest_compatible(
-            kit, component, releases, include_prerelease=request.pre
+) -> tuple[str, tuple[str, ...]]:
+    """The picker's choice; none newer while the current version is published: it stays
+    (what it fails on, its candidates would fail on too, so it is no reason to move)."""
+    assert ports.picker is not None
+    chosen = ports.picker.newest_compatible(
+        kit, component, releases, include_prerelease=request.pre
+    )
+    if chosen is not None:
+        return chosen.version, ()
+    if any(r.version == component.version for r in releases):
+        return component.version, (
+            f"no newer {_what(request)} of {component.chart} is compatible with Kubernetes "
+            f"{kit.kubernetes}; {component.version} stays",
         )
-        if chosen is None:
-            raise UsageError(
-                f"no {what} of {component.chart} at {component.repo_url} is compatible with "
-                f"Kubernetes {kit.kubernetes}"
-            )
-        return chosen.version
+    raise UsageError(
+        f"no {_what(request)} of {component.chart} at {component.repo_url} is compatible with "
+        f"Kubernetes {kit.kubernetes}"
+    )
+
+
+def _pick_newest(component: Component, request: BumpRequest, releases: list[ChartRelease]) -> str:
     best = newest((r.parsed_version for r in releases), include_prerelease=request.pre)
     if best is None:
-        raise UsageError(f"no SemVer {what} of {component.chart} at {component.repo_url}")
+        raise UsageError(
+            f"no SemVer {_what(request)} of {component.chart} at {component.repo_url}"
+        )
     return best.raw
 
 

@@ -24,6 +24,7 @@ from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.kit import Kit
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.report import CustomerRow
+from releaser.domain.rollout import Overrides
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import InvalidVersion, KitVersion
 from releaser.domain.waves import Wave, step_estimate, wave_estimate
@@ -247,9 +248,12 @@ class _VerdictsInTurns:
     def __init__(self, verdicts: ComponentVerdicts, lock: threading.RLock) -> None:
         self._verdicts, self._lock = verdicts, lock
 
-    def on_cluster(self, kit: Kit, components: list[str], cluster_version: str) -> ClusterJudgement:
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str,
+        overrides: Sequence[Overrides] = (),
+    ) -> ClusterJudgement:
         with self._lock:
-            return self._verdicts.on_cluster(kit, components, cluster_version)
+            return self._verdicts.on_cluster(kit, components, cluster_version, overrides)
 
 
 def waves_of(fleet: Fleet) -> Sequence[tuple[Wave, tuple[Customer, ...]]]:

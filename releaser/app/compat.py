@@ -1,8 +1,10 @@
 """`releaser compat`, and the verdict engine `cut`, `rollout` and `report` share.
 
 `CompatService` gathers, per component, the index entry of its release (ChartSource), the
-apiVersions its chart produces (rendered by helm when there is one, else scanned from the
-archive) and hands them to the pure verdict code. Nothing here raises for one broken
+apiVersions its chart produces with the values it is installed with (rendered by helm when
+there is one, else scanned from the archive: the chart's defaults under the kit's values,
+and in the rollout preflight the customer's overrides) and hands them to the pure verdict
+code. Nothing here raises for one broken
 component: an unreachable repository or archive becomes an `unknown` source with its reason.
 A component whose release could not be read is `Unverified` in the result (the answer is
 partial: exit 4); an unreadable archive only costs the API source (`archive_problems`).
@@ -11,14 +13,16 @@ A component read from a cached copy standing in for its failing upstream is `Sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from releaser.app.ports import ChartSource
 from releaser.app.ports_compat import ChartArchives, ChartRenderer
 from releaser.app.ports_sources import StaleCopies
-from releaser.domain.api_scan import ChartScan, scan_rendered
+from releaser.domain.api_scan import ApiChoice, ChartScan, scan_rendered
 from releaser.domain.charts import ChartRelease
 from releaser.domain.compat import (
     CompatData,
@@ -32,9 +36,11 @@ from releaser.domain.compat import (
 )
 from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
+from releaser.domain.helm_values import component_values
 from releaser.domain.kit import Component, Kit
 from releaser.domain.profiles import FALLBACK, Profile, for_argocd
 from releaser.domain.progress import NoProgress, Progress, batch
+from releaser.domain.rollout import Overrides
 from releaser.domain.unverified import Stale, Unverified, stale_of, unique
 from releaser.domain.verdict import Verdict
 
@@ -87,6 +93,7 @@ class CompatService:
     archive_problems: list[str] = field(default_factory=list)  # only the API source unknown
     _releases: dict[tuple[str, str], list[ChartRelease] | str] = field(default_factory=dict)
     _scans: dict[tuple[str, str, str], ChartScan | str] = field(default_factory=dict)
+    _with_values: dict[tuple[str, str], tuple[ApiChoice, ...]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- entry points
 
@@ -135,11 +142,12 @@ class CompatService:
 
     def on_cluster(
         self, kit: Kit, components: Iterable[str], cluster_version: str, today: date,
-        profile: Profile | None = None,
+        overrides: Sequence[Overrides] = (), profile: Profile | None = None,
     ) -> ClusterCheck:
         """Components (by name) that fail on one exact cluster version, and those that could
-        not be judged (rollout preflight). `profile`: the customer's deploy path (fleet
-        `deploy:`), else the run's or the kit's."""
+        not be judged (rollout preflight). Charts are judged with the kit's values and the
+        customer's `overrides` of each section over them; `profile`: the customer's deploy
+        path (fleet `deploy:`), else the run's or the kit's."""
         target = parse_targets([cluster_version])[0]
         profile = self.deploy_profile(kit, profile)[0]
         failed, unverified = [], []
@@ -147,7 +155,7 @@ class CompatService:
             component = kit.component(name)
             if component is None:
                 continue
-            row = self._row(kit, component, [target], today, profile)
+            row = self._row(kit, component, [target], today, profile, overrides)
             verdict = row.cells[target.label]
             if verdict.level == "fail":
                 failed.append((component, verdict))
@@ -197,9 +205,9 @@ class CompatService:
     # ---------------------------------------------------------------- one component
 
     def _row(self, kit: Kit, component: Component, targets: Sequence[Target],
-             today: date, profile: Profile) -> ComponentRow:
+             today: date, profile: Profile, overrides: Sequence[Overrides] = ()) -> ComponentRow:
         facts, unread = self._facts(component)
-        cells, method = self._cells(kit, component, facts, targets, today, profile)
+        cells, method = self._cells(kit, component, facts, targets, today, profile, overrides)
         unverified = Unverified.of(component.name, component.repo_url, unread) if unread else None
         stale = None if unverified else self.stale(component)
         return ComponentRow(component, cells, method, unverified, stale)
@@ -219,11 +227,12 @@ class CompatService:
 
     def _cells(
         self, kit: Kit, component: Component, facts: ReleaseFacts, targets: Sequence[Target],
-        today: date, profile: Profile,
+        today: date, profile: Profile, overrides: Sequence[Overrides] = (),
     ) -> tuple[dict[str, Verdict], str]:
         cells, methods = {}, set()
+        values = installed_values(kit, component, overrides)
         for target in targets:
-            evidence = self._evidence(component, facts.release, target)
+            evidence = self._evidence(component, facts.release, target, values)
             methods.add(evidence.method)
             providers = lifecycle_providers(kit, component.section, target)
             cells[target.label] = evaluate_cell(
@@ -235,7 +244,8 @@ class CompatService:
     # ---------------------------------------------------------------- API evidence
 
     def _evidence(
-        self, component: Component, release: ChartRelease | None, target: Target
+        self, component: Component, release: ChartRelease | None, target: Target,
+        values: Mapping[str, Any],
     ) -> ApiEvidence:
         if release is None:
             return ApiEvidence("unavailable", detail="the chart release is not known")
@@ -244,18 +254,35 @@ class CompatService:
         scan = self._scan(component, release)
         if isinstance(scan, str):
             return ApiEvidence("unavailable", detail=scan)
+        choices, problem = self._choices(component, scan, values)
         if self.renderer is not None and scan.archive is not None:
             self.progress.detail(f"helm template {component.chart} {release.version} "
                                  f"--kube-version {target.helm_version}")
             try:
-                text = self.renderer.render(scan, target.helm_version)
+                text = self.renderer.render(scan, target.helm_version, values)
             except ReleaserError as exc:
-                return ApiEvidence("scanned", scan.choices,
+                return ApiEvidence("scanned", choices,
                                    f"scanned templates; helm template failed: {exc.message}")
             how = self.renderer.describe()
             detail = f"rendered with {how} --kube-version {target.helm_version}"
-            return ApiEvidence("rendered", tuple(scan_rendered(text, scan.choices)), detail)
-        return ApiEvidence("scanned", scan.choices, "scanned templates")
+            return ApiEvidence("rendered", tuple(scan_rendered(text, choices)), detail)
+        return ApiEvidence("scanned", choices, "scanned templates" + problem)
+
+    def _choices(
+        self, component: Component, scan: ChartScan, values: Mapping[str, Any]
+    ) -> tuple[tuple[ApiChoice, ...], str]:
+        """The scan's choices under `values`, once per chart and values; the chart's defaults
+        alone (and why, also in `archive_problems`) when the archive cannot be read again."""
+        assert self.archives is not None
+        key = (scan.digest, json.dumps(values, sort_keys=True, default=str))
+        if key not in self._with_values:
+            try:
+                self._with_values[key] = self.archives.choices(scan, values)
+            except ReleaserError as exc:
+                why = f"{exc.message}; judged with the chart's defaults only"
+                _note(self.archive_problems, f"{component.name}: chart archive: {why}")
+                return scan.choices, f" with the chart's defaults only ({exc.message})"
+        return self._with_values[key], ""
 
     def _scan(self, component: Component, release: ChartRelease) -> ChartScan | str:
         assert self.archives is not None
@@ -275,3 +302,14 @@ class CompatService:
 def _note(problems: list[str], text: str) -> None:
     if text not in problems:
         problems.append(text)
+
+
+def installed_values(
+    kit: Kit, component: Component, overrides: Sequence[Overrides] = ()
+) -> dict[str, Any]:
+    """What the component's chart is installed with over its defaults: its section's
+    `global`, its own `values`, and a customer's overrides of that section."""
+    section = kit.section(component.section)
+    mine = [o.values for o in overrides if o.section == component.section]
+    shared = section.global_values if section is not None else {}
+    return component_values(component.name, shared, component.values, mine)

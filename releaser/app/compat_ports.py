@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from releaser.app.compat import CompatGate as GateResult
 from releaser.app.compat import CompatService
 from releaser.app.ports_rollout import ClusterJudgement
 from releaser.domain.kit import Component, Kit
+from releaser.domain.rollout import Overrides
 from releaser.domain.unverified import Unverified
 from releaser.domain.verdict import Verdict
 
@@ -72,8 +74,10 @@ class ClusterVerdicts:
         self.today = today
 
     def on_cluster(
-        self, kit: Kit, components: list[str], cluster_version: str
+        self, kit: Kit, components: list[str], cluster_version: str,
+        overrides: Sequence[Overrides] = (),
     ) -> ClusterJudgement:
-        found = self.service.on_cluster(kit, components, cluster_version, self.today)
+        """`overrides`: the customer's values per section (`rollout_read.overrides_of`)."""
+        found = self.service.on_cluster(kit, components, cluster_version, self.today, overrides)
         failures = cluster_failures(list(found.failures), cluster_version)
         return ClusterJudgement(tuple(failures), found.unverified)

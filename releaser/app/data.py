@@ -7,7 +7,7 @@ the rebuilt documents (`releaser.adapters.data_refresh.upstream_snapshots`), wir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from releaser.domain.errors import UpstreamError
 from releaser.domain.lifecycle import ComponentLifecycles, LifecycleTable
 
 Document = Mapping[str, Any]
+STALE_DAYS = 90  # a snapshot older than this misses end-of-life dates and removals: say so
 # What each snapshot must contain to be worth writing (an empty answer is an upstream fault).
 _BODIES = {
     "kubernetes-lifecycle": "minors",
@@ -77,6 +78,22 @@ def data_status(store: DataStore) -> list[SnapshotInfo]:
             store.origin("component-lifecycles"),
         ),
     ]
+
+
+def stale_warning(
+    infos: Sequence[SnapshotInfo], today: date, max_age: int = STALE_DAYS
+) -> str | None:
+    """One line naming every snapshot in use that is older than `max_age` days, or None."""
+    old = [i for i in infos if (today - i.date).days > max_age]
+    if not old:
+        return None
+    listed = ", ".join(f"{i.name} of {i.date.isoformat()}" for i in old)
+    age = max((today - i.date).days for i in old)
+    return (
+        f"data snapshots older than {max_age} days in use ({listed}; {age} days old): "
+        "verdicts may miss newer end-of-life dates and API removals; run `releaser data "
+        "refresh` (without internet: `releaser data refresh --from DIR`)"
+    )
 
 
 def _newest_removal(table: DeprecationTable) -> str | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from releaser.domain.api_scan import ChartScan
+from releaser.domain.api_scan import ApiChoice, ChartScan
 from releaser.domain.charts import ChartRelease
 
 
@@ -16,15 +17,23 @@ class ChartArchives(Protocol):
         """Raises UpstreamError (unreachable, oversized, unsafe archive), naming the URL."""
         ...
 
+    def choices(self, scan: ChartScan, values: Mapping[str, Any]) -> tuple[ApiChoice, ...]:
+        """The scan's choices with `values` over the chart's defaults; raises UpstreamError
+        when the cached archive cannot be read again."""
+        ...
+
 
 class ChartRenderer(Protocol):
-    """`helm template` with default values and no network."""
+    """`helm template` with the chart's defaults (and `values` over them), no network."""
 
     def describe(self) -> str:
         """How output was produced, e.g. `helm v3.6.2`."""
         ...
 
-    def render(self, scan: ChartScan, kube_version: str) -> str:
-        """The rendered manifests; raises ReleaserError when helm refuses the chart."""
+    def render(
+        self, scan: ChartScan, kube_version: str, values: Mapping[str, Any] | None = None
+    ) -> str:
+        """The rendered manifests (at least each document's `# Source:`, `apiVersion` and
+        `kind` lines); raises ReleaserError when helm refuses the chart."""
         ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -10,6 +10,7 @@ from releaser.domain.document import ManifestDoc
 from releaser.domain.fleet import Customer
 from releaser.domain.gate import AppState
 from releaser.domain.kit import Kit
+from releaser.domain.rollout import Overrides
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
 
@@ -96,8 +97,11 @@ class ComponentVerdicts(Protocol):
     """Compatibility verdicts (SPEC §6) of a kit's components on one cluster version."""
 
     def on_cluster(
-        self, kit: Kit, components: list[str], cluster_version: str
-    ) -> ClusterJudgement: ...
+        self, kit: Kit, components: list[str], cluster_version: str,
+        overrides: Sequence[Overrides] = (),
+    ) -> ClusterJudgement:
+        """`overrides`: the customer's values per section, rendered over the kit's."""
+        ...
 
 
 class ArgoCd(Protocol):

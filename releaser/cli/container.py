@@ -205,9 +205,18 @@ class Container:
         if text is None:
             info(f"note: no {COMPATIBILITY_FILE}; the upstream-matrix source stays unknown")
         matrices = load_compatibility(text, COMPATIBILITY_FILE) if text else {}
+        self._once("stale_data", self.warn_if_stale)
         return CompatData(
             store.lifecycle(), store.deprecations(), matrices, store.component_lifecycles()
         )
+
+    def warn_if_stale(self) -> None:
+        """The stderr warning for snapshots in use older than 90 days (`app.data`)."""
+        from releaser.app.data import data_status, stale_warning
+
+        warning = stale_warning(data_status(self.data_store), self.today)
+        if warning:
+            info(f"warning: {warning}")
 
     def chart_archives(self, offline: bool = False) -> ChartArchiveStore:
         from releaser.adapters.chart_archive import ChartArchiveStore

@@ -3,12 +3,15 @@
 Used when no `helm` binary can render the chart. The scan reads Go-template text the way a
 reviewer does: each top-level YAML document's `kind:` and every `apiVersion:` line that can
 produce it (if/else branches, `ternary`, `template`/`include` of a helper that prints literal
-versions). Two facts decide how a removed API counts (see `compat`):
+versions, a value such as `{{ .Values.pdb.apiVersion | default "policy/v1" }}`), with the
+values the chart is installed with (its defaults, or those under the kit's and a customer's
+values: `helm_values`). Two facts decide how a removed API counts (see `compat`):
 
 - `by_cluster`: the choice depends on the cluster (`.Capabilities.APIVersions.Has`,
   `semverCompare` on `.Capabilities.KubeVersion`), so an old API may only be a fallback;
-- `off_by_default`: the document sits under a `.Values` condition that the chart's default
-  values switch off, so it renders only when a user turns it on.
+- `off_by_default`: the document sits under a `.Values` condition (`if .Values.psp.enabled`,
+  `if gt (int .Values.replicaCount) 1`) that those values switch off, so it renders only
+  when a user turns it on.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from releaser.domain import helm_values
 
 _ACTION_RE = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
 _API_RE = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?$")
@@ -39,7 +44,7 @@ class ApiChoice:
     kind: str
     candidates: tuple[str, ...]
     by_cluster: bool = False
-    off_by_default: str | None = None  # the `.Values` guard that default values switch off
+    off_by_default: str | None = None  # the `.Values` guard the values scanned with switch off
 
 
 # -- Go-template text, read in one pass --
@@ -250,13 +255,16 @@ def _unquote(value: str) -> str:
     return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
 
 
-def _literals(text: str) -> list[str]:
-    """apiVersion-looking strings: quoted ones in actions, bare words in template text."""
+def _literals(text: str, values: Mapping[str, Any] | None = None) -> list[str]:
+    """apiVersion-looking strings: quoted ones in actions, the values actions read (with
+    `values`), bare words in template text."""
     found: list[str] = []
     outside: list[str] = []
     pos = 0
     for start, end, action in _actions(text):
         found += _strings(action)
+        if values:
+            found += [v for v in helm_values.referenced(action, values) if isinstance(v, str)]
         outside.append(text[pos:start])
         pos = end
     outside.append(text[pos:])
@@ -268,8 +276,9 @@ class _Resolver:
     """Candidate apiVersions of a value and whether the cluster picks among them, following
     `template`/`include` into the chart's defines; each define is read once per chart."""
 
-    def __init__(self, defines: Mapping[str, str]) -> None:
+    def __init__(self, defines: Mapping[str, str], values: Mapping[str, Any]) -> None:
         self._defines = defines
+        self._values = values
         # name -> (its own literals, whether it asks the cluster, the defines it calls)
         self._own: dict[str, tuple[list[str], bool, list[str]]] = {}
         self._done: dict[str, tuple[list[str], bool]] = {}
@@ -278,12 +287,27 @@ class _Resolver:
         if "{{" not in value:
             literal = _unquote(value)
             return ([literal] if literal else []), False
-        candidates, by_cluster = _literals(value), bool(_CLUSTER_RE.search(value))
+        exact = self._printed(value)
+        if exact is not None:  # `{{ .Values.pdb.apiVersion | default "policy/v1" }}`
+            return ([exact] if _API_RE.match(exact) else []), False
+        candidates = _literals(value, self._values)
+        by_cluster = bool(_CLUSTER_RE.search(value))
         for name in dict.fromkeys(_CALL_RE.findall(value)):
             more, cluster = self._define(name)
             candidates += more
             by_cluster = by_cluster or cluster
         return _bounded(candidates), by_cluster
+
+    def _printed(self, value: str) -> str | None:
+        """The value as Helm prints it, when each of its actions only reads values."""
+        out, pos = [], 0
+        for start, end, action in _actions(value):
+            text = helm_values.printed(action, self._values)
+            if text is None:
+                return None
+            out += [value[pos:start], text]
+            pos = end
+        return _unquote("".join([*out, value[pos:]]))
 
     def _define(self, name: str) -> tuple[list[str], bool]:
         """A define's literals and those of the defines it calls, breadth first, bounded."""
@@ -308,8 +332,13 @@ class _Resolver:
     def _read(self, name: str) -> tuple[list[str], bool, list[str]]:
         if name not in self._own:
             body = self._defines[name]
+            exact = self._printed(body)
+            if exact is not None:  # a helper that only prints values: its exact output
+                self._own[name] = ([exact] if _API_RE.match(exact) else [], False, [])
+                return self._own[name]
             calls = list(dict.fromkeys(_CALL_RE.findall(body)))
-            self._own[name] = (_bounded(_literals(body)), bool(_CLUSTER_RE.search(body)), calls)
+            literals = _bounded(_literals(body, self._values))
+            self._own[name] = (literals, bool(_CLUSTER_RE.search(body)), calls)
         return self._own[name]
 
 
@@ -322,7 +351,7 @@ def scan_template(
 ) -> list[ApiChoice]:
     """Every document of one template file that names a kind and a resolvable apiVersion."""
     lines, _ = _lines_and_defines(text, defaults)
-    return _choices(file, lines, _Resolver(defines))
+    return _choices(file, lines, _Resolver(defines, defaults))
 
 
 def _choices(file: str, lines: list[_Line], resolver: _Resolver) -> list[ApiChoice]:
@@ -337,7 +366,7 @@ def _choices(file: str, lines: list[_Line], resolver: _Resolver) -> list[ApiChoi
             candidates += found
             by_cluster = by_cluster or cluster or line.by_cluster
         if not candidates:
-            continue  # apiVersion taken from values (`.Values.keda.apiVersion`): nothing to judge
+            continue  # apiVersion from a value that is not set: the document cannot render
         by_cluster = by_cluster or doc.kind_line.by_cluster
         unique = tuple(dict.fromkeys(candidates))
         choices.append(ApiChoice(file, doc.kind, unique, by_cluster, doc.kind_line.off))
@@ -361,7 +390,7 @@ def scan_chart(
     defines: dict[str, str] = {}
     for _lines, found in parsed.values():
         defines.update(found)
-    resolver = _Resolver(defines)
+    resolver = _Resolver(defines, defaults)
     choices: list[ApiChoice] = []
     for name in sorted(templates):
         base = name.rsplit("/", 1)[-1]
@@ -373,78 +402,10 @@ def scan_chart(
     return choices
 
 
-# -- default values: just enough of Go template truthiness to see what defaults switch off --
-
-_TOKEN_RE = re.compile(r'\(|\)|"(?:[^"\\]|\\.)*"|[^\s()]+')
-_MAX_CONDITION = 1000  # characters
-_MAX_TOKENS = 64  # also keeps the parenthesis recursion shallow
-
-
-def _switched_off(condition: str, defaults: Mapping[str, Any]) -> bool:
-    """True when the default values make `condition` false. A condition too long to be a
-    real chart's reads as unknown (never off): it bounds the work and the recursion."""
-    if len(condition) > _MAX_CONDITION:
-        return False
-    tokens = _TOKEN_RE.findall(condition)
-    return len(tokens) <= _MAX_TOKENS and _evaluate(tokens, defaults) is False
-
-
-def _evaluate(tokens: list[str], values: Mapping[str, Any]) -> bool | None:
-    """`and`/`or`/`not` over `.Values.a.b` paths; None wherever the value cannot be known."""
-    result, rest = _expr(tokens, values)
-    return result if not rest else None
-
-
-def _expr(tokens: list[str], values: Mapping[str, Any]) -> tuple[bool | None, list[str]]:
-    if not tokens:
-        return None, []
-    head, rest = tokens[0], tokens[1:]
-    if head in ("and", "or"):
-        results = []
-        while rest and rest[0] != ")":
-            value, rest = _term(rest, values)
-            results.append(value)
-        return _combine(head, results), rest
-    if head == "not":
-        value, rest = _term(rest, values)
-        return (None if value is None else not value), rest
-    return _term(tokens, values)
-
-
-def _combine(op: str, results: list[bool | None]) -> bool | None:
-    if op == "and":
-        return False if False in results else (True if all(results) else None)
-    return True if True in results else (False if all(r is False for r in results) else None)
-
-
-def _term(tokens: list[str], values: Mapping[str, Any]) -> tuple[bool | None, list[str]]:
-    if not tokens:
-        return None, []
-    head, rest = tokens[0], tokens[1:]
-    if head == "(":
-        depth, i = 1, 0
-        while i < len(rest) and depth:
-            depth += {"(": 1, ")": -1}.get(rest[i], 0)
-            i += 1
-        inner = rest[: i - 1]
-        value, leftover = _expr(inner, values)
-        return (value if not leftover else None), rest[i:]
-    if head.startswith(".Values."):
-        return _truthy(_lookup(values, head[len(".Values.") :].split("."))), rest
-    return None, rest
-
-
-def _lookup(values: Mapping[str, Any], path: list[str]) -> Any:
-    node: Any = values
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return None  # Go templates read a missing key as nil
-        node = node[key]
-    return node
-
-
-def _truthy(value: Any) -> bool:
-    return bool(value) if value is not None else False
+def _switched_off(condition: str, values: Mapping[str, Any]) -> bool:
+    """True when `values` make `condition` false; a condition that cannot be told (too long
+    to be a real chart's, or asking what values do not say) never switches anything off."""
+    return helm_values.condition(condition, values) is False
 
 
 # -- results the archive adapter caches, and helm's rendered output --

@@ -150,6 +150,9 @@ def render_plan(plan: Plan, width: int | None = None) -> str:
     if blocked:
         lines += ["", style.paint("held back:", "warn")]
         lines += [_held_line(h.name, h.to_version, h.reason, width) for h in blocked]
+    if plan.notes:
+        lines += ["", "shared with the current versions (held against no candidate):"]
+        lines += [wrap(f"  {one_line(n.text)}", width, "    ") for n in plan.notes]
     if plan.unverified:
         lines += ["", style.paint("not planned (upstream unreadable):", "fail")]
         lines += [wrap(f"  {one_line(str(u))}", width, "    ") for u in plan.unverified]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from releaser.app.data import SnapshotInfo
@@ -133,28 +135,47 @@ def data(ctx: typer.Context) -> None:
         return
     from releaser.app.data import data_status
 
-    _show(ctx, data_status(container(ctx).data_store))
+    parts = container(ctx)
+    _show(ctx, data_status(parts.data_store))
+    parts.warn_if_stale()
 
 
 @data_app.command("refresh")
-def refresh_command(ctx: typer.Context) -> None:
+def refresh_command(
+    ctx: typer.Context,
+    source: Path | None = typer.Option(
+        None,
+        "--from",
+        metavar="DIR",
+        help="Read the saved upstream answers from this directory (offline).",
+    ),
+) -> None:
     """Fetch the snapshots again from endoflife.date and the deprecation data.
 
     The new copies go to the user data directory ($RELEASER_DATA_DIR).
+    With --from, the same answers saved as files (README: "Data shipped with the package").
 
     Examples:
       releaser data refresh
       releaser data refresh --json
+      releaser data refresh --from ./saved-answers
     """
-    from releaser.adapters.data_refresh import http_fetcher, upstream_snapshots
+    from releaser.adapters import data_refresh
     from releaser.app.data import refresh
 
     parts = container(ctx)
-    fetch = upstream_snapshots(http_fetcher(parts.http), progress=parts.progress)
-    result = refresh(fetch, parts.data_store)
+    if source is None:
+        fetch = data_refresh.http_fetcher(parts.http)
+        snapshots = data_refresh.upstream_snapshots(
+            fetch, today=parts.today, progress=parts.progress
+        )
+    else:
+        snapshots = data_refresh.directory_snapshots(source, parts.today)
+    result = refresh(snapshots, parts.data_store)
     _show(ctx, list(result.after))
     for path in result.written:
         info(f"wrote {path}")
+    parts.warn_if_stale()
 
 
 def _show(ctx: typer.Context, infos: list[SnapshotInfo]) -> None:
