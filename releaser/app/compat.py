@@ -142,7 +142,7 @@ class CompatService:
 
     def on_cluster(
         self, kit: Kit, components: Iterable[str], cluster_version: str, today: date,
-        overrides: Sequence[Overrides] = (), profile: Profile | None = None,
+        profile: Profile | None = None, overrides: Sequence[Overrides] = (),
     ) -> ClusterCheck:
         """Components (by name) that fail on one exact cluster version, and those that could
         not be judged (rollout preflight). Charts are judged with the kit's values and the

@@ -78,6 +78,8 @@ class ClusterVerdicts:
         overrides: Sequence[Overrides] = (),
     ) -> ClusterJudgement:
         """`overrides`: the customer's values per section (`rollout_read.overrides_of`)."""
-        found = self.service.on_cluster(kit, components, cluster_version, self.today, overrides)
+        found = self.service.on_cluster(
+            kit, components, cluster_version, self.today, overrides=overrides
+        )
         failures = cluster_failures(list(found.failures), cluster_version)
         return ClusterJudgement(tuple(failures), found.unverified)

@@ -153,7 +153,8 @@ def refresh_command(
     """Fetch the snapshots again from endoflife.date and the deprecation data.
 
     The new copies go to the user data directory ($RELEASER_DATA_DIR).
-    With --from, the same answers saved as files (README: "Data shipped with the package").
+    With --from, the same answers saved as files
+    (README: "Data shipped with the package").
 
     Examples:
       releaser data refresh
