@@ -22,9 +22,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from releaser.adapters.local_server import serving
 
 MISSING = 404
 State = dict[str, Any] | Callable[[], dict[str, Any]] | int
@@ -170,12 +172,6 @@ def _handler(emulator: ArgoCdEmulator) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_argocd(token: str) -> Iterator[ArgoCdEmulator]:
     emulator = ArgoCdEmulator(token)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(emulator))
-    emulator.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(emulator)) as url:
+        emulator.url = url
         yield emulator
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -10,11 +10,11 @@ import json
 import os
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from releaser.adapters.datasets import (
     write_snapshots,
 )
 from releaser.adapters.http import HttpClient
+from releaser.adapters.local_server import serving
 from releaser.app.data import RefreshResult, SnapshotInfo, data_status, refresh, stale_warning
 from releaser.domain.errors import InvalidFileError, UpstreamError
 from releaser.settings import HttpSettings
@@ -78,16 +79,19 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@contextmanager
+def serving_upstream() -> Iterator[Upstream]:
+    """endoflife.date's and pluto's answers on 127.0.0.1, as long as the block runs."""
+    state = Upstream()
+    with serving(_handler(state)) as url:
+        state.port = int(url.rsplit(":", 1)[1])
+        yield state
+
+
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
-    state = Upstream()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving_upstream() as state:
+        yield state
 
 
 @pytest.fixture

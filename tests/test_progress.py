@@ -40,7 +40,7 @@ from tests.compat_support import write_chart_repo
 from tests.helm_support import find_helm
 from tests.servers import FileServer
 from tests.test_compat_cli import DEMO_CHARTS, DEMO_URL, demo_kit
-from tests.test_data_refresh import TODAY, Upstream, _handler
+from tests.test_data_refresh import TODAY, Upstream, serving_upstream
 
 COLUMNS = 100
 ERASE = "\r\x1b[2K"
@@ -283,16 +283,8 @@ def test_compat_names_each_archive_and_helm_render(
 @pytest.fixture
 def endoflife() -> Iterator[Upstream]:
     """The data refresh tests' endoflife.date and pluto answers on 127.0.0.1."""
-    from http.server import ThreadingHTTPServer
-
-    state = Upstream()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving_upstream() as state:
+        yield state
 
 
 def test_data_refresh_counts_every_fetch(endoflife: Upstream) -> None:

@@ -26,12 +26,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from releaser.adapters.git import run_git
+from releaser.adapters.local_server import serving
 from releaser.domain.errors import GitError
 
 SYNC_SECONDS = 0.2  # how long an emulated sync operation runs
@@ -177,13 +178,6 @@ def _error(message: str, code: int) -> dict[str, Any]:
 def serve_argocd() -> Iterator[ArgoCdEmulator]:
     """Run the emulator with a fresh token; it serves the instances it is told to `follow`."""
     emulator = ArgoCdEmulator(secrets.token_hex(16))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(emulator))
-    emulator.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(emulator)) as url:
+        emulator.url = url
         yield emulator
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -24,10 +24,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any, ClassVar
 
+from releaser.adapters.local_server import serving
 from releaser.adapters.yaml.dump import dump
 
 CHARTS_FILE = "demo/charts.json.gz"
@@ -169,18 +170,10 @@ def serve_demo_charts(generated: date) -> Iterator[dict[str, str]]:
     files: dict[str, Served] = {}
     ready = threading.Event()
     handler = type("DemoChartsHandler", (_Handler,), {"files": files, "ready": ready})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threads = [
-        threading.Thread(target=server.serve_forever, daemon=True),
-        threading.Thread(target=_build, args=(repos, generated, files, ready)),
-    ]
-    for thread in threads:
-        thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    builder = threading.Thread(target=_build, args=(repos, generated, files, ready))
+    builder.start()
     try:
-        yield {upstream: f"{base}/{repo['path']}" for upstream, repo in repos.items()}
+        with serving(handler) as base:
+            yield {upstream: f"{base}/{repo['path']}" for upstream, repo in repos.items()}
     finally:
-        threads[1].join()
-        server.shutdown()
-        server.server_close()
-        threads[0].join(timeout=5)
+        builder.join()
