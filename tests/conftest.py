@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.argocd_server import ArgoCdEmulator
 from tests.helmrepos import serve_repos, write_mirrors
 from tests.servers import FileServer
 from tests.upstream import UPSTREAM
@@ -114,3 +115,21 @@ def outside_the_kit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     subprocess.run(["git", "init", "-q", str(cwd)], check=True)
     monkeypatch.chdir(cwd)
     return cwd
+
+
+@pytest.fixture(scope="module")
+def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare kit repository with release branches (tests/customerrepo.py), shared by a module."""
+    from tests.customerrepo import make_kit_remote
+
+    return make_kit_remote(tmp_path_factory.mktemp("kit"))
+
+
+@pytest.fixture
+def argocd() -> Iterator[ArgoCdEmulator]:
+    """The emulated Argo CD API (tests/argocd_server.py), answering the fleet's TOKEN."""
+    from tests.argocd_server import running_argocd
+    from tests.customerrepo import TOKEN
+
+    with running_argocd(TOKEN) as emulator:
+        yield emulator

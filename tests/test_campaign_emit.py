@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from releaser.cli.main import app
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import (
     STORY_DATE,
     TOKEN,
@@ -255,11 +254,6 @@ LOCAL = [
     {"name": "ossa", "version": "2024.2", "kubernetes": "1.31"},
 ]
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def job_commands(workflow: dict[str, Any], job: str) -> list[tuple[list[str], dict[str, str]]]:

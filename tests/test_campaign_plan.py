@@ -16,7 +16,7 @@ from releaser.domain.fleet import read_fleet
 from releaser.domain.report import CustomerRow
 from releaser.domain.versions import KitVersion
 from releaser.domain.waves import STEP_SECONDS, SYNC_SECONDS, step_estimate, wave_estimate
-from tests.customerrepo import FleetBed, cli, make_fleet, make_kit_remote
+from tests.customerrepo import FleetBed, cli, make_fleet
 
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
@@ -34,10 +34,6 @@ WAVES = [
     {"name": "rest", "select": {"all": True}, "maxParallel": 10, "maxFailures": 2},
 ]  # fmt: skip
 
-
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
 
 
 def campaign_fleet(tmp_path: Path, kit_remote: Path, argocd_url: str | None = None) -> FleetBed:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import pwd
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from releaser import __version__
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import (
     RELEASES,
     TOKEN,
@@ -44,11 +43,6 @@ def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(work, "checkout", "-q", "main")
     return bare
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def test_a_gated_rollout_records_who_where_what_and_when(

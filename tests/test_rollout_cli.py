@@ -15,14 +15,13 @@ import pytest
 
 from releaser.adapters.rollout_log import JsonlRolloutLog
 from releaser.domain.errors import InvalidFileError
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import (
     TOKEN,
     cli,
     git,
     has_ref,
     make_fleet,
-    make_kit_remote,
     remote_head,
 )
 
@@ -35,10 +34,6 @@ CUSTOMERS = [
 
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
-
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
 
 
 @pytest.fixture
@@ -61,11 +56,6 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.shutdown()
     server.server_close()
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def merged_on_poll(bare: Path, branch: str) -> Callable[[], str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,14 +50,13 @@ from releaser.domain.gate import (
 )
 from releaser.domain.rollout import GateUnreachable, Outcome
 from releaser.settings import HttpSettings
-from tests.argocd_server import MISSING, ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import MISSING, ArgoCdEmulator, app_json
 from tests.customerrepo import (
     TOKEN,
     FleetBed,
     cli,
     has_ref,
     make_fleet,
-    make_kit_remote,
     remote_head,
 )
 
@@ -170,11 +169,6 @@ class StepClock:
     def sleep(self, seconds: float) -> None:
         self.t += seconds
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def play(
@@ -312,10 +306,6 @@ APPS = ("core-base", "core-aws", "core-addons")
 BRANCH = "refs/heads/releaser/kuvaq-2024.3"
 ENV = {"KUVAQ_ARGOCD_TOKEN": TOKEN}
 
-
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
 
 
 @pytest.fixture

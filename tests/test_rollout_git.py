@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from releaser.adapters.customer_repo import GitCustomerRepos
 from releaser.domain.errors import GitError
 from releaser.domain.fleet import Customer
 from releaser.domain.versions import KubeVersion
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import (
     STORY_DATE,
     TOKEN,
@@ -28,7 +27,6 @@ from tests.customerrepo import (
     git_files,
     has_ref,
     make_fleet,
-    make_kit_remote,
     remote_head,
 )
 
@@ -38,10 +36,6 @@ WORK = "releaser/kuvaq-2024.3"
 
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
-
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
 
 
 @pytest.fixture
@@ -188,11 +182,6 @@ def test_unreachable_customer_repo_is_reported_per_customer(bed: FleetBed, tmp_p
     row = result.json["customers"][0]
     assert row["version"] is None and "cannot fetch kuvaq's repository" in row["error"]
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def test_rerun_after_a_kill_finishes_without_a_second_commit(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.customerrepo import FleetBed, cli, has_ref, make_fleet, make_kit_remote, remote_head
+from tests.customerrepo import FleetBed, cli, has_ref, make_fleet, remote_head
 
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
@@ -20,10 +20,6 @@ FLEET = [
 ]
 FREEZE = {"reason": "customer freeze"}
 
-
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
 
 
 def set_key(bed: FleetBed, customer: str, key: str, value: Any) -> None:

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from releaser.adapters.customer_lock import GitCustomerLocks
 from releaser.adapters.yaml import parse_document
 from releaser.domain.fleet import Customer, read_fleet
 from releaser.domain.lease import LeaseHolder
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import (
     TOKEN,
     FleetBed,
@@ -28,7 +27,6 @@ from tests.customerrepo import (
     git,
     has_ref,
     make_fleet,
-    make_kit_remote,
     remote_head,
 )
 
@@ -40,15 +38,6 @@ MENETEKEL = {"name": "menetekel", "version": "2024.2", "kubernetes": "1.31"}
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
 
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def customer(bed: FleetBed, name: str = "kuvaq") -> Customer:

@@ -33,10 +33,6 @@ KUVAQ = {"name": "kuvaq", "version": "2024.2", "kubernetes": "v1.30.4-eks-a73759
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
 
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
-
 
 def bed_with(tmp_path: Path, kit_remote: Path, **spec: str) -> FleetBed:
     return make_fleet(tmp_path, [{**KUVAQ, **spec}], kit_remote=kit_remote)

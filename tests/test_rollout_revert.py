@@ -3,13 +3,12 @@ the same preflight and health gate; the downgrade and range rules become warning
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
-from tests.customerrepo import TOKEN, cli, git, make_fleet, make_kit_remote, remote_head, show
+from tests.argocd_server import ArgoCdEmulator, app_json
+from tests.customerrepo import TOKEN, cli, git, make_fleet, remote_head, show
 
 pytestmark = pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 
@@ -20,15 +19,6 @@ KUVAQ = {"name": "kuvaq", "version": "2024.2", "kubernetes": "1.32"}
 GATE = ["--push", "--direct", "--wait", "--poll-interval", "0.05s", "--timeout", "20s"]
 
 
-@pytest.fixture(scope="module")
-def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_kit_remote(tmp_path_factory.mktemp("kit"))
-
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def script(argocd: ArgoCdEmulator, bare: Path, health: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 from releaser.app.rollout_read import read_status
 from releaser.cli.container import Container
 from releaser.cli.context import GlobalOptions
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import RELEASES, TOKEN, FleetBed, cli, make_fleet, make_kit_remote
 from tests.kitrepo import commit_all, git, write_kit
 
@@ -43,11 +42,6 @@ def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(work, "checkout", "-q", "main")
     return bare
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture
