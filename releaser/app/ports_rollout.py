@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,8 +52,9 @@ class CustomerRepo(Protocol):
         branch. Returns its id."""
         ...
 
-    def push(self, commit: str, branch: str) -> None:
-        """Fast-forward `branch` on the remote to `commit`; never forces. Raises GitError."""
+    def push(self, commit: str, branch: str, options: Sequence[str] = ()) -> None:
+        """Fast-forward `branch` on the remote to `commit`; never forces. `options` go with
+        it as `git push -o` (GitLab opens a merge request with them). Raises GitError."""
         ...
 
 
