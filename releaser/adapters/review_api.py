@@ -51,7 +51,7 @@ class _Api:
 
     @property
     def where(self) -> str:
-        return f"{self.settings.provider_name} at {redact_url(self.settings.url, host_only=True)}"
+        return f"{self.settings.provider_name} at {redact_url(self.settings.url)}"
 
     def call(
         self, method: str, path: str, action: str, body: Any = None, root: str | None = None

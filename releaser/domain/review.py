@@ -228,6 +228,9 @@ def read_review(problems: Problems, value: Any, path: KeyPath) -> ReviewSettings
     labels = _names(problems, data, (*path, "labels"), _LABEL, "a label without commas")
     if flags["pushOptions"] and provider == "github":
         problems.add((*path, "pushOptions"), "push options open merge requests on GitLab only")
+    if flags["autoMerge"] and provider == "gitlab" and not flags["pushOptions"]:
+        problems.add((*path, "autoMerge"), "on GitLab, auto-merge is set by push options: "
+                     "add pushOptions: true")  # fmt: skip
     if provider is None or url is None:
         return None
     return ReviewSettings(provider, url.rstrip("/"), token_env, repository, reviewers, labels,
