@@ -37,6 +37,7 @@ from releaser.app.rollout_review import (
     await_merge,
     begin_review,
     options_for,
+    require_review,
     review_draft,
     submit,
 )
@@ -184,6 +185,8 @@ def guarded(
     held = hold_blocks(req.customer.hold, target, ports.today, req.force)
     if blocking(held):  # logged as blocked; nothing else is asked of a held customer
         return attempt(req, ports, target, None, held)
+    if req.pr:
+        require_review(req, ports.review)
     token = _gate_token(req, ports.secret)
     if req.dry_run:
         return attempt(req, ports, target, token, held)

@@ -76,24 +76,32 @@ class Review:
     request: PullRequest | None = None
 
 
-def begin_review(
-    req: RolloutRequest, target: KitVersion, secret: SecretLookup, ports: ReviewPorts | None
-) -> Review:
-    """The customer's `review:` settings and token, checked with one read of the open
-    requests before anything is pushed (a refused token changes nothing)."""
+def require_review(req: RolloutRequest, ports: ReviewPorts | None) -> ReviewSettings:
+    """The customer's `review:` settings, fit for what was asked (a usage error before any
+    work when they are missing, or when --wait has no API token to follow the merge)."""
     settings = req.customer.review
     if settings is None or ports is None:
         raise UsageError(
             f"customer {req.customer.name} has no review settings; --pr needs them",
             hint="add review: {provider, url, tokenEnv} to the customer in the fleet file",
         )
+    if req.wait and settings.token_env is None:
+        raise UsageError("--pr --wait follows the merge through the API: set review.tokenEnv")
+    return settings
+
+
+def begin_review(
+    req: RolloutRequest, target: KitVersion, secret: SecretLookup, ports: ReviewPorts | None
+) -> Review:
+    """The review settings and token, checked with one read of the open requests before
+    anything is pushed (a refused token changes nothing)."""
+    settings = require_review(req, ports)
+    assert ports is not None  # require_review checked it
     token = secret(settings.token_env) if settings.token_env else None
     if settings.token_env and not token:
         raise UsageError(f"the {settings.provider_name} token variable {settings.token_env} "
                          "is not set")  # fmt: skip
-    if token is None:
-        if req.wait:
-            raise UsageError("--pr --wait follows the merge through the API: set review.tokenEnv")
+    if token is None:  # push options only
         return Review(settings, None, None)
     api = ports.api(settings, repository_of(settings, req.customer.repo), token)
     return Review(settings, api, api.find_open(req.customer.work_branch(str(target))))
