@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 # The host commits (and rebases) as itself: a rebased commit gets a new id, as on GitHub.
@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         with em.lock:
             em.log.append((self.command, self.path, data))
             if not self.authorized():
-                self.send(401, self.unauthorized)
+                self.send(401, {"message": self.unauthorized})
                 return
             if self.command in em.faults:
                 self.send(*em.faults[self.command])
@@ -204,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = handle_any
 
-    unauthorized: Any = {}
+    unauthorized: ClassVar[str] = ""  # the message of the provider's 401 answer
 
     def authorized(self) -> bool:
         raise NotImplementedError
@@ -214,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class GitHubHandler(_Handler):
-    unauthorized = {"message": "Bad credentials"}
+    unauthorized = "Bad credentials"
 
     def authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
@@ -289,7 +289,7 @@ class GitHubHandler(_Handler):
 
 
 class GitLabHandler(_Handler):
-    unauthorized = {"message": "401 Unauthorized"}
+    unauthorized = "401 Unauthorized"
 
     def authorized(self) -> bool:
         header = self.headers.get("PRIVATE-TOKEN", "")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.argocd_server import ArgoCdEmulator, running_argocd
-from tests.customerrepo import TOKEN, FleetBed, has_ref, make_fleet, remote_head
+from tests.customerrepo import TOKEN, FleetBed, cli, has_ref, make_fleet, remote_head
 from tests.kitrepo import git
 from tests.pr_support import (
     BRANCH,
@@ -211,3 +211,36 @@ def test_pr_without_review_settings_is_a_usage_error(bed: FleetBed) -> None:
 def test_pr_and_direct_exclude_each_other(bed: FleetBed, github: ReviewEmulator) -> None:
     result = rollout_pr(bed, "--direct")
     assert result.code == 2 and "--pr and --direct exclude each other" in result.err
+
+
+def test_next_pr_moves_on_only_after_the_previous_request_merged_and_passed(
+    tmp_path: Path, kit_remote: Path, argocd: ArgoCdEmulator
+) -> None:
+    customers = [{"name": name, "version": "2024.2", "kubernetes": "v1.30.4-eks-a737599"}
+                 for name in ("kuvaq", "menetekel")]  # fmt: skip
+    bed = make_fleet(tmp_path, customers, argocd_url=argocd.url, kit_remote=kit_remote)
+    with (
+        running("github", bed.remotes["kuvaq"], REVIEW_TOKEN, REPOSITORY) as first,
+        running("github", bed.remotes["menetekel"], REVIEW_TOKEN, "example/menetekel") as second,
+    ):
+        for name, emulator, repository in (("kuvaq", first, REPOSITORY),
+                                           ("menetekel", second, "example/menetekel")):
+            set_review(bed, name, {"provider": "github", "url": emulator.url,
+                                   "tokenEnv": "KUVAQ_REVIEW_TOKEN", "repository": repository})
+        next_pr = ["--json", "rollout", "--next", "--to", "2024.3", "--pr"]  # fmt: skip
+        opened = cli(bed, *next_pr, env=env())
+        assert opened.code == 0, opened.out + opened.err
+        assert opened.json["moved"]["customer"] == "kuvaq" and len(first.pulls) == 1
+        refused = cli(bed, *next_pr, env=env())
+        assert refused.code == 1
+        assert "the last rollout (kuvaq to 2024.3) is pushed, not confirmed healthy" in refused.err
+        assert not second.pulls
+        follow_branch(argocd, bed.remotes["kuvaq"])
+        first.merge_after(1, "squash")
+        merged = rollout_pr(bed, "--wait")
+        assert merged.json["outcome"] == "healthy", merged.out + merged.err
+        assert len(first.pulls) == 1  # the same request, merged
+        moved = cli(bed, *next_pr, env=env())
+        assert moved.code == 0, moved.out + moved.err
+        assert moved.json["moved"]["customer"] == "menetekel"
+        assert second.pulls[1].head == "releaser/menetekel-2024.3"

@@ -109,7 +109,7 @@ def test_the_landed_commit(merge: str | None, squash: str | None, head: str | No
 
 def test_a_repository_that_the_url_does_not_name_needs_the_key() -> None:
     settings = ReviewSettings("github", "https://api.github.com", "T")
-    with pytest.raises(UsageError, match="set review.repository"):
+    with pytest.raises(UsageError, match=r"set review\.repository"):
         repository_of(settings, "file:///srv/git/kuvaq.git")
     gitlab = ReviewSettings("gitlab", "https://gitlab.example.com/api/v4", "T")
     assert repository_of(gitlab, "https://gitlab.example.com/a/b/c.git/") == "a/b/c"
