@@ -91,8 +91,8 @@ def rollout(
     Pass one of --customer NAME, --next or --status.
     The preflight blocks what the cluster or the customer's overrides cannot take.
     --wait then waits for Argo CD to report the customer's applications healthy.
-    --pr opens a GitHub pull request or GitLab merge request instead of pushing to the
-    customer's branch; with --wait, the gate runs on the commit the merge landed.
+    --pr opens a GitHub pull request or GitLab merge request for the rollout
+    branch; with --wait, the gate runs on the commit the merge landed.
 
     Examples:
       releaser rollout --status
