@@ -143,6 +143,7 @@ def submit(review: Review, draft: ReviewDraft, result: RolloutResult) -> None:
     if review.api is None:  # push options asked GitLab for it: no API to see it through
         result.review = ReviewLink(review.settings.provider, None, None, created=True)
         return
+    # Asked again when none was open before the push: push options may have just opened one.
     found = review.existing or review.api.find_open(draft.source)
     if found is not None and found.state is ReviewState.OPEN:
         review.request = review.api.update(found.number, draft)
