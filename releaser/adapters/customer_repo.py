@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from releaser.adapters.git import END_OF_OPTIONS, GitRemote, checked_branch, run_git
@@ -78,12 +78,13 @@ class GitCustomerRepo:
             run_git(self.root, "update-ref", f"{LOCAL_REFS}/{self.work_branch}", sha)
         return sha
 
-    def push(self, commit: str, branch: str) -> None:
+    def push(self, commit: str, branch: str, options: Sequence[str] = ()) -> None:
         """Plain push: the remote refuses anything but a fast-forward, and so do we."""
         target = f"{commit}:refs/heads/{checked_branch(branch)}"
         remote = GitRemote.parse(self.customer.repo)
+        flags = [f"--push-option={option}" for option in options]
         try:
-            run_git(self.root, "push", "--porcelain", END_OF_OPTIONS, remote.url, target,
+            run_git(self.root, "push", "--porcelain", *flags, END_OF_OPTIONS, remote.url, target,
                     remote=remote)  # fmt: skip
         except GitError as err:
             rejected = "rejected" in err.message or "non-fast-forward" in err.message

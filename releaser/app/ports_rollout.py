@@ -53,8 +53,9 @@ class CustomerRepo(Protocol):
         branch. Returns its id."""
         ...
 
-    def push(self, commit: str, branch: str) -> None:
-        """Fast-forward `branch` on the remote to `commit`; never forces. Raises GitError."""
+    def push(self, commit: str, branch: str, options: Sequence[str] = ()) -> None:
+        """Fast-forward `branch` on the remote to `commit`; never forces. `options` go with
+        it as `git push -o` (GitLab opens a merge request with them). Raises GitError."""
         ...
 
 

@@ -7,7 +7,7 @@ tip) is reused, so a re-run never makes a second commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,11 +30,23 @@ from releaser.app.ports_rollout import (
 from releaser.app.rollout_lease import CustomerLocks, holding, new_holder
 from releaser.app.rollout_read import CustomerView, overrides_of, read_customer
 from releaser.app.rollout_record import log_outcome
+from releaser.app.rollout_review import (
+    MergeWait,
+    Review,
+    ReviewPorts,
+    await_merge,
+    begin_review,
+    options_for,
+    require_review,
+    review_draft,
+    submit,
+)
 from releaser.app.rollout_watch import WatchSettings, token_problem, watch
 from releaser.domain.customer import CustomerState, rewrite_problems
 from releaser.domain.errors import ReleaserError, UsageError
 from releaser.domain.fleet import Customer
 from releaser.domain.progress import NoProgress, Progress, batch
+from releaser.domain.review import ReviewLink
 from releaser.domain.rollout import (
     Block,
     Outcome,
@@ -67,6 +79,7 @@ class RolloutPorts:
     today: date  # holds end by this date (RELEASER_TODAY pins it)
     progress: Callable[[str], None] = lambda _: None  # the gate's waiting lines
     meter: Progress = field(default_factory=NoProgress)  # the preflight's steps
+    review: ReviewPorts | None = None  # pull/merge requests (`rollout --pr`)
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class RolloutRequest:
     force: bool = False  # past the customer's `hold:` (logged as a waiver)
     break_lock: bool = False  # take the customer's lease even from a live run
     command: str = ""  # the command line, without secrets, for the audit trail
+    pr: bool = False  # push the rollout branch and open a pull/merge request for it
+    merge_timeout: float = 86400.0  # --pr --wait: how long the merge may take
 
 
 @dataclass
@@ -108,6 +123,7 @@ class RolloutResult:
     pushed_at: str | None = None
     synced_at: str | None = None
     verdict_at: str | None = None
+    review: ReviewLink | None = None  # the pull/merge request opened or updated
 
     @property
     def ok(self) -> bool:
@@ -133,6 +149,7 @@ class RolloutResult:
             "pushedAt": self.pushed_at,
             "syncedAt": self.synced_at,
             "verdictAt": self.verdict_at,
+            "review": self.review.as_dict() if self.review else None,
             **(
                 {"unverified": [u.as_dict() for u in self.unverified], "judged": list(self.judged)}
                 if self.unverified
@@ -168,6 +185,8 @@ def guarded(
     held = hold_blocks(req.customer.hold, target, ports.today, req.force)
     if blocking(held):  # logged as blocked; nothing else is asked of a held customer
         return attempt(req, ports, target, None, held)
+    if req.pr:
+        require_review(req, ports.review)
     token = _gate_token(req, ports.secret)
     if req.dry_run:
         return attempt(req, ports, target, token, held)
@@ -261,22 +280,67 @@ def _run(
     result.files = sorted(files)
     if req.dry_run:
         return
+    review = begin_review(req, target, ports.secret, ports.review) if req.pr else None
     message = commit_message(req.customer, view, target)
     commit, created = find_or_commit(req, ports, repo, view.snapshot, files, target, message)
     result.commit, result.created = commit, created
     result.outcome = Outcome.COMMITTED
     pushed_at = ports.clock.now() if created else None  # a reused commit may be synced already
-    if req.push:
+    gate_on: str | None = commit
+    if req.push and review is not None and commit != view.snapshot.commit:
+        gate_on = _through_review(req, ports, repo, view.snapshot, commit, target, result, review)
+        pushed_at = None  # what lands is a new commit on the customer's branch: any sync counts
+    elif req.push:
         result.pushed = publish(req, repo, view.snapshot, commit, target)
         result.pushed_at = ports.clock.now()
         result.outcome = Outcome.PUSHED
-    if token is not None and (argocd := req.customer.argocd) is not None:
-        expected = frozenset({commit, ports.kit.versions().get(target.release, commit)})
-        client = ports.argocd(argocd.url, token)
-        settings = WatchSettings(req.timeout, req.poll, req.soak, pushed_at)
-        seen = watch(argocd, client, expected, settings, ports.clock, ports.progress)
-        result.outcome, result.gate = seen.outcome, seen.reasons
-        result.synced_at, result.verdict_at = seen.synced_at, seen.verdict_at
+    if gate_on is not None and token is not None:
+        _gate(req, ports, gate_on, target, token, pushed_at, result)
+
+
+def _gate(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    commit: str,
+    target: KitVersion,
+    token: str,
+    pushed_at: str | None,
+    result: RolloutResult,
+) -> None:
+    """The health gate on `commit` (or the kit's release commit, for multi-source apps)."""
+    argocd = req.customer.argocd
+    if argocd is None:
+        return
+    expected = frozenset({commit, ports.kit.versions().get(target.release, commit)})
+    client = ports.argocd(argocd.url, token)
+    settings = WatchSettings(req.timeout, req.poll, req.soak, pushed_at)
+    seen = watch(argocd, client, expected, settings, ports.clock, ports.progress)
+    result.outcome, result.gate = seen.outcome, seen.reasons
+    result.synced_at, result.verdict_at = seen.synced_at, seen.verdict_at
+
+
+def _through_review(
+    req: RolloutRequest,
+    ports: RolloutPorts,
+    repo: CustomerRepo,
+    base: RepoSnapshot,
+    commit: str,
+    target: KitVersion,
+    result: RolloutResult,
+    review: Review,
+) -> str | None:
+    """Push the rollout branch, open or update its request and, with --wait, await the
+    merge: the commit that landed is what the gate watches (None: nothing to gate)."""
+    assert ports.review is not None  # begin_review checked it
+    draft = review_draft(req, ports.review, result, target)
+    result.pushed = publish(req, repo, base, commit, target, options_for(review, draft))
+    result.pushed_at = ports.clock.now()
+    result.outcome = Outcome.PUSHED
+    submit(review, draft, result)
+    if not req.wait:
+        return None
+    wait = MergeWait(req.merge_timeout, req.poll)
+    return await_merge(review, wait, ports.clock, ports.progress, result)
 
 
 def check(
@@ -375,12 +439,19 @@ def find_or_commit(
 
 
 def publish(
-    req: RolloutRequest, repo: CustomerRepo, base: RepoSnapshot, commit: str, target: KitVersion
+    req: RolloutRequest,
+    repo: CustomerRepo,
+    base: RepoSnapshot,
+    commit: str,
+    target: KitVersion,
+    options: Sequence[str] = (),
 ) -> str:
+    """Push `commit` to the rollout branch (the customer's with --direct), unless it is
+    there already; `options` go with the push (`git push -o`)."""
     branch = req.customer.branch if req.direct else req.customer.work_branch(str(target))
     if commit == base.commit:
         return req.customer.branch  # already there: nothing to push
     remote = None if req.direct else repo.remote_work()
     if remote is None or remote.commit != commit:
-        repo.push(commit, branch)
+        repo.push(commit, branch, options)
     return branch

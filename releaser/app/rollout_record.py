@@ -32,6 +32,7 @@ def log_outcome(
         "pushedAt": result.pushed_at,
         "syncedAt": result.synced_at,
         "verdictAt": result.verdict_at,
+        "review": result.review.as_dict() if result.review else None,
         "finished": ports.clock.now(),
     }
     ports.log.append(record)
@@ -48,5 +49,7 @@ def notification(result: RolloutResult) -> str:
         text += f" (commit {result.commit[:12]}" + (
             f" on {result.pushed})" if result.pushed else ")"
         )
+    if result.review is not None and result.review.url:
+        text += f"\n{result.review.url}"
     reasons = [str(b) for b in blocking(result.blocks)] + result.gate
     return text + "".join(f"\n• {r}" for r in reasons[:10])

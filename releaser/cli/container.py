@@ -45,11 +45,14 @@ if TYPE_CHECKING:
     from releaser.app.release_context import ReleaseDeps
     from releaser.app.report import ReportPorts
     from releaser.app.rollout import RolloutPorts
+    from releaser.app.rollout_review import ReviewApi, ReviewPorts
+    from releaser.cli.bridges import KitReleaseBranches
     from releaser.domain.compat import CompatData
     from releaser.domain.fleet import Fleet
     from releaser.domain.kit import Kit
     from releaser.domain.progress import Progress
     from releaser.domain.report import CustomerRow
+    from releaser.domain.review import ReviewSettings
     from releaser.domain.versions import KitVersion
 
 T = TypeVar("T")
@@ -353,9 +356,10 @@ class Container:
         from releaser.cli.bridges import KitReleaseBranches, LazyVerdicts
 
         fleet, caches = self.fleet, self.settings.cache
+        kit = KitReleaseBranches(self._kit_remote_url, caches.kits, self.parse)
         return RolloutPorts(
             repos=GitCustomerRepos(caches.customers),
-            kit=KitReleaseBranches(self._kit_remote_url, caches.kits, self.parse),
+            kit=kit,
             parse_manifests=parse_manifests,
             parse_values=load_values,
             verdicts=LazyVerdicts(self._cluster_verdicts),
@@ -368,6 +372,7 @@ class Container:
             operator=current_operator(self.fleet_file.resolve().parent),
             today=self.today,
             progress=info,
+            review=self._review_ports(kit),
         )
 
     def _kit_remote_url(self) -> str:
@@ -401,6 +406,26 @@ class Container:
 
         remember_secret(target)  # the webhook URL's path is its credential
         return WebhookNotifier(self.http, target, info)
+
+    def _review_ports(self, kit: KitReleaseBranches) -> ReviewPorts:
+        from releaser.app.rollout_review import ReviewPorts
+        from releaser.render.review import description, title
+
+        def kit_file(version: KitVersion, path: str) -> str | None:
+            files = kit.remote.files(version)
+            return None if files is None else files.read_text(path)
+
+        return ReviewPorts(
+            api=self._review_api,
+            describe=lambda context: (title(context), description(context)),
+            kit_file=kit_file,
+        )
+
+    def _review_api(self, settings: ReviewSettings, repository: str, token: str) -> ReviewApi:
+        from releaser.adapters.review_api import GitHubReviews, GitLabReviews
+
+        kind = GitHubReviews if settings.provider == "github" else GitLabReviews
+        return kind(self.http, settings, repository, token)
 
     def _argocd(self, url: str, token: str) -> ArgoCd:
         from releaser.adapters.argocd import ArgoCdClient

@@ -5,7 +5,6 @@ Validated at the edge into frozen objects; every problem names the fleet file an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +13,7 @@ from typing import Any
 from releaser.domain.document import Document, KeyPath
 from releaser.domain.durations import parse_duration
 from releaser.domain.errors import InvalidFileError, UsageError
+from releaser.domain.fleet_fields import HTTP_RE, env_name_at, optional_text, server_url_at
 from releaser.domain.git_values import branch_problem, path_problem, url_problem
 from releaser.domain.kit_schema import (
     KNOWN_PROVIDERS,
@@ -25,7 +25,7 @@ from releaser.domain.kit_schema import (
     text_at,
 )
 from releaser.domain.profiles import Profile, for_deploy
-from releaser.domain.redaction import has_userinfo
+from releaser.domain.review import ReviewSettings, read_review
 from releaser.domain.versions import InvalidVersion, KitVersion, KubeVersion
 from releaser.domain.waves import (
     DEFAULT_WAVE,
@@ -53,12 +53,11 @@ CUSTOMER_KEYS = (
     "window",
     "deploy",
     "hold",
+    "review",
 )
 DEPLOY_KEYS = ("argocd", "helm")
 ARGOCD_KEYS = ("url", "tokenEnv", "apps", "soak")
 HOLD_KEYS = ("version", "until", "reason")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HTTP_RE = re.compile(r"^https?://[^\s/]+")
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,7 @@ class Customer:
     window: Window | None = None  # when it may be rolled (releaser/domain/windows.py)
     deploy: Profile | None = None  # how its cluster renders charts (`deploy:`); None: the kit's
     hold: Hold | None = None  # keeps it where it is (`hold:`)
+    review: ReviewSettings | None = None  # rollouts as pull/merge requests (`review:`)
 
     def work_branch(self, version: str) -> str:
         """The branch a rollout commit goes to unless `--direct`."""
@@ -141,22 +141,16 @@ def read_fleet(doc: Document) -> Fleet:
     kit = as_mapping(problems, data.get("kit"), ("kit",))
     check_keys(problems, kit, ("kit",), KIT_KEYS)
     repo_url = text_at(problems, kit, ("kit", "repoURL"))
-    remote = _optional_text(problems, kit, ("kit", "remote"))
+    remote = optional_text(problems, kit, ("kit", "remote"))
     _check(problems, ("kit", "remote"), remote, url_problem)
-    notify = _optional_text(problems, data, ("notify",))
-    if notify and not _HTTP_RE.match(notify):
+    notify = optional_text(problems, data, ("notify",))
+    if notify and not HTTP_RE.match(notify):
         problems.add(("notify",), "expected an http(s):// webhook URL")
     customers = _read_customers(problems, data.get("customers"))
     waves = read_waves(problems, data.get("waves"), [(c.name, c.labels) for c in customers])
     if problems.found or repo_url is None:
         raise InvalidFileError(problems.found, hint=FLEET_HINT)
     return Fleet(doc.file, repo_url, remote, customers, notify, waves)
-
-
-def _optional_text(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> str | None:
-    if data.get(str(path[-1])) is None:
-        return None
-    return text_at(problems, data, path)
 
 
 def _check(
@@ -195,11 +189,11 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
         problems.add((*path, "name"), "invalid name: use lower-case letters, digits and '-'")
     repo = text_at(problems, data, (*path, "repo"))
     _check(problems, (*path, "repo"), repo, url_problem)
-    branch = _optional_text(problems, data, (*path, "branch")) or "main"
+    branch = optional_text(problems, data, (*path, "branch")) or "main"
     _check(problems, (*path, "branch"), branch, branch_problem)
-    sub = (_optional_text(problems, data, (*path, "path")) or "").strip("/")
+    sub = (optional_text(problems, data, (*path, "path")) or "").strip("/")
     _check(problems, (*path, "path"), sub, path_problem)
-    provider = _optional_text(problems, data, (*path, "provider"))
+    provider = optional_text(problems, data, (*path, "provider"))
     if provider is not None and provider not in KNOWN_PROVIDERS:
         hint = did_you_mean(provider, KNOWN_PROVIDERS)
         problems.add((*path, "provider"), f"unknown provider '{provider}'{hint}")
@@ -209,11 +203,12 @@ def _read_customer(problems: Problems, path: KeyPath, value: Any) -> Customer | 
     window = read_window(problems, data.get("window"), (*path, "window"))
     deploy = _read_deploy(problems, data.get("deploy"), (*path, "deploy"))
     hold = _read_hold(problems, data.get("hold"), (*path, "hold"))
+    review = read_review(problems, data.get("review"), (*path, "review"))
     if name is None or repo is None or kube is None:
         return None
     return Customer(
         name, repo, branch, sub, provider, kube, argocd,
-        labels=labels, window=window, deploy=deploy, hold=hold,
+        labels=labels, window=window, deploy=deploy, hold=hold, review=review,
     )  # fmt: skip
 
 
@@ -248,30 +243,13 @@ def _read_kube(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> Ku
         return None
 
 
-def _argocd_url(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> str | None:
-    """The server URL; one with `user:password@` is refused without echoing the password."""
-    url = text_at(problems, data, path)
-    if url is not None and not _HTTP_RE.match(url):
-        problems.add(path, "expected an http(s):// URL of the Argo CD server")
-    elif url is not None and has_userinfo(url):
-        problems.add(
-            path,
-            "credentials do not belong in the URL: remove its user:password@ part"
-            " and put the token in the environment variable named by tokenEnv",
-        )
-        return None
-    return url
-
-
 def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget | None:
     if value is None:
         return None
     data = as_mapping(problems, value, path)
     check_keys(problems, data, path, ARGOCD_KEYS)
-    url = _argocd_url(problems, data, (*path, "url"))
-    token_env = text_at(problems, data, (*path, "tokenEnv"))
-    if token_env is not None and not _ENV_NAME_RE.match(token_env):
-        problems.add((*path, "tokenEnv"), "expected the name of an environment variable")
+    url = server_url_at(problems, data, (*path, "url"), "the Argo CD server")
+    token_env = env_name_at(problems, data, (*path, "tokenEnv"))
     apps = data.get("apps")
     if not isinstance(apps, list) or not apps or not all(isinstance(a, str) for a in apps):
         problems.add((*path, "apps"), "expected a non-empty list of Argo CD application names")
@@ -283,7 +261,7 @@ def _read_argocd(problems: Problems, value: Any, path: KeyPath) -> ArgoCdTarget 
 
 
 def _read_soak(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> float:
-    text = _optional_text(problems, data, path)
+    text = optional_text(problems, data, path)
     try:
         return parse_duration(text) if text is not None else 0.0
     except UsageError:
@@ -303,7 +281,7 @@ def _read_hold(problems: Problems, value: Any, path: KeyPath) -> Hold | None:
 
 
 def _hold_version(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> KitVersion | None:
-    text = _optional_text(problems, data, path)
+    text = optional_text(problems, data, path)
     if text is None:
         return None
     try:
@@ -318,7 +296,7 @@ def _hold_version(problems: Problems, data: Mapping[str, Any], path: KeyPath) ->
 
 
 def _hold_until(problems: Problems, data: Mapping[str, Any], path: KeyPath) -> date | None:
-    text = _optional_text(problems, data, path)
+    text = optional_text(problems, data, path)
     if text is None:
         return None
     try:

@@ -29,6 +29,7 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"  # the gate ran out of time
     ERROR = "error"  # git or another failure stopped the rollout
     INTERRUPTED = "interrupted"
+    ABANDONED = "abandoned"  # its pull/merge request was closed without merging
 
     @property
     def confirmed(self) -> bool:

@@ -23,7 +23,7 @@ LIVE_HEADERS = ("SYNC", "HEALTH")
 # An outcome's style: done as asked; stopped before changing anything; went wrong.
 OUTCOME_STYLES = {"healthy": "ok", "pushed": "ok", "committed": "ok", "blocked": "warn",
                   "interrupted": "warn", "degraded": "fail", "failed": "fail",
-                  "timeout": "fail", "error": "fail"}  # fmt: skip
+                  "timeout": "fail", "error": "fail", "abandoned": "warn"}  # fmt: skip
 
 
 def _outcome(value: str) -> str:
@@ -53,8 +53,23 @@ def result_text(result: RolloutResult, direct: bool, push: bool) -> str:
             f"  {made} {result.commit[:12]}"
             + (f", on {result.pushed}" if result.pushed else ", not pushed (pass --push)")
         )
+    lines += _review_lines(result)
     lines += [f"  gate: {one_line(g)}" for g in result.gate]
     return output.terminal("\n".join([f"{head}: {_outcome(result.outcome.value)}", *lines]))
+
+
+def _review_lines(result: RolloutResult) -> list[str]:
+    review = result.review
+    if review is None:
+        return []
+    noun = "pull request" if review.provider == "github" else "merge request"
+    if review.number is None:
+        return [f"  {noun} requested with git push options"]
+    done = "opened" if review.created else "updated"
+    lines = [f"  {noun} #{review.number} {done}: {one_line(review.url or '')}"]
+    if review.landed:
+        lines.append(f"  merged: {review.landed[:12]} landed on the customer's branch")
+    return lines
 
 
 def status_json(status: FleetStatus) -> str:

@@ -48,6 +48,14 @@ def rollout(
     push: bool = typer.Option(False, "--push", help="Push the commit (else it stays local)."),
     direct: bool = typer.Option(False, "--direct", help="Push to the customer's branch itself."),
     wait: bool = typer.Option(False, "--wait", help="Wait until Argo CD reports healthy."),
+    pr: bool = typer.Option(
+        False, "--pr",
+        help="Push the rollout branch and open a pull/merge request (the customer's review:).",
+    ),
+    merge_timeout: str = typer.Option(
+        "24h", "--merge-timeout", metavar="DURATION",
+        help="--pr --wait: how long the merge may take before the health gate.",
+    ),
     timeout: str = typer.Option(
         "15m", "--timeout", metavar="DURATION", help="Health gate timeout (15m, 90s)."
     ),
@@ -83,6 +91,8 @@ def rollout(
     Pass one of --customer NAME, --next or --status.
     The preflight blocks what the cluster or the customer's overrides cannot take.
     --wait then waits for Argo CD to report the customer's applications healthy.
+    --pr opens a GitHub pull request or GitLab merge request for the rollout
+    branch; with --wait, the gate runs on the commit the merge landed.
 
     Examples:
       releaser rollout --status
@@ -90,6 +100,8 @@ def rollout(
       releaser rollout --customer acme --push --wait --timeout 20m
       releaser rollout --next --push --wait
       releaser rollout --customer acme --revert --push --wait
+      releaser rollout --customer acme --pr --wait --merge-timeout 8h
+      releaser rollout --next --pr
     """
     from releaser.app.rollout import RolloutRequest, roll_out
     from releaser.app.rollout_next import roll_next
@@ -104,6 +116,8 @@ def rollout(
         raise UsageError("--live goes with --status")
     if revert and (customer is None or to is not None):
         raise UsageError("--revert goes with --customer NAME and without --to")
+    if pr and direct:
+        raise UsageError("--pr and --direct exclude each other: a pull request merges the branch")
     fleet = parts.fleet
     # The preflight's own progress line: here only, where no other batch is shown (the
     # report and campaign plan count customers, and preflight them in parallel).
@@ -115,7 +129,8 @@ def rollout(
         fleet.customer(customer) if customer else fleet.customers[0],
         fleet.kit_repo_url,
         target=KitVersion.parse(to) if to else None,
-        push=push, direct=direct, dry_run=dry_run, wait=wait,
+        push=push or pr, direct=direct, dry_run=dry_run, wait=wait,
+        pr=pr, merge_timeout=parse_duration(merge_timeout),
         timeout=parse_duration(timeout), poll=parse_duration(poll),
         allow_downgrade=allow_downgrade, accept_dropped_keys=accept_dropped_keys,
         soak=parse_duration(soak) if soak is not None else None,
