@@ -22,7 +22,7 @@ from tests.customerrepo import TOKEN, cli, make_fleet, make_kit_remote
 from tests.helmrepos import component, kit_components, serve_repos, write_mirrors
 from tests.kitrepo import make_kit_repo
 from tests.servers import FileServer
-from tests.test_rollout_cli import argocd, merged_on_poll, script_healthy, webhook  # noqa: F401
+from tests.test_rollout_cli import merged_on_poll, script_healthy, webhook  # noqa: F401
 
 DNS = component("https://kubernetes-sigs.github.io/external-dns/", "external-dns", "1.19.0")
 
@@ -64,7 +64,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[Container]:
 @pytest.mark.usefixtures("readable_upstreams", "outside_the_kit")
 def test_a_rollout_reads_the_environment_once_and_shares_one_http_client(
     tmp_path: Path,
-    argocd: Any,  # noqa: F811
+    argocd: Any,
     webhook: tuple[str, list[dict[str, Any]]],  # noqa: F811
     constructions: Counter[str],
 ) -> None:
