@@ -205,3 +205,211 @@ def test_a_failing_canary_stops_the_campaign_before_wave_two(
     assert go_on.code == 0, go_on.out + go_on.err
     assert {n for n, o in attempts(bed) if o == "healthy"} == {"menetekel", "quill", "ossa"}
     assert commits_on_work_branch(bed, "kuvaq") == 1  # the failed canary is not rolled again
+
+
+# --------------------------------------------------------------------------- on a story clock
+
+
+class StoryClock:
+    """The campaign's clock, fixed until the run sleeps: a sleep moves it on at once, then
+    lets the test act as an operator would at that moment (`on_sleep`)."""
+
+    def __init__(self, start: datetime, on_sleep: Callable[[StoryClock], None] | None = None):
+        self.at = start
+        self.on_sleep = on_sleep
+        self.slept = 0.0
+
+    def now(self) -> str:
+        return self.at.isoformat(timespec="seconds")
+
+    def monotonic(self) -> float:
+        return self.at.timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+        self.slept += seconds
+        if self.on_sleep is not None:
+            self.on_sleep(self)
+
+
+class Operator:
+    """Acts on the campaign when a customer's rollout notification names it (the notifier is
+    called right after the rollout's log record)."""
+
+    def __init__(self) -> None:
+        self.after: dict[str, Callable[[], None]] = {}
+
+    def send(self, text: str) -> None:
+        for name, act in list(self.after.items()):
+            if f"releaser: {name} " in text:
+                del self.after[name]
+                act()
+
+
+MIDNIGHT = datetime(2024, 10, 15, tzinfo=UTC)  # a Tuesday
+
+
+@dataclasses.dataclass
+class Bench:
+    bed: FleetBed
+    parts: Container
+    clock: StoryClock
+    operator: Operator
+
+    @property
+    def ports(self) -> RolloutPorts:
+        return dataclasses.replace(self.parts.rollout_ports(), clock=self.clock,
+                                   notifier=self.operator)  # fmt: skip
+
+    def log(self) -> Any:
+        from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
+
+        return JsonlRolloutLog(log_path(self.bed.fleet))
+
+    def run(self, **options: Any) -> Any:
+        return run_campaign(self.parts.fleet, RunOptions(TARGET, **options), self.ports, self.log())
+
+    def act(self, event: Event, wave: str | None = None) -> str:
+        return control(event, self.parts.fleet, TARGET, self.ports, self.log(), "test", wave)
+
+
+def bench(bed: FleetBed, monkeypatch: pytest.MonkeyPatch) -> Bench:
+    monkeypatch.setenv("RELEASER_TODAY", STORY_DATE)
+    return Bench(bed, Container(GlobalOptions(fleet=bed.fleet)), StoryClock(MIDNIGHT), Operator())
+
+
+def started_at(bed: FleetBed, name: str) -> str:
+    return next(r["started"] for r in bed.log() if r.get("customer") == name)
+
+
+def event_at(bed: FleetBed, event: str, wave: str = "") -> datetime:
+    found = next(r for r in bed.log() if r.get("event") == event and r.get("wave", "") == wave)
+    return datetime.fromisoformat(found["at"])
+
+
+ONE_WAVE = [{"name": "all", "select": {"all": True}}]
+
+
+def test_customers_roll_only_inside_their_windows_the_others_first(
+    tmp_path: Path, kit_remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    windows = {
+        # Tuesday 09:00-13:00 in Berlin: 07:00-11:00 UTC on the story's day
+        "kuvaq": {"rrule": "FREQ=WEEKLY;BYDAY=TU,WE;BYHOUR=9", "duration": "4h",
+                  "tz": "Europe/Berlin"},
+        "quill": {"freezes": [{"from": "2024-10-01", "until": "2024-10-31"}]},
+    }  # fmt: skip
+    bed = fleet_with_waves(tmp_path, kit_remote, ONE_WAVE, windows=windows)
+    run = bench(bed, monkeypatch).run(poll=600.0)
+    assert run.ended == "finished", run.message
+    assert [name for name, _ in attempts(bed)] == ["menetekel", "ossa", "pell", "kuvaq", "quill"]
+    assert started_at(bed, "menetekel") == "2024-10-15T00:00:00+00:00"
+    assert started_at(bed, "kuvaq") == "2024-10-15T07:00:00+00:00"  # its window opens
+    assert started_at(bed, "quill") == "2024-11-01T00:00:00+00:00"  # the day after its freeze
+    assert all(commits_on_work_branch(bed, n) == 1 for n in ("kuvaq", "quill", "menetekel"))
+
+
+def test_the_next_wave_waits_for_its_approval_and_the_soak_before_it(
+    tmp_path: Path, kit_remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waves = [
+        {"name": "canary", "select": {"names": ["kuvaq"]}, "soak": "2h"},
+        {"name": "gold", "select": {"labels": {"tier": "gold"}}, "approval": True,
+         "maxParallel": 2},
+        {"name": "rest", "select": {"all": True}, "approval": True, "maxParallel": 5},
+    ]  # fmt: skip
+    bed = fleet_with_waves(tmp_path, kit_remote, waves)
+    desk = bench(bed, monkeypatch)
+    approvals: list[str] = []
+
+    def operator(clock: StoryClock) -> None:
+        # An hour into the wait, someone approves gold; `rest` is never approved.
+        if clock.slept >= 3600 and not approvals:
+            approvals.append(desk.act(Event.APPROVED))
+        if clock.slept >= 6 * 3600:
+            desk.act(Event.PAUSED)
+
+    desk.clock.on_sleep = operator
+    run = desk.run(poll=60.0)
+    assert approvals == ["wave gold of the campaign to 2024.3 is approved"]
+    canary_done = event_at(bed, "wave-finished", "canary")
+    assert event_at(bed, "approved", "gold") == canary_done + timedelta(hours=1)
+    assert event_at(bed, "wave-started", "gold") == canary_done + timedelta(hours=2)  # soak
+    assert [n for n, _ in attempts(bed)][1:] in (["menetekel", "quill"], ["quill", "menetekel"])
+    # `rest` still waits for approval when the operator pauses the campaign
+    assert (run.ended, run.message) == ("paused", "the campaign to 2024.3 is paused (before "
+                                        "wave rest)")  # fmt: skip
+    assert not rolled(bed, "ossa")
+    status = cli(bed, "campaign", "status", "2024.3").out
+    assert "wave rest: awaiting-approval (2 pending)" in status
+
+
+def test_pause_resume_and_abort_act_at_the_next_customer(
+    tmp_path: Path, kit_remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bed = fleet_with_waves(tmp_path, kit_remote, ONE_WAVE)
+    desk = bench(bed, monkeypatch)
+    desk.operator.after["kuvaq"] = lambda: print(desk.act(Event.PAUSED))
+    paused = desk.run()
+    assert (paused.ended, attempts(bed)) == ("paused", [("kuvaq", "pushed")])
+    refused = cli(bed, "campaign", "run", "2024.3")
+    assert refused.code == 1 and "the campaign to 2024.3 is paused" in refused.err
+    assert "releaser campaign resume 2024.3" in refused.err
+    again = cli(bed, "campaign", "pause", "2024.3")
+    assert again.code == 1 and "is paused: nothing to pause" in again.err
+    assert cli(bed, "campaign", "status", "2024.3").out.startswith("campaign to 2024.3: paused")
+
+    resumed = cli(bed, "campaign", "resume", "2024.3")
+    assert (resumed.code, resumed.err.strip()) == (0, "the campaign to 2024.3 is resumed")
+    desk.operator.after["menetekel"] = lambda: print(desk.act(Event.ABORTED))
+    aborted = desk.run()
+    assert aborted.ended == "aborted"
+    assert [n for n, _ in attempts(bed)] == ["kuvaq", "menetekel"]  # the next customer, once
+    nothing = cli(bed, "campaign", "resume", "2024.3")
+    assert nothing.code == 1 and "is aborted: nothing to resume" in nothing.err
+
+    fresh = desk.run()  # after an abort, a new campaign: the rolled customers stay rolled
+    assert fresh.ended == "finished", fresh.message
+    assert [n for n, _ in attempts(bed)] == ["kuvaq", "menetekel", "quill", "ossa", "pell"]
+    assert events(bed) == [
+        ("started", ""), ("wave-started", "all"), ("paused", ""), ("resumed", ""),
+        ("aborted", ""), ("started", ""), ("wave-started", "all"), ("wave-finished", "all"),
+        ("finished", ""),
+    ]  # fmt: skip
+    assert fresh.waves[0].skipped == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["approve", "2024.3", "--wave", "gould"], 2, "'gould'\n  hint: did you mean 'gold'?"),
+        (["approve", "2024.3", "--wave", "canary"], 2, "wave canary needs no approval"),
+        (["approve", "2024.3"], 1, "no wave of the campaign to 2024.3 waits for approval"),
+        (["run", "2024.3", "--wave", "rest"], 1, "wave rest comes after canary, gold"),
+        (["run", "2024.3", "--wave", "gould"], 2, "unknown wave 'gould'"),
+        (["abort", "2024.3"], 1, "the campaign to 2024.3 is not-started: nothing to abort"),
+        (["run", "24.3"], 2, "24.3"),
+    ],
+)
+def test_control_errors_exit_with_their_codes(
+    tmp_path: Path, kit_remote: Path, args: list[str], code: int, message: str
+) -> None:
+    bed = fleet_with_waves(tmp_path, kit_remote, THREE_WAVES)
+    result = cli(bed, "campaign", *args)
+    assert result.code == code, result.out + result.err
+    assert message in result.err
+    assert attempts(bed) == []
+
+
+def test_one_wave_at_a_time_with_wave(tmp_path: Path, kit_remote: Path) -> None:
+    bed = fleet_with_waves(tmp_path, kit_remote, THREE_WAVES)
+    first = cli(bed, "campaign", "run", "2024.3", "--wave", "canary")
+    assert first.code == 0, first.err
+    assert first.out.rstrip().endswith("wave canary finished")
+    assert [n for n, _ in attempts(bed)] == ["kuvaq"]
+    second = cli(bed, "campaign", "run", "2024.3", "--wave", "gold", "--parallel", "1")
+    assert second.code == 0, second.err
+    assert [n for n, _ in attempts(bed)] == ["kuvaq", "menetekel", "quill"]
+    status = cli(bed, "campaign", "status", "2024.3").out
+    assert "campaign to 2024.3: running" in status
+    assert "wave rest: pending (2 pending)" in status

@@ -326,6 +326,7 @@ def _drive(
     budget; the campaign's status when it was paused or aborted."""
     pool, parallel = slots
     running: dict[Future[CustomerRun], Customer] = {}
+    announced: datetime | None = None  # the window opening said last
     while queue or running:
         book = ctx.ledger.refresh()
         over = len(_failed(book, result, names)) > wave.max_failures
@@ -339,7 +340,7 @@ def _drive(
                 return book.status
             if over or not queue:
                 break
-            _wait_for_window(ctx, queue, wave)
+            announced = _wait_for_window(ctx, queue, wave, announced)
             continue
         done, _ = wait(running, timeout=ctx.options.poll, return_when=FIRST_COMPLETED)
         for future in done:
@@ -351,14 +352,19 @@ def _drive(
     return None
 
 
-def _wait_for_window(ctx: _Run, queue: WindowQueue[Customer], wave: Wave) -> None:
+def _wait_for_window(
+    ctx: _Run, queue: WindowQueue[Customer], wave: Wave, announced: datetime | None
+) -> datetime | None:
+    """Sleep towards the next window opening (in steps, to notice a pause); says which
+    opening it waits for once."""
     opens = queue.opens()
     if opens is None:
-        return
-    now = _now(ctx.ports)
-    ctx.ports.progress(f"wave {wave.name}: waiting for a maintenance window, the next opens "
-                       f"{opens.isoformat()}")  # fmt: skip
-    ctx.ports.clock.sleep(_chunk(ctx.options, now, opens))
+        return announced
+    if opens != announced:
+        ctx.ports.progress(f"wave {wave.name}: every customer left waits for its maintenance "
+                           f"window; the next opens {opens.isoformat()}")  # fmt: skip
+    ctx.ports.clock.sleep(_chunk(ctx.options, _now(ctx.ports), opens))
+    return opens
 
 
 def _failed(book: CampaignBook, result: WaveRun, names: list[str]) -> list[str]:
