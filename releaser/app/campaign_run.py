@@ -169,7 +169,7 @@ def run_campaign(
         if ended is not None:
             return ended
         previous = wave
-    if options.only_wave is not None and waves[-1][0] is not waves_of(fleet)[-1][0]:
+    if options.only_wave is not None and options.only_wave != waves_of(fleet)[-1][0].name:
         run.ended, run.message = "wave-finished", f"wave {options.only_wave} finished"
         return run
     ledger.write(Event.FINISHED, options.command)

@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from releaser.domain.campaign_state import Event
 
 campaign_app = typer.Typer(
-    help="""Waves over the fleet: plan them, run them here, or emit a CI definition.
+    help="""Waves over the fleet: plan them with windows and preflight, or emit a CI definition.
 
-    Waves, labels and maintenance windows come from the fleet file
-    (`releaser example fleet`; README: "Campaigns"). A run's state lives in the
-    rollout log: pause, resume, abort, approve and status act on it.
+    Or run them here (`campaign run`): the run's state lives in the rollout log,
+    where pause, resume, abort, approve and status act on it. Waves, labels and
+    maintenance windows come from the fleet file (`releaser example fleet`;
+    README: "Campaigns").
 
     Examples:
       releaser campaign plan 2024.3
