@@ -49,3 +49,22 @@ class JsonlRolloutLog:
             if isinstance(record, dict):
                 out.append(record)
         return out
+
+    def read_from(self, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """The whole records appended after byte `offset`, and the offset after them: a
+        long run reads only what is new. A line still being written waits for the next read."""
+        if not self.path.is_file():
+            return [], offset
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+        end = data.rfind(b"\n") + 1
+        out: list[dict[str, Any]] = []
+        for line in data[:end].decode("utf-8").splitlines():
+            try:
+                record = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue  # a torn line (a run killed mid-write) is skipped, as by `records`
+            if isinstance(record, dict):
+                out.append(record)
+        return out, offset + end

@@ -140,7 +140,7 @@ class CampaignPlan:
 
 def plan_campaign(fleet: Fleet, target: KitVersion | None, ports: CampaignPorts) -> CampaignPlan:
     """The campaign to `target` (default: the newest release), wave by wave."""
-    rollout = _shared_in_turns(ports.rollout)
+    rollout = shared_in_turns(ports.rollout)
     version = target or newest_release(rollout.kit)
     rollout.kit.load(version)  # read once before the pool: every preflight needs it
     rows = preflight_all(fleet, version, rollout, ports.workers, ports.progress)
@@ -222,7 +222,7 @@ def window_state(customer: Customer, now: datetime) -> WindowState | None:
 # --------------------------------------------------------------------------- shared ports
 
 
-def _shared_in_turns(ports: RolloutPorts) -> RolloutPorts:
+def shared_in_turns(ports: RolloutPorts) -> RolloutPorts:
     """The rollout ports with the kit and the verdicts behind one lock: they cache what they
     read, for every customer; the customer repositories stay parallel."""
     lock = threading.RLock()

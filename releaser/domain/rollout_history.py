@@ -2,8 +2,8 @@
 
 A record is one attempt (`.releaser/rollouts.jsonl`): `kind` is `rollout` (the default, also
 for records written before the field existed) or `hotfix` (a hotfix's health gate on one
-customer). A rollout "reached" its customer when its branch was pushed (`pushed` is set),
-whatever the gate said afterwards.
+customer); `campaign` records are a campaign's events, not attempts. A rollout "reached"
+its customer when its branch was pushed (`pushed` is set), whatever the gate said afterwards.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from releaser.domain.versions import InvalidVersion, KitVersion
 
 ROLLOUT = "rollout"
 HOTFIX = "hotfix"
+CAMPAIGN = "campaign"  # a campaign's own events (releaser/domain/campaign_state.py)
 # Outcomes after which --next may move on without --force.
 SETTLED = (Outcome.HEALTHY.value, Outcome.BLOCKED.value)
 
@@ -78,7 +79,7 @@ def reached_customer(record: Record) -> bool:
 def unsettled(records: Sequence[Record]) -> Record | None:
     """The last attempt that was not blocked, when it is not confirmed healthy."""
     for record in reversed(records):
-        if record.get("outcome") == Outcome.BLOCKED.value:
+        if record.get("outcome") == Outcome.BLOCKED.value or record.get("kind") == CAMPAIGN:
             continue
         return None if record.get("outcome") in SETTLED else record
     return None

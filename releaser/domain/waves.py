@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
 
 from releaser.domain.document import KeyPath
 from releaser.domain.durations import parse_duration
@@ -31,6 +33,7 @@ from releaser.domain.kit_schema import (
     did_you_mean,
     text_at,
 )
+from releaser.domain.windows import Window
 
 WAVE_KEYS = ("name", "select", "maxParallel", "maxFailures", "soak", "approval")
 SELECT_KEYS = ("names", "labels", "all")
@@ -278,3 +281,59 @@ def wave_estimate(steps: Sequence[float], max_parallel: int, soak: float) -> flo
     for step in steps:
         heapq.heappush(slots, heapq.heappop(slots) + step)
     return max(slots) + soak
+
+
+# --------------------------------------------------------------------------- running
+
+
+class Windowed(Protocol):
+    @property
+    def window(self) -> Window | None: ...
+
+
+W = TypeVar("W", bound=Windowed)
+
+
+class WindowQueue(Generic[W]):
+    """A wave's customers in fleet order for a run; one whose maintenance window is closed
+    waits in a heap by the time its window opens, so each is looked at once per opening."""
+
+    def __init__(self, items: Sequence[W]) -> None:
+        self.fresh: deque[tuple[int, W]] = deque(enumerate(items))
+        self.deferred: list[tuple[datetime, int, W]] = []
+        self.never: list[W] = []  # no open window within the horizon
+
+    def __bool__(self) -> bool:
+        return bool(self.fresh or self.deferred)
+
+    def next_open(self, now: datetime) -> W | None:
+        while self.deferred and self.deferred[0][0] <= now:
+            _, index, item = heapq.heappop(self.deferred)
+            if self._open_or_defer(index, item, now):
+                return item
+        while self.fresh:
+            index, item = self.fresh.popleft()
+            if self._open_or_defer(index, item, now):
+                return item
+        return None
+
+    def opens(self) -> datetime | None:
+        return self.deferred[0][0] if self.deferred else None
+
+    def left(self) -> list[W]:
+        """Those not taken yet, in fleet order."""
+        waiting = [(i, item) for _, i, item in self.deferred] + list(self.fresh)
+        return [item for _, item in sorted(waiting, key=lambda pair: pair[0])]
+
+    def _open_or_defer(self, index: int, item: W, now: datetime) -> bool:
+        window = item.window
+        if window is None:
+            return True
+        span = window.next_open(now)
+        if span is None:
+            self.never.append(item)
+            return False
+        if span.start <= now:
+            return True
+        heapq.heappush(self.deferred, (span.start, index, item))
+        return False

@@ -1,4 +1,5 @@
-"""A campaign plan as terminal text, Markdown (a pull request, a ticket) or JSON.
+"""A campaign plan as terminal text, Markdown (a pull request, a ticket) or JSON; a run's
+end and a campaign's status as text or JSON.
 
 Blocking reasons carry git and upstream messages: one line each on a terminal, escaped in
 Markdown; every text leaves through `releaser.render.output` (redacted).
@@ -18,6 +19,8 @@ from releaser.render.text import table
 # Types only: `campaign --help` does not import the use case.
 if TYPE_CHECKING:
     from releaser.app.campaign import CampaignPlan, CustomerPlan, WavePlan, WindowState
+    from releaser.app.campaign_control import CampaignStatus, WaveStatus
+    from releaser.app.campaign_run import CampaignRun
 
 HEADERS = ("CUSTOMER", "RUNS", "KUBERNETES", "PREFLIGHT", "HOLD", "WINDOW", "ESTIMATE")
 
@@ -135,3 +138,56 @@ def plan_markdown(plan: CampaignPlan) -> str:
 
 def plan_json(plan: CampaignPlan) -> str:
     return output.json_text(plan.as_dict())
+
+
+# --------------------------------------------------------------------------- run and status
+
+
+def run_text(run: CampaignRun) -> str:
+    """What this run did, wave by wave, then how it ended."""
+    lines = []
+    for wave in run.waves:
+        skipped = f"; {wave.skipped} settled before" if wave.skipped else ""
+        lines.append(f"wave {wave.wave.name}: {len(wave.customers)} rolled by this run{skipped}")
+        for customer in wave.customers:
+            outcome = f" ({customer.outcome})" if customer.outcome else ""
+            lines.append(f"  {customer.customer}: {customer.mark}{outcome}")
+            lines += [f"    {one_line(reason)}" for reason in customer.reasons[:5]]
+    lines.append(run.message)
+    return output.terminal("\n".join(lines))
+
+
+def run_json(run: CampaignRun) -> str:
+    return output.json_text(run.as_dict())
+
+
+MARKS = ("rolled", "failed", "passed-over", "pending")
+
+
+def status_text(status: CampaignStatus) -> str:
+    """The campaign's state, each wave's counts, and the customers that did not roll."""
+    started = status.started or {}
+    since = f", started {started.get('at')} by {started.get('actor')}" if started else ""
+    lines = [f"campaign to {status.version}: {status.status}{since}"]
+    last = status.last
+    if last is not None:
+        on = f" {last.get('wave')}" if last.get("wave") else ""
+        lines.append(f"last: {last.get('event')}{on} at {last.get('at')} by {last.get('actor')}")
+    for wave in status.waves:
+        counts = ", ".join(f"{wave.count(m)} {m}" for m in MARKS if wave.count(m))
+        lines.append(f"wave {wave.wave.name}: {wave.state} ({counts or 'no customer'})")
+        lines += _unsettled_lines(wave)
+    return output.terminal("\n".join(lines))
+
+
+def _unsettled_lines(wave: WaveStatus) -> list[str]:
+    lines = []
+    for customer in wave.customers:
+        if customer.mark in ("failed", "passed-over"):
+            why = "; ".join(one_line(r) for r in customer.reasons[:3]) or customer.outcome
+            lines.append(f"  {customer.name}: {customer.mark} ({customer.outcome}): {why}")
+    return lines
+
+
+def status_json(status: CampaignStatus) -> str:
+    return output.json_text(status.as_dict())

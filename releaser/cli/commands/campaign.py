@@ -11,21 +11,27 @@ import typer
 from releaser.cli import completion
 from releaser.cli.choices import Engine, LandingMode, PlanFormat
 from releaser.cli.container import Container, container
-from releaser.cli.output import check_output, emit, write_output
+from releaser.cli.output import check_output, emit, info, write_output
 from releaser.cli.partial import fail_if_partial
-from releaser.domain.errors import UsageError
+from releaser.domain.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from releaser.app.campaign import CampaignDefinition
+    from releaser.app.campaign_run import CampaignLog
+    from releaser.domain.campaign_state import Event
 
 campaign_app = typer.Typer(
     help="""Waves over the fleet: plan them with windows and preflight, or emit a CI definition.
 
-    Waves, labels and maintenance windows come from the fleet file
-    (`releaser example fleet`; README: "Campaigns").
+    Or run them here (`campaign run`): the run's state lives in the rollout log,
+    where pause, resume, abort, approve and status act on it. Waves, labels and
+    maintenance windows come from the fleet file (`releaser example fleet`;
+    README: "Campaigns").
 
     Examples:
       releaser campaign plan 2024.3
+      releaser campaign run 2024.3
+      releaser campaign status 2024.3
       releaser campaign emit 2024.3 --engine github -o rollout.yml
     """
 )
@@ -193,6 +199,162 @@ def render_engine(engine: str, definition: CampaignDefinition) -> str:
     from releaser.render.campaign_emit import github_workflow, gitlab_pipeline
 
     return (github_workflow if engine == "github" else gitlab_pipeline)(definition)
+
+
+# --------------------------------------------------------------------------- run and control
+
+
+def version_argument(text: str) -> str:
+    return typer.Argument(  # type: ignore[no-any-return]
+        ..., metavar="VERSION", autocompletion=completion.release_versions, help=text
+    )
+
+
+@campaign_app.command("run")
+def run(
+    ctx: typer.Context,
+    version: str = version_argument("The kit version to roll the fleet to, e.g. 2024.3."),
+    wave: str | None = typer.Option(
+        None, "--wave", metavar="WAVE", help="Run this wave only (the waves before it finished)."
+    ),
+    parallel: int | None = typer.Option(
+        None, "--parallel", min=1, metavar="N",
+        help="Customers rolled at once in every wave (default: its maxParallel).",
+    ),
+    direct: bool = typer.Option(False, "--direct", help="Push to each customer's branch itself."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for Argo CD health gates."),
+    timeout: str = typer.Option(
+        "15m", "--timeout", metavar="DURATION", help="Each customer's health gate timeout."
+    ),
+    poll: str = typer.Option(
+        "5s", "--poll-interval", metavar="DURATION",
+        help="Argo CD polling, and how often a waiting run reads the log.",
+    ),
+) -> None:  # fmt: skip
+    """Run (or resume) the campaign: the waves in order, customers inside their windows.
+
+    Each customer is rolled as `rollout --customer NAME --to VERSION --push`, with
+    --wait when it has argocd settings. Killed, it resumes at the next customer.
+
+    Examples:
+      releaser campaign run 2024.3
+      releaser campaign run 2024.3 --wave canary
+      releaser campaign run 2024.3 --parallel 4 --direct --timeout 20m
+    """
+    from releaser.app.campaign_run import RunOptions, run_campaign
+    from releaser.cli.invocation import command_line
+    from releaser.domain.durations import parse_duration
+    from releaser.domain.versions import KitVersion
+    from releaser.render import campaign as render
+
+    parts = container(ctx)
+    options = RunOptions(
+        KitVersion.parse(version), wave, parallel, direct, not no_wait,
+        parse_duration(timeout), parse_duration(poll), command_line(ctx),
+    )  # fmt: skip
+    result = run_campaign(parts.fleet, options, parts.rollout_ports(), campaign_log(parts))
+    emit(render.run_json(result) if parts.options.json else render.run_text(result))
+    if not result.ok:
+        raise typer.Exit(ExitCode.PROBLEMS_FOUND)
+
+
+def campaign_log(parts: Container) -> CampaignLog:
+    from releaser.adapters.rollout_log import JsonlRolloutLog, log_path
+
+    return JsonlRolloutLog(log_path(parts.fleet_file))
+
+
+def control(ctx: typer.Context, version: str, event: Event, wave: str | None = None) -> None:
+    from releaser.app.campaign_control import control as act
+    from releaser.cli.invocation import command_line
+    from releaser.domain.versions import KitVersion
+
+    parts = container(ctx)
+    target = KitVersion.parse(version)
+    log = campaign_log(parts)
+    info(act(event, parts.fleet, target, parts.rollout_ports(), log, command_line(ctx), wave))
+
+
+@campaign_app.command("pause")
+def pause(
+    ctx: typer.Context, version: str = version_argument("The campaign's kit version.")
+) -> None:
+    """Pause the campaign: a run starts no new customer and ends once those rolling end.
+
+    Examples:
+      releaser campaign pause 2024.3
+    """
+    from releaser.domain.campaign_state import Event
+
+    control(ctx, version, Event.PAUSED)
+
+
+@campaign_app.command("resume")
+def resume(
+    ctx: typer.Context, version: str = version_argument("The campaign's kit version.")
+) -> None:
+    """Resume a paused campaign, or one stopped by a wave's failures (accepting them).
+
+    Then `campaign run` goes on at the next customer.
+
+    Examples:
+      releaser campaign resume 2024.3
+    """
+    from releaser.domain.campaign_state import Event
+
+    control(ctx, version, Event.RESUMED)
+
+
+@campaign_app.command("abort")
+def abort(
+    ctx: typer.Context, version: str = version_argument("The campaign's kit version.")
+) -> None:
+    """End the campaign: a run starts no new customer; the next run starts a new one.
+
+    Examples:
+      releaser campaign abort 2024.3
+    """
+    from releaser.domain.campaign_state import Event
+
+    control(ctx, version, Event.ABORTED)
+
+
+@campaign_app.command("approve")
+def approve(
+    ctx: typer.Context,
+    version: str = version_argument("The campaign's kit version."),
+    wave: str | None = typer.Option(
+        None, "--wave", metavar="WAVE", help="The wave (default: the next one waiting)."
+    ),
+) -> None:
+    """Approve a wave with `approval: true`: a waiting run starts it.
+
+    Examples:
+      releaser campaign approve 2024.3
+      releaser campaign approve 2024.3 --wave gold
+    """
+    from releaser.domain.campaign_state import Event
+
+    control(ctx, version, Event.APPROVED, wave)
+
+
+@campaign_app.command("status")
+def status(
+    ctx: typer.Context, version: str = version_argument("The campaign's kit version.")
+) -> None:
+    """The campaign's state and each wave's customers, from the rollout log alone.
+
+    Examples:
+      releaser campaign status 2024.3
+      releaser campaign status 2024.3 --json
+    """
+    from releaser.app.campaign_control import campaign_status
+    from releaser.domain.versions import KitVersion
+    from releaser.render import campaign as render
+
+    parts = container(ctx)
+    found = campaign_status(parts.fleet, KitVersion.parse(version), campaign_log(parts))
+    emit(render.status_json(found) if parts.options.json else render.status_text(found))
 
 
 def register(app: typer.Typer) -> None:
