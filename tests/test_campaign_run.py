@@ -389,6 +389,8 @@ def test_pause_resume_and_abort_act_at_the_next_customer(
         (["run", "2024.3", "--wave", "gould"], 2, "unknown wave 'gould'"),
         (["abort", "2024.3"], 1, "the campaign to 2024.3 is not-started: nothing to abort"),
         (["run", "24.3"], 2, "24.3"),
+        (["run", "2024.3", "--pr", "--direct"], 2, "--pr and --direct exclude each other"),
+        (["run", "2024.3", "--pr"], 2, "--pr needs review: settings; none for kuvaq"),
     ],
 )
 def test_control_errors_exit_with_their_codes(

@@ -61,6 +61,7 @@ class RunOptions:
     timeout: float = 900.0
     poll: float = 5.0  # Argo CD polls, and how often a waiting run looks at the log
     command: str = ""  # the command line, for the audit trail
+    pr: bool = False  # each rollout as a pull/merge request (`review:`), gated after its merge
 
 
 @dataclass(frozen=True)
@@ -423,7 +424,7 @@ def roll_customer(ctx: _Run, customer: Customer) -> CustomerRun:
     request = RolloutRequest(
         customer, ctx.kit_url, options.target, push=True, direct=options.direct,
         wait=options.wait and customer.argocd is not None, timeout=options.timeout,
-        poll=options.poll, command=options.command,
+        poll=options.poll, command=options.command, pr=options.pr,
     )  # fmt: skip
     try:
         result = guarded(request, ctx.ports, options.target,

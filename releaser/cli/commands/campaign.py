@@ -222,6 +222,9 @@ def run(
         help="Customers rolled at once in every wave (default: its maxParallel).",
     ),
     direct: bool = typer.Option(False, "--direct", help="Push to each customer's branch itself."),
+    pr: bool = typer.Option(
+        False, "--pr", help="Each rollout as a pull/merge request (review:), gated after merge."
+    ),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for Argo CD health gates."),
     timeout: str = typer.Option(
         "15m", "--timeout", metavar="DURATION", help="Each customer's health gate timeout."
@@ -247,10 +250,18 @@ def run(
     from releaser.domain.versions import KitVersion
     from releaser.render import campaign as render
 
+    if pr and direct:
+        raise UsageError("--pr and --direct exclude each other: a request is reviewed first")
     parts = container(ctx)
+    unreviewed = [c.name for c in parts.fleet.customers if c.review is None]
+    if pr and unreviewed:  # refused before any customer moves, not one failure per customer
+        raise UsageError(
+            f"--pr needs review: settings; none for {', '.join(unreviewed)}",
+            hint="add review: {provider, url, tokenEnv} to them in the fleet file",
+        )
     options = RunOptions(
         KitVersion.parse(version), wave, parallel, direct, not no_wait,
-        parse_duration(timeout), parse_duration(poll), command_line(ctx),
+        parse_duration(timeout), parse_duration(poll), command_line(ctx), pr,
     )  # fmt: skip
     result = run_campaign(parts.fleet, options, parts.rollout_ports(), campaign_log(parts))
     emit(render.run_json(result) if parts.options.json else render.run_text(result))
