@@ -22,6 +22,7 @@ from releaser.app.rollout import RolloutPorts, newest_release
 from releaser.domain.errors import UsageError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import Profile
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.report import CustomerRow
 from releaser.domain.unverified import Unverified
@@ -247,9 +248,12 @@ class _VerdictsInTurns:
     def __init__(self, verdicts: ComponentVerdicts, lock: threading.RLock) -> None:
         self._verdicts, self._lock = verdicts, lock
 
-    def on_cluster(self, kit: Kit, components: list[str], cluster_version: str) -> ClusterJudgement:
+    def on_cluster(
+        self, kit: Kit, components: list[str], cluster_version: str, *,
+        profile: Profile | None = None,
+    ) -> ClusterJudgement:
         with self._lock:
-            return self._verdicts.on_cluster(kit, components, cluster_version)
+            return self._verdicts.on_cluster(kit, components, cluster_version, profile=profile)
 
 
 def waves_of(fleet: Fleet) -> Sequence[tuple[Wave, tuple[Customer, ...]]]:

@@ -10,6 +10,7 @@ from releaser.domain.document import ManifestDoc
 from releaser.domain.fleet import Customer
 from releaser.domain.gate import AppState
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import Profile
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
 
@@ -96,8 +97,12 @@ class ComponentVerdicts(Protocol):
     """Compatibility verdicts (SPEC §6) of a kit's components on one cluster version."""
 
     def on_cluster(
-        self, kit: Kit, components: list[str], cluster_version: str
-    ) -> ClusterJudgement: ...
+        self, kit: Kit, components: list[str], cluster_version: str, *,
+        profile: Profile | None = None,
+    ) -> ClusterJudgement:
+        """`profile`: how the customer's cluster judges kubeVersion (fleet `deploy:`); None:
+        the kit's own deploy path."""
+        ...
 
 
 class ArgoCd(Protocol):

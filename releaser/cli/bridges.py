@@ -14,6 +14,7 @@ from releaser.app.kit import load_kit
 from releaser.app.ports import YamlParser
 from releaser.app.ports_rollout import ClusterJudgement, ComponentVerdicts
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import Profile
 from releaser.domain.versions import KitVersion
 
 
@@ -53,11 +54,12 @@ class LazyVerdicts:
         self._verdicts: ComponentVerdicts | None = None
 
     def on_cluster(
-        self, kit: Kit, components: list[str], cluster_version: str
+        self, kit: Kit, components: list[str], cluster_version: str, *,
+        profile: Profile | None = None,
     ) -> ClusterJudgement:
         if self._verdicts is None:
             self._verdicts = self._build()
-        return self._verdicts.on_cluster(kit, components, cluster_version)
+        return self._verdicts.on_cluster(kit, components, cluster_version, profile=profile)
 
 
 class NoNotifier:
