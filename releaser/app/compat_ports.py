@@ -42,16 +42,24 @@ def customer_line(check: CustomerCheck, component: Component, verdict: Verdict) 
     return f"{where}: {component.name} {component.version}: {reasons}"
 
 
+NAMES_SHOWN = 4  # customers named per profile on the gate's summary
+
+
 def gate_summary(kit: Kit, gate: GateResult) -> str:
-    """What the gate judged and under which deploy paths, in one line."""
+    """What the gate judged and under which deploy paths, in short lines (a terminal's
+    width): the kit's profile and why, then the fleet's clusters in range per profile."""
     matrix = gate.matrix
     origin = f"; {matrix.profile_origin}" if matrix.profile_origin else ""
-    line = (f"compatibility gate: Kubernetes {kit.kubernetes}, kubeVersion judged as "
-            f"{matrix.profile.title} (profile {matrix.profile.name}{origin})")
-    if gate.clusters:
-        shown = ", ".join(f"{c.customer} {c.cluster} ({c.profile.name})" for c in gate.clusters)
-        line += f"; the fleet's clusters in range: {shown}"
-    return line
+    lines = [f"compatibility gate: Kubernetes {kit.kubernetes}, profile {matrix.profile.name}",
+             f"  profile {matrix.profile.name}: {matrix.profile.title}{origin}"]
+    by_profile: dict[str, list[str]] = {}
+    for check in gate.clusters:
+        by_profile.setdefault(check.profile.name, []).append(check.customer)
+    for name, customers in by_profile.items():
+        shown = ", ".join(customers[:NAMES_SHOWN])
+        more = f" and {len(customers) - NAMES_SHOWN} more" if len(customers) > NAMES_SHOWN else ""
+        lines.append(f"  {len(customers)} fleet cluster(s) in range as {name}: {shown}{more}")
+    return "\n".join(lines)
 
 
 class ReleaseGate:
