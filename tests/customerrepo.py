@@ -234,7 +234,8 @@ def make_fleet(
     kit_remote: Path | None = None,
     notify: str | None = None,
 ) -> FleetBed:
-    """Each customer: {name, version, kubernetes, [addons], [quote]}; remotes under base."""
+    """Each customer: {name, version, kubernetes, [addons], [quote], [deploy]}; remotes under
+    base."""
     kit = kit_remote or make_kit_remote(base)
     bed = FleetBed(base, kit, base / "ops/fleet.yaml")
     entries = []
@@ -246,6 +247,8 @@ def make_fleet(
             "name": spec["name"], "repo": bare.as_uri(), "branch": "main", "path": "argocd",
             "provider": "aws", "kubernetes": spec["kubernetes"],
         }  # fmt: skip
+        if "deploy" in spec:
+            entry["deploy"] = spec["deploy"]
         if argocd_url:
             entry["argocd"] = {
                 "url": argocd_url,

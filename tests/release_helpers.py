@@ -52,6 +52,9 @@ class RuleGate:
     def unverified(self, kit: Kit) -> list[Unverified]:
         return [u for u in self.unread if kit.component(u.component) is not None]
 
+    def summary(self, kit: Kit) -> str:
+        return f"compatibility gate: Kubernetes {kit.kubernetes} (a rule table)"
+
 
 @dataclass
 class TableChanges:

@@ -111,7 +111,9 @@ def test_core_kit_through_mirrors_prints_the_matrix(tmp_path: Path, mirrors: Pat
     assert doc["data"] == {"lifecycle": "2026-08-22", "deprecations": "2026-08-22"}
     rows = _rows(result.stdout)
     assert len(rows) == 16
-    assert rows["cert-manager"]["verdicts"]["1.35"]["verdict"] == "ok"
+    cert_manager = rows["cert-manager"]["verdicts"]["1.35"]
+    assert cert_manager["verdict"] == "ok" and cert_manager["unchecked"] == ["deprecated-apis"]
+    assert set(doc["lifecycle"]) == {"1.35", "1.36", "1.37"}
     autoscaler = rows["cluster-autoscaler"]["verdicts"]["1.36"]
     assert autoscaler["verdict"] == "warn" and _reasons(autoscaler, "matrix")[0]["level"] == "warn"
     assert "upstream lists no version for 1.36 yet" in _reasons(autoscaler, "matrix")[0]["message"]
@@ -130,7 +132,10 @@ def test_core_kit_text_and_markdown(tmp_path: Path, mirrors: Path) -> None:
     assert "1.37*" in text.stdout and "cluster-autoscaler 9.58.0:" in text.stdout
     assert "127.0.0.1" not in text.stdout  # upstream URLs only, never the mirror
     md = run(kit, mirrors, "compat", "--format", "md", json_out=False)
-    assert md.stdout.startswith("### core-kit") and "| cert-manager | v1.21.0 | ok |" in md.stdout
+    assert md.stdout.startswith("### core-kit") and "| cert-manager | v1.21.0 | ok* |" in md.stdout
+    # No archive of the real charts is served: no bare ok, and the header counts them.
+    for out in (text.stdout, md.stdout):
+        assert "templates not checked: all 16 charts; ok* = ok from the other sources" in out
     bad = run(kit, mirrors, "compat", "--format", "html", json_out=False)
     assert bad.exit_code == 2
 
@@ -199,7 +204,7 @@ def test_exact_cluster_versions_are_evaluated_as_helm_would(tmp_path: Path, mirr
         assert exact["level"] == "fail" and "pre-release" in exact["message"]
         assert "`>=1.23.0-0`" in exact["message"]
     assert _reasons(cells["v1.35.1+k3s1"], "kubeVersion")[0]["level"] == "ok"
-    eks_only = {r["source"] for r in cells["v1.35.2-eks-a737599"]["reasons"]}
+    eks_only = {r["source"] for r in json.loads(result.stdout)["lifecycle"]["v1.35.2-eks-a737599"]["reasons"]}
     assert "lifecycle/eks" in eks_only and "lifecycle/gke" not in eks_only
     assert result.exit_code == 1
 
@@ -215,7 +220,7 @@ def test_malformed_constraint_fails(tmp_path: Path, mirrors: Path) -> None:
 def test_unknown_minor_says_the_snapshot_has_no_data(tmp_path: Path, mirrors: Path) -> None:
     kit = demo_kit(tmp_path / "kit", "2.1.0")
     result = run(kit, mirrors, "compat", "--no-render", "--kubernetes", "1.99")
-    [life] = _reasons(_rows(result.stdout)["demo"]["verdicts"]["1.99"], "lifecycle/kubernetes")
+    [life] = _reasons(json.loads(result.stdout)["lifecycle"]["1.99"], "lifecycle/kubernetes")
     assert life["level"] == "unknown" and "no lifecycle data for 1.99" in life["message"]
     assert result.exit_code == 0  # 1.99 is outside the kit's range
 
@@ -266,7 +271,13 @@ def test_missing_archive_leaves_api_unknown_and_other_sources_decide(
     [api] = _reasons(cell, "deprecated-apis")
     assert api["level"] == "unknown" and "404" in api["message"]
     assert _reasons(cell, "kubeVersion")[0]["level"] == "ok" and cell["verdict"] == "ok"
+    assert cell["unchecked"] == ["deprecated-apis"]  # never a bare ok
     assert result.exit_code == 0 and "warning: demo: chart archive" in result.stderr
+    text = run(demo_kit(tmp_path / "kit2", "2.1.0"), mirrors, "compat", "--no-render",
+               json_out=False)
+    assert "templates not checked: all 1 charts; ok* = ok from the other sources" in text.stdout
+    [row] = [line for line in text.stdout.splitlines() if line.startswith("demo ")]
+    assert row.split()[-3:] == ["ok*", "ok*", "ok*"]
 
 
 def test_data_prints_snapshot_dates() -> None:
@@ -294,3 +305,65 @@ def test_data_refresh_without_network_fails_cleanly_and_keeps_the_snapshot(
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
     after = CliRunner().invoke(app, ["--json", "data"])
     assert json.loads(after.stdout)["snapshots"][0]["date"] == "2026-08-22"
+
+
+# --------------------------------------------------------------------------- signal over noise
+
+
+def _compat_on(monkeypatch: pytest.MonkeyPatch, day: str, kit: Path, mirrors: Path,
+               *args: str, json_out: bool = True) -> Any:
+    monkeypatch.setenv("RELEASER_TODAY", day)
+    return run(kit, mirrors, "compat", *args, json_out=json_out)
+
+
+def test_a_minor_near_its_end_of_life_is_said_once_not_on_every_component(
+    tmp_path: Path, mirrors: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 2026-12-01 Kubernetes 1.35 is 89 days from its end of life (2027-02-28): one
+    lifecycle note for the column; the components' cells stay what their own sources say."""
+    kit = core_kit(tmp_path / "kit")
+    result = _compat_on(monkeypatch, "2026-12-01", kit, mirrors)
+    doc = json.loads(result.stdout)
+    life = doc["lifecycle"]["1.35"]
+    assert life["verdict"] == "warn"
+    [upstream] = _reasons(life, "lifecycle/kubernetes")
+    assert upstream["message"] == ("Kubernetes 1.35 reaches upstream end of life on 2027-02-28 "
+                                   "(in 89 days)")
+    sources = {r["source"] for c in doc["components"] for cell in c["verdicts"].values()
+               for r in cell["reasons"]}
+    assert not sources & {"lifecycle/kubernetes", "lifecycle/eks", "lifecycle/gke"}
+    assert _rows(result.stdout)["loki"]["verdicts"]["1.35"]["verdict"] == "ok"
+    assert result.exit_code == 0
+    text = _compat_on(monkeypatch, "2026-12-01", kit, mirrors, json_out=False).stdout
+    assert text.count("Kubernetes 1.35 reaches upstream end of life") == 1
+    [row] = [line for line in text.splitlines() if line.startswith("Kubernetes lifecycle ")]
+    assert row.split()[-3:] == ["WARN", "ok", "?"]
+
+
+def test_a_minor_of_the_range_past_its_end_of_life_fails_the_run_once(
+    tmp_path: Path, mirrors: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = core_kit(tmp_path / "kit")
+    result = _compat_on(monkeypatch, "2027-03-01", kit, mirrors)
+    doc = json.loads(result.stdout)
+    assert doc["lifecycle"]["1.35"]["verdict"] == "fail"
+    assert all(c["verdicts"]["1.35"]["verdict"] != "fail" for c in doc["components"])
+    assert result.exit_code == 1
+    assert "1 cell(s) fail inside the kit's Kubernetes range" in result.stderr
+    md = _compat_on(monkeypatch, "2027-03-01", kit, mirrors, "--format", "md", json_out=False)
+    assert md.stdout.count("Kubernetes 1.35 reached upstream end of life on 2027-02-28") == 1
+    assert "| _Kubernetes lifecycle_ | | FAIL | ok | ? |" in md.stdout
+
+
+def test_a_reason_repeated_on_several_minors_is_listed_once_with_its_span(
+    tmp_path: Path, mirrors: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = core_kit(tmp_path / "kit")
+    text = _compat_on(monkeypatch, "2026-10-20", kit, mirrors, json_out=False).stdout
+    block = text[text.index("ingress-nginx 4.15.1:"):text.index("promtail 6.17.0:")]
+    retired = [line for line in block.splitlines() if "upstream-status" in line]
+    assert len(retired) == 1 and retired[0].split()[:2] == ["1.35–1.37", "warn"]
+    assert text.count("ingress-nginx is retired upstream") == 1
+    md = _compat_on(monkeypatch, "2026-10-20", kit, mirrors, "--format", "md",
+                    json_out=False).stdout
+    assert "- **ingress-nginx 4.15.1** 1.35–1.37 `warn` upstream-status: " in md

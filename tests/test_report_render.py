@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -92,3 +93,45 @@ def test_html_renders_the_matrix_in_chromium(tmp_path: Path) -> None:
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom  # shown as text
     shot = screenshot(page, tmp_path / "profile2", tmp_path / "report.png")
     assert shot.stat().st_size > 10_000
+
+
+def _noted(report: Report) -> Report:
+    """The report of `make_report` as the engine gives it now: a profile, the calendars per
+    minor, a cell whose templates were not checked, a reason shared by two minors."""
+    import copy
+    import dataclasses
+
+    compat = copy.deepcopy(dict(report.compat))
+    compat["profile"] = "argocd-3.4"
+    compat["profileDetail"] = {"name": "argocd-3.4", "title": "Argo CD >= 3.4",
+                               "origin": "the kit's argo-cd 9.7.1 (Argo CD v3.4.4)"}
+    eol = {"source": "lifecycle/kubernetes", "level": "warn",
+           "message": "Kubernetes 1.35 reaches upstream end of life on 2027-02-28 (in 89 days)"}
+    compat["lifecycle"] = {"1.35": {"verdict": "warn", "reasons": [eol]},
+                           "1.36": {"verdict": "ok", "reasons": []}}
+    first, second = compat["components"][:2]
+    first["verdicts"]["1.35"]["unchecked"] = ["deprecated-apis"]
+    shared = {"verdict": "warn", "reasons": [{"source": "upstream-status", "level": "warn",
+                                              "message": "comp-1 is retired upstream"}]}
+    second["verdicts"]["1.35"] = second["verdicts"]["1.36"] = shared
+    return dataclasses.replace(report, compat=compat)
+
+
+def test_outputs_name_the_profile_count_unchecked_charts_and_say_the_calendars_once() -> None:
+    report = _noted(make_report())
+    md = render_markdown(report)
+    assert ("kubeVersion judged as Argo CD &gt;= 3.4 (profile argocd-3.4; the kit's argo-cd "
+            "9.7.1 (Argo CD v3.4.4))") in md
+    assert "Templates not checked: 1 of 3 charts (comp-0)" in md
+    assert "| comp-0 | 1.0.0 | ✓ ok* |" in md
+    assert "| _Kubernetes lifecycle_ | | ! warn | ✓ ok |  |" in md
+    assert md.count("Kubernetes 1.35 reaches upstream end of life") == 1
+    # one note for the cells of a component that share their reasons
+    assert "| comp-1 | 1.1.0 | ! warn [3] | ! warn [3] |" in md
+    assert "3. **comp-1 on 1.35–1.36**: upstream-status: comp-1 is retired upstream" in md
+    html = render_html(report)
+    assert "kubeVersion judged as Argo CD &gt;= 3.4 (profile argocd-3.4;" in html
+    assert "Templates not checked: 1 of 3 charts (comp-0)" in html
+    assert html.count("Kubernetes 1.35 reaches upstream end of life") == 1
+    doc = json.loads(render_json(report))
+    assert doc["profile"] == "argocd-3.4" and doc["uncheckedCharts"] == ["comp-0"]

@@ -14,6 +14,7 @@ from releaser.app.rollout import RolloutRequest, roll_out
 from releaser.cli.container import Container
 from releaser.cli.context import GlobalOptions
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import HELM_INSTALL_318, Profile
 from releaser.domain.rollout import Outcome
 from releaser.domain.versions import KitVersion
 from tests.customerrepo import (
@@ -164,11 +165,14 @@ class FailingVerdicts:
 
     def __init__(self) -> None:
         self.asked: list[tuple[str | None, list[str], str]] = []
+        self.profiles: list[Profile | None] = []
 
     def on_cluster(
-        self, kit: Kit, components: list[str], cluster_version: str, overrides: Any = ()
+        self, kit: Kit, components: list[str], cluster_version: str, overrides: Any = (), *,
+        profile: Profile | None = None,
     ) -> ClusterJudgement:
         self.asked.append((kit.version, components, cluster_version))
+        self.profiles.append(profile)
         version = kit.component("cert-manager").version  # type: ignore[union-attr]
         return ClusterJudgement((f"cert-manager {version} fails on {cluster_version}",))
 
@@ -198,3 +202,19 @@ def test_component_with_a_fail_verdict_blocks(tmp_path: Path, kit_remote: Path) 
     assert JsonlRolloutLog(parts.fleet_file.parent / ".releaser/rollouts.jsonl").records()[-1]["reasons"] == [
         "compatibility: cert-manager v1.21.0 fails on v1.30.4-eks-a737599"
     ]
+    assert verdicts.profiles == [None]  # no `deploy:`: the kit's own deploy path
+
+
+def test_the_preflight_judges_with_the_customers_deploy_profile(
+    tmp_path: Path, kit_remote: Path
+) -> None:
+    bed = make_fleet(tmp_path, [{**KUVAQ, "deploy": {"helm": "3.17.2"}}], kit_remote=kit_remote)
+    parts = Container(GlobalOptions(fleet=bed.fleet))
+    verdicts = FailingVerdicts()
+    ports = dataclasses.replace(parts.rollout_ports(), verdicts=verdicts)
+    customer = parts.fleet.customer("kuvaq")
+    request = RolloutRequest(
+        customer, parts.fleet.kit_repo_url, KitVersion.parse("2024.3"), push=True
+    )
+    assert roll_out(request, ports).outcome is Outcome.BLOCKED
+    assert verdicts.profiles == [HELM_INSTALL_318] and customer.deploy == HELM_INSTALL_318

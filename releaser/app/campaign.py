@@ -22,6 +22,7 @@ from releaser.app.rollout import RolloutPorts, newest_release
 from releaser.domain.errors import UsageError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import Profile
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.report import CustomerRow
 from releaser.domain.rollout import Overrides
@@ -250,10 +251,12 @@ class _VerdictsInTurns:
 
     def on_cluster(
         self, kit: Kit, components: list[str], cluster_version: str,
-        overrides: Sequence[Overrides] = (),
+        overrides: Sequence[Overrides] = (), *, profile: Profile | None = None,
     ) -> ClusterJudgement:
         with self._lock:
-            return self._verdicts.on_cluster(kit, components, cluster_version, overrides)
+            return self._verdicts.on_cluster(
+                kit, components, cluster_version, overrides, profile=profile
+            )
 
 
 def waves_of(fleet: Fleet) -> Sequence[tuple[Wave, tuple[Customer, ...]]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -28,16 +28,20 @@ from releaser.domain.compat import (
     CompatData,
     CompatMatrix,
     ComponentRow,
+    Fact,
     ReleaseFacts,
+    component_part,
     evaluate_cell,
     in_kit_range,
     kit_targets,
     lifecycle_providers,
+    minor_lifecycle,
 )
 from releaser.domain.compat_sources import ApiEvidence, Target
 from releaser.domain.errors import ReleaserError, UpstreamError, UsageError
+from releaser.domain.fleet import Customer
 from releaser.domain.helm_values import component_values
-from releaser.domain.kit import Component, Kit
+from releaser.domain.kit import ADDONS, BASE, Component, Kit
 from releaser.domain.profiles import FALLBACK, Profile, for_argocd
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.rollout import Overrides
@@ -46,18 +50,40 @@ from releaser.domain.verdict import Verdict
 
 
 @dataclass(frozen=True)
+class CustomerCheck:
+    """The gate's verdicts on one customer's exact cluster, under that customer's profile."""
+
+    customer: str
+    cluster: str
+    profile: Profile
+    origin: str  # why this profile
+    failures: tuple[tuple[Component, Verdict], ...] = ()
+
+
+@dataclass(frozen=True)
 class CompatGate:
-    """What `cut` checks before creating a release: verdicts inside the kit's range, and the
+    """What `cut` checks before creating a release: the matrix of the kit's range (its cells
+    and its minors' calendars), each fleet customer's cluster in that range, and the
     components no verdict could judge (their upstream could not be read)."""
 
-    failures: tuple[tuple[Component, str, Verdict], ...]
-    warnings: tuple[tuple[Component, str, Verdict], ...]
-    unverified: tuple[Unverified, ...] = ()
-    profile: Profile = FALLBACK  # the deploy path its kubeVersion verdicts follow
+    matrix: CompatMatrix
+    clusters: tuple[CustomerCheck, ...] = ()
+
+    @property
+    def profile(self) -> Profile:
+        return self.matrix.profile
+
+    @property
+    def unverified(self) -> tuple[Unverified, ...]:
+        return self.matrix.unverified
+
+    def facts(self, level: str) -> list[Fact]:
+        return self.matrix.facts(level)
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.unverified
+        blocked = any(c.failures for c in self.clusters)
+        return not self.matrix.failed and not blocked and not self.unverified
 
 
 @dataclass(frozen=True)
@@ -110,10 +136,14 @@ class CompatService:
         with batch(self.progress, len(kit.components), what) as bar:
             for component in kit:
                 bar.advance(f"{component.name} {component.version}")
-                rows.append(self._row(kit, component, targets, today, profile))
+                row = self._row(kit, component, targets, today, profile)
+                cells = {label: component_part(cell) for label, cell in row.cells.items()}
+                rows.append(replace(row, cells=cells))
         in_range = frozenset(t.label for t in targets if in_kit_range(kit, t))
         dates = self.data.dates()
-        return CompatMatrix(tuple(targets), in_range, dates, tuple(rows), profile, origin)
+        lifecycle = {t.label: minor_lifecycle(kit, t, self.data, today) for t in targets}
+        return CompatMatrix(tuple(targets), in_range, dates, tuple(rows), profile, origin,
+                            lifecycle)
 
     def deploy_profile(self, kit: Kit, chosen: Profile | None = None) -> tuple[Profile, str]:
         """The evaluator profile, and why: `chosen` (`--profile`, a customer's `deploy:`), else
@@ -134,11 +164,30 @@ class CompatService:
         except ReleaserError:
             return FALLBACK, f"the kit's argo-cd {argo.version} has appVersion {app!r}"
 
-    def gate(self, kit: Kit, today: date) -> CompatGate:
+    def gate(self, kit: Kit, today: date, customers: Sequence[Customer] = ()) -> CompatGate:
+        """The kit's range, then each customer's exact cluster inside it with that customer's
+        deploy path (fleet `deploy:`, else the kit's): a chart that rejects the fleet's real
+        EKS/GKE builds fails the gate even where its minor column only warns."""
         matrix = self.evaluate_kit(kit, None, today, what="compatibility gate")
-        return CompatGate(
-            tuple(matrix.failures()), tuple(matrix.warnings()), matrix.unverified, matrix.profile
+        clusters = tuple(
+            self._customer_check(kit, customer, today)
+            for customer in customers if in_kit_range(kit, Target.parse(str(customer.kubernetes)))
         )
+        return CompatGate(matrix, clusters)
+
+    def _customer_check(self, kit: Kit, customer: Customer, today: date) -> CustomerCheck:
+        """The components `customer` deploys (base, add-ons, its provider's section) on its
+        cluster; the calendars are the matrix's to say."""
+        cluster = str(customer.kubernetes)
+        sections = {BASE, ADDONS, customer.provider}
+        names = [c.name for c in kit if c.section in sections]
+        profile, origin = self.deploy_profile(kit, customer.deploy)
+        if customer.deploy is not None:
+            origin = f"{customer.name}'s deploy: in the fleet"
+        found = self.on_cluster(kit, names, cluster, today, profile)
+        failures = tuple((c, component_part(v)) for c, v in found.failures
+                         if component_part(v).level == "fail")
+        return CustomerCheck(customer.name, cluster, profile, origin, failures)
 
     def on_cluster(
         self, kit: Kit, components: Iterable[str], cluster_version: str, today: date,
@@ -207,10 +256,13 @@ class CompatService:
     def _row(self, kit: Kit, component: Component, targets: Sequence[Target],
              today: date, profile: Profile, overrides: Sequence[Overrides] = ()) -> ComponentRow:
         facts, unread = self._facts(component)
-        cells, method = self._cells(kit, component, facts, targets, today, profile, overrides)
+        cells, methods = self._cells(kit, component, facts, targets, today, profile, overrides)
         unverified = Unverified.of(component.name, component.repo_url, unread) if unread else None
         stale = None if unverified else self.stale(component)
-        return ComponentRow(component, cells, method, unverified, stale)
+        unchecked = frozenset(label for label, how in methods.items() if how == "unavailable")
+        found = set(methods.values())
+        method = found.pop() if len(found) == 1 else "mixed"
+        return ComponentRow(component, cells, method, unverified, stale, unchecked)
 
     def _facts(self, component: Component) -> tuple[ReleaseFacts, str | None]:
         """The release's index entry, or why it is unknown (then also the unread reason)."""
@@ -228,18 +280,19 @@ class CompatService:
     def _cells(
         self, kit: Kit, component: Component, facts: ReleaseFacts, targets: Sequence[Target],
         today: date, profile: Profile, overrides: Sequence[Overrides] = (),
-    ) -> tuple[dict[str, Verdict], str]:
-        cells, methods = {}, set()
+    ) -> tuple[dict[str, Verdict], dict[str, str]]:
+        """The verdict of each target, and how its templates were checked (`ApiEvidence`)."""
+        cells: dict[str, Verdict] = {}
+        methods: dict[str, str] = {}
         values = installed_values(kit, component, overrides)
         for target in targets:
             evidence = self._evidence(component, facts.release, target, values)
-            methods.add(evidence.method)
+            methods[target.label] = evidence.method
             providers = lifecycle_providers(kit, component.section, target)
             cells[target.label] = evaluate_cell(
                 component, facts, evidence, target, self.data, providers, today, profile
             )
-        method = methods.pop() if len(methods) == 1 else "mixed"
-        return cells, method
+        return cells, methods
 
     # ---------------------------------------------------------------- API evidence
 

@@ -49,6 +49,7 @@ class CutResult:
     written: WriteResult | None  # None on --dry-run
     resumed: bool = False
     warnings: tuple[str, ...] = field(default=())
+    gate: str = ""  # what the compatibility gate judged, under which profiles ("" on a resume)
 
 
 def cut(request: CutRequest, deps: ReleaseDeps) -> CutResult:
@@ -108,11 +109,13 @@ def _existing(deps: ReleaseDeps, version: KitVersion, push: bool, warnings: list
 
 
 def _check_compat(deps: ReleaseDeps, kit: Kit, allow: bool, warnings: list[str]) -> list[str]:
+    """The gate's failures (one line per fact, and per fleet customer whose cluster a
+    component fails on), refused unless `allow`; its summary names the profiles used."""
     failures = deps.compat.failures(kit)
     if failures and not allow:
         raise ProblemsFound(
             f"{len(failures)} compatibility failure(s) in Kubernetes {kit.kubernetes}:\n  "
-            + "\n  ".join(failures),
+            + "\n  ".join(failures) + f"\n{deps.compat.summary(kit)}",
             hint="fix them (releaser compat), or cut anyway with --allow-incompatible "
             "(recorded in the changelog)",
         )
@@ -193,7 +196,8 @@ def _fresh(request: CutRequest, deps: ReleaseDeps, version: KitVersion) -> CutRe
         unverified=[str(u) for u in unverified],
     )
     entry = deps.render_entry(diff, kit, data)
-    return _planned(request, deps, version, base, entry, tuple(warnings))
+    planned = _planned(request, deps, version, base, entry, tuple(warnings))
+    return replace(planned, gate=deps.compat.summary(kit))
 
 
 def version_label(previous: tuple[str, Kit] | None) -> str:

@@ -90,6 +90,10 @@ class CompatGate(Protocol):
         """Components no verdict could judge: their upstream could not be read."""
         ...
 
+    def summary(self, kit: Kit) -> str:
+        """One line: what was judged, and under which evaluator profiles."""
+        ...
+
 
 class ChangesLookup(Protocol):
     def changes(

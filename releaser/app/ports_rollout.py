@@ -10,6 +10,7 @@ from releaser.domain.document import ManifestDoc
 from releaser.domain.fleet import Customer
 from releaser.domain.gate import AppState
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import Profile
 from releaser.domain.rollout import Overrides
 from releaser.domain.unverified import Unverified
 from releaser.domain.versions import KitVersion
@@ -99,9 +100,11 @@ class ComponentVerdicts(Protocol):
 
     def on_cluster(
         self, kit: Kit, components: list[str], cluster_version: str,
-        overrides: Sequence[Overrides] = (),
+        overrides: Sequence[Overrides] = (), *, profile: Profile | None = None,
     ) -> ClusterJudgement:
-        """`overrides`: the customer's values per section, rendered over the kit's."""
+        """`overrides`: the customer's values per section, rendered over the kit's;
+        `profile`: how the customer's cluster judges kubeVersion (fleet `deploy:`); None: the
+        kit's own deploy path."""
         ...
 
 

@@ -364,7 +364,9 @@ def check(
         judged = ClusterJudgement()
         if target_kit is not None:
             components = enabled_components(view.state, scan.overrides, target_kit)
-            judged = ports.verdicts.on_cluster(target_kit, components, cluster, scan.overrides)
+            judged = ports.verdicts.on_cluster(
+                target_kit, components, cluster, scan.overrides, profile=req.customer.deploy
+            )
             result.judged = judged_names(components, judged.unverified)
             result.to_version = target_kit.version or result.to_version
     result.unverified = () if req.revert else judged.unverified

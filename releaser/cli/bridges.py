@@ -14,6 +14,7 @@ from releaser.app.kit import load_kit
 from releaser.app.ports import YamlParser
 from releaser.app.ports_rollout import ClusterJudgement, ComponentVerdicts
 from releaser.domain.kit import Kit
+from releaser.domain.profiles import Profile
 from releaser.domain.rollout import Overrides
 from releaser.domain.versions import KitVersion
 
@@ -55,11 +56,13 @@ class LazyVerdicts:
 
     def on_cluster(
         self, kit: Kit, components: list[str], cluster_version: str,
-        overrides: Sequence[Overrides] = (),
+        overrides: Sequence[Overrides] = (), *, profile: Profile | None = None,
     ) -> ClusterJudgement:
         if self._verdicts is None:
             self._verdicts = self._build()
-        return self._verdicts.on_cluster(kit, components, cluster_version, overrides)
+        return self._verdicts.on_cluster(
+            kit, components, cluster_version, overrides, profile=profile
+        )
 
 
 class NoNotifier:

@@ -291,7 +291,8 @@ class Container:
     def compat_gate(self) -> CompatGate:
         from releaser.app.compat_ports import ReleaseGate
 
-        return ReleaseGate(self.compat_service(), self.today)
+        fleet = (lambda: self.fleet.customers) if self.fleet_path else None
+        return ReleaseGate(self.compat_service(), self.today, fleet)
 
     def changes_lookup(self) -> ChangesLookup:
         from releaser.app.changes import UpstreamChanges

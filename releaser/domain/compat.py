@@ -3,17 +3,22 @@
 Pure: the caller brings the chart releases, the API evidence, the data tables and `today`.
 The matrix covers the kit's range plus one minor above (SPEC §7), or the targets asked for;
 `in_range` tells which columns belong to the kit's own range (only those can fail a run).
+
+What the Kubernetes calendars say is about a minor, not a component: the matrix keeps it
+once per column (`lifecycle`), and its cells judge the components alone. `evaluate_cell` still
+answers with both (plan and the rollout preflight judge one release on one cluster).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from releaser.domain.charts import ChartRelease
 from releaser.domain.compat_sources import (
+    API_SOURCE,
     ApiEvidence,
     Target,
     api_source_findings,
@@ -70,6 +75,11 @@ def in_kit_range(kit: Kit, target: Target) -> bool:
     return target.minor in minor_range(kit.kubernetes.min, kit.kubernetes.max)
 
 
+def kit_providers(kit: Kit, target: Target) -> tuple[str, ...]:
+    """Whose calendars speak about a column: the build's provider, else every one of the kit."""
+    return lifecycle_providers(kit, BASE, target)
+
+
 def lifecycle_providers(kit: Kit, section: str, target: Target) -> tuple[str, ...]:
     """Whose calendars apply: the build's provider for an exact version, else the section's
     provider, else (base, addons) every provider of the kit."""
@@ -92,7 +102,23 @@ def evaluate_cell(
     profile: Profile = FALLBACK,
 ) -> Verdict:
     """Every source's findings for one component release on one target; the chart's
-    `kubeVersion` is judged the way the deploy path `profile` judges it."""
+    `kubeVersion` is judged the way the deploy path `profile` judges it; with the minor's
+    lifecycle (see `component_part` for the cell of a matrix)."""
+    findings = component_findings(component, facts, evidence, target, data, today, profile)
+    findings += lifecycle_findings(data.lifecycle, target.minor, today, providers=providers)
+    return cell_verdict(findings)
+
+
+def component_findings(
+    component: Component,
+    facts: ReleaseFacts,
+    evidence: ApiEvidence | None,
+    target: Target,
+    data: CompatData,
+    today: date,
+    profile: Profile = FALLBACK,
+) -> list[Finding]:
+    """What the sources about the component itself say (every one but the calendars)."""
     release = facts.release
     findings: list[Finding] = []
     if release is None:
@@ -102,11 +128,16 @@ def evaluate_cell(
     matrix = data.matrices.get(component.name)
     findings += matrix_findings(component.name, release, component.version, matrix, target)
     findings += api_source_findings(evidence, target, data.deprecations)
-    findings += lifecycle_findings(data.lifecycle, target.minor, today, providers=providers)
     findings += status_findings(
         component.name, release, matrix, data.components, component.chart, today
     )
-    return cell_verdict(findings)
+    return findings
+
+
+def minor_lifecycle(kit: Kit, target: Target, data: CompatData, today: date) -> Verdict:
+    """What the Kubernetes calendars say of one column, once for every component."""
+    return Verdict.of(lifecycle_findings(data.lifecycle, target.minor, today,
+                                         providers=kit_providers(kit, target)))
 
 
 MINOR_SOURCES = frozenset({"lifecycle/kubernetes", "lifecycle/eks", "lifecycle/gke"})
@@ -123,6 +154,11 @@ def cell_verdict(findings: Iterable[Finding]) -> Verdict:
     return verdict
 
 
+def component_part(verdict: Verdict) -> Verdict:
+    """A cell without the calendars' findings: what the component's own sources say."""
+    return Verdict.of(f for f in verdict.reasons if f.source not in MINOR_SOURCES)
+
+
 @dataclass(frozen=True)
 class ComponentRow:
     component: Component
@@ -130,6 +166,7 @@ class ComponentRow:
     api_method: str  # rendered | scanned | unavailable | mixed
     unverified: Unverified | None = None  # its release could not be read: cells are unknown
     stale: Stale | None = None  # its release was read from a cached copy standing in
+    unchecked: frozenset[str] = frozenset()  # labels whose cell could not check the templates
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -137,9 +174,50 @@ class ComponentRow:
             "section": self.component.section,
             "version": self.component.version,
             "apiCheck": self.api_method,
-            "verdicts": {label: cell.to_json() for label, cell in self.cells.items()},
+            "verdicts": {label: self._cell(label, cell) for label, cell in self.cells.items()},
             **({"stale": True} if self.stale else {}),
         }
+
+    def _cell(self, label: str, cell: Verdict) -> dict[str, Any]:
+        found = cell.to_json()
+        if label in self.unchecked:  # which sources could not run; only when one could not
+            found["unchecked"] = [API_SOURCE]
+        return found
+
+    def partly_checked(self, label: str) -> bool:
+        """An `ok` that rests on fewer sources than it could: its templates were not checked."""
+        return label in self.unchecked and self.cells[label].level == "ok"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One finding said once, with every column it holds on; `component` None: it is about
+    the Kubernetes minor (a calendar)."""
+
+    finding: Finding
+    labels: tuple[str, ...]
+    component: Component | None = None
+
+
+def grouped(pairs: Iterable[tuple[str, Finding]]) -> list[tuple[tuple[str, ...], Finding]]:
+    """Identical findings on several columns once each, with their columns, first seen first."""
+    found: dict[Finding, list[str]] = {}
+    for label, finding in pairs:
+        found.setdefault(finding, []).append(label)
+    return [(tuple(labels), finding) for finding, labels in found.items()]
+
+
+def label_span(labels: Sequence[str], order: Sequence[str]) -> str:
+    """`1.35–1.37` for neighbouring columns of `order`, `1.35, 1.37` for the others."""
+    runs: list[list[str]] = []
+    position = {label: n for n, label in enumerate(order)}
+    for label in sorted(labels, key=lambda x: position.get(x, len(order))):
+        last = runs[-1][-1] if runs else None
+        if last is not None and position.get(label) == position.get(last, -2) + 1:
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
 
 
 @dataclass(frozen=True)
@@ -150,10 +228,39 @@ class CompatMatrix:
     rows: tuple[ComponentRow, ...]
     profile: Profile = FALLBACK  # the deploy path the kubeVersion verdicts follow
     profile_origin: str = ""  # why this profile: "the kit's argo-cd 9.7.1 (Argo CD v3.4.4)"
+    lifecycle: Mapping[str, Verdict] = field(default_factory=dict)  # label -> the calendars
 
     @property
     def labels(self) -> list[str]:
         return [t.label for t in self.targets]
+
+    def lifecycle_cells(
+        self, level: str, in_range_only: bool = True
+    ) -> list[tuple[str, Verdict]]:
+        """The columns whose calendars answer `level` (a minor near or past its end of life)."""
+        return [(label, cell) for label, cell in self.lifecycle.items()
+                if cell.level == level and (label in self.in_range or not in_range_only)]
+
+    def facts(self, level: str, in_range_only: bool = True) -> list[Fact]:
+        """Every finding at `level` once: the calendars' per column first, then each
+        component's, grouped over the columns it holds on."""
+        def keep(label: str) -> bool:
+            return label in self.in_range or not in_range_only
+
+        minor = [(label, f) for label, cell in self.lifecycle.items() if keep(label)
+                 for f in cell.reasons if f.level == level]
+        found = [Fact(f, labels) for labels, f in grouped(minor)]
+        for row in self.rows:
+            own = [(label, f) for label, cell in row.cells.items()
+                   if keep(label) and cell.level == level
+                   for f in cell.reasons if f.level == level]
+            found += [Fact(f, labels, row.component) for labels, f in grouped(own)]
+        return found
+
+    @property
+    def unchecked_rows(self) -> list[ComponentRow]:
+        """The components whose templates could not be checked on some column."""
+        return [row for row in self.rows if row.unchecked]
 
     def cells(self, level: str, in_range_only: bool = True) -> list[tuple[Component, str, Verdict]]:
         return [
@@ -171,7 +278,8 @@ class CompatMatrix:
 
     @property
     def failed(self) -> bool:
-        return bool(self.failures())
+        """A cell fails in the range, or a minor of the range is past its end of life."""
+        return bool(self.failures() or self.lifecycle_cells("fail"))
 
     @property
     def unverified(self) -> tuple[Unverified, ...]:
@@ -190,6 +298,7 @@ class CompatMatrix:
             "kubernetes": self.labels,
             "inRange": [t.label for t in self.targets if t.label in self.in_range],
             "data": dict(self.data),
+            "lifecycle": {label: cell.to_json() for label, cell in self.lifecycle.items()},
             "components": [row.as_dict() for row in self.rows],
         }
         if self.unverified:  # only on a partial answer, so complete ones keep their shape

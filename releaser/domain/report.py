@@ -6,11 +6,13 @@ renders exactly what `releaser compat` says, whatever engine produced it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from releaser.domain.compat import label_span
 from releaser.domain.diff import KitDiff
 from releaser.domain.kit import KubernetesRange
 from releaser.domain.lifecycle import LifecycleTable
@@ -146,6 +148,30 @@ class Report:
     def minors(self) -> list[str]:
         return list(self.compat.get("kubernetes", []))
 
+    def profile_line(self) -> str | None:
+        """Which deploy path the kubeVersion verdicts follow, and why (compat `profileDetail`)."""
+        detail = self.compat.get("profileDetail")
+        if not detail:
+            name = self.compat.get("profile")
+            return f"kubeVersion judged with profile {name}" if name else None
+        origin = f"; {detail['origin']}" if detail.get("origin") else ""
+        return f"kubeVersion judged as {detail['title']} (profile {detail['name']}{origin})"
+
+    def unchecked_charts(self) -> list[str]:
+        """The components whose templates could not be checked on some minor."""
+        return [c["name"] for c in self.compat.get("components", [])
+                if any(cell.get("unchecked") for cell in c["verdicts"].values())]
+
+    def minor_lifecycle(self, minor: str) -> Mapping[str, Any] | None:
+        """The calendars' verdict on one column of the matrix, said once for every component."""
+        found: Mapping[str, Any] | None = self.compat.get("lifecycle", {}).get(minor)
+        return found
+
+    def lifecycle_notes(self) -> list[tuple[str, Mapping[str, str]]]:
+        """(minor, reason) for what the calendars say that is not ok, once per minor."""
+        return [(minor, reason) for minor, cell in self.compat.get("lifecycle", {}).items()
+                for reason in cell["reasons"] if reason.get("level", "") != "ok"]
+
     def verdict_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(MARKS, 0)
         for component in self.compat.get("components", []):
@@ -160,6 +186,8 @@ class Report:
             "generated": self.generated.isoformat(),
             "kubernetes": self.kubernetes.as_dict(),
             "data": dict(self.data_dates),
+            "profile": self.compat.get("profile"),
+            "uncheckedCharts": self.unchecked_charts(),
             "changes": self.changes.as_dict() if self.changes else None,
             "compat": dict(self.compat),
             "lifecycle": [row.as_dict() for row in self.lifecycle],
@@ -173,13 +201,31 @@ class Report:
         }
 
 
-def footnotes(compat: Mapping[str, Any]) -> list[tuple[int, str, str, Sequence[Mapping[str, str]]]]:
-    """Numbered reasons for every cell that is not plain ok: (n, component, minor, reasons),
-    keeping only the reasons that are not ok themselves (what needs attention)."""
-    notes: list[tuple[int, str, str, Sequence[Mapping[str, str]]]] = []
+@dataclass(frozen=True)
+class Footnote:
+    """Numbered reasons of one component, shared by every minor (`minors`) they hold on."""
+
+    n: int
+    name: str
+    minors: tuple[str, ...]
+    span: str  # `1.35–1.37`
+    reasons: Sequence[Mapping[str, str]]
+
+
+def footnotes(compat: Mapping[str, Any]) -> list[Footnote]:
+    """Numbered reasons for every cell that is not plain ok, keeping only the reasons that
+    are not ok themselves (what needs attention); cells of one component with the same
+    reasons share one note."""
+    order = list(compat.get("kubernetes", []))
+    notes: list[Footnote] = []
     for component in compat.get("components", []):
+        by_reasons: dict[str, tuple[list[str], list[Mapping[str, str]]]] = {}
         for minor, cell in component["verdicts"].items():
             reasons = [r for r in cell["reasons"] if r.get("level", "") != "ok"]
             if cell["verdict"] != "ok" and reasons:
-                notes.append((len(notes) + 1, component["name"], minor, reasons))
+                key = json.dumps(reasons, sort_keys=True)
+                by_reasons.setdefault(key, ([], reasons))[0].append(minor)
+        for minors, reasons in by_reasons.values():
+            notes.append(Footnote(len(notes) + 1, component["name"], tuple(minors),
+                                  label_span(minors, order), reasons))
     return notes

@@ -24,7 +24,7 @@ def _context(report: Report, note_limit: int | None) -> dict[str, Any]:
         "r": report,
         "marks": MARKS,
         "footnotes": shown,
-        "note_index": {(name, minor): n for n, name, minor, _ in shown},
+        "note_index": {(note.name, minor): note.n for note in shown for minor in note.minors},
         "truncated": len(notes) - len(shown),
     }
 

@@ -74,7 +74,7 @@ def compat(
         emit(render_compat.render_text(kit, matrix, where, opts.verbose, terminal_width()))
     for problem in service.archive_problems:
         info(f"warning: {problem}")
-    failures = len(matrix.failures())
+    failures = len(matrix.failures()) + len(matrix.lifecycle_cells("fail"))
     if failures:
         info(f"{failures} cell(s) fail inside the kit's Kubernetes range")
     # A partial matrix outranks its failures: what it did not judge may fail too.

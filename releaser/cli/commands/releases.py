@@ -83,10 +83,12 @@ def cut_command(
     deps = parts.release_deps()
     request = CutRequest(version, from_ref, push, dry_run, allow_incompatible, allow_unverified)
     result = cut(request, deps)
+    if result.gate:
+        info(result.gate)
     for warning in result.warnings:
         info(f"warning: {warning}")
     if parts.options.json:
-        emit_json({**_written_json(result), "source": result.source_branch})
+        emit_json({**_written_json(result), "source": result.source_branch, "gate": result.gate})
     else:
         emit(_written_text(result, deps.repo.remote))
 
