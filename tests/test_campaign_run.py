@@ -9,7 +9,7 @@ count commits on the remotes to prove a resumed run makes none twice.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from releaser.cli.container import Container
 from releaser.cli.context import GlobalOptions
 from releaser.domain.campaign_state import Event
 from releaser.domain.versions import KitVersion
-from tests.argocd_server import ArgoCdEmulator, app_json, running_argocd
+from tests.argocd_server import ArgoCdEmulator, app_json
 from tests.customerrepo import (
     STORY_DATE,
     TOKEN,
@@ -146,11 +146,6 @@ def test_a_campaign_rolls_wave_by_wave_and_a_second_run_changes_nothing(
     assert marks == {"kuvaq": "rolled", "menetekel": "rolled", "quill": "rolled",
                      "ossa": "rolled", "pell": "passed-over"}  # fmt: skip
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 def release_commit(bed: FleetBed) -> str:

@@ -11,13 +11,14 @@ is the emulator of tests/argocd_server.py, following that branch.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.argocd_server import ArgoCdEmulator, running_argocd
-from tests.customerrepo import TOKEN, FleetBed, cli, has_ref, make_fleet, remote_head
+from tests.argocd_server import ArgoCdEmulator
+from tests.customerrepo import FleetBed, cli, has_ref, make_fleet, remote_head
 from tests.kitrepo import git
 from tests.pr_support import (
     BRANCH,
@@ -38,11 +39,6 @@ REPOSITORY = "example/kuvaq-gitops"
 def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return kit_with_changelog(tmp_path_factory.mktemp("kit"))
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -244,3 +240,25 @@ def test_next_pr_moves_on_only_after_the_previous_request_merged_and_passed(
         assert moved.code == 0, moved.out + moved.err
         assert moved.json["moved"]["customer"] == "menetekel"
         assert second.pulls[1].head == "releaser/menetekel-2024.3"
+
+
+def test_the_review_token_is_nowhere_but_the_authorization_header(
+    bed: FleetBed, github: ReviewEmulator, argocd: ArgoCdEmulator
+) -> None:
+    """A planted token: after a merged, gated rollout it is in no output, log, commit, cache
+    file, git argument or text sent to the code host, only in the header that needs it."""
+    bare = bed.remotes["kuvaq"]
+    follow_branch(argocd, bare)
+    github.merge_after(2, "squash")
+    result = rollout_pr(bed, "--wait", "-v")
+    assert result.code == 0, result.out + result.err
+    history = git(bare, "log", "-p", "--all", "--format=%H %s%n%b")
+    log = (bed.fleet.parent / ".releaser/rollouts.jsonl").read_text(encoding="utf-8")
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    cached = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    sent = "".join(p.title + p.body for p in github.pulls.values())
+    for where, text in {"stdout": result.out, "stderr": result.err, "history": history,
+                        "log": log, "sent": sent}.items():  # fmt: skip
+        assert REVIEW_TOKEN not in text, where
+    assert REVIEW_TOKEN.encode() not in cached
+    assert set(github.auth_headers) == {f"Bearer {REVIEW_TOKEN}"}

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.argocd_server import ArgoCdEmulator, running_argocd
-from tests.customerrepo import TOKEN, FleetBed, cli, has_ref, make_fleet, remote_head
+from tests.argocd_server import ArgoCdEmulator
+from tests.customerrepo import FleetBed, cli, has_ref, make_fleet, remote_head
 from tests.kitrepo import git
 from tests.pr_support import (
     BRANCH,
@@ -43,11 +43,6 @@ PROJECT = "platform/customers/kuvaq-gitops"  # a subgroup: `:id` is platform%2Fc
 def kit_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return kit_with_changelog(tmp_path_factory.mktemp("kit"))
 
-
-@pytest.fixture
-def argocd() -> Iterator[ArgoCdEmulator]:
-    with running_argocd(TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture
