@@ -463,7 +463,7 @@ class Container:
     def _rendered_for_review(self, kit: KitReleaseBranches) -> RenderedDiff:
         """The customer's rendered diff from the release it runs to the target; without
         helm nothing is rendered (the description says so)."""
-        from releaser.app.diff_render import CustomerInputs, KitSide, review_diff
+        from releaser.app.diff_render import KitSide, review_diff
         from releaser.domain.errors import ReleaserError
 
         def side(version: KitVersion) -> KitSide | None:

@@ -117,8 +117,9 @@ def diff(
     """What changed between two kit refs.
 
     Components added and removed, versions, defaults and the Kubernetes range.
-    Refs are read from the git database: nothing is checked out. --render needs helm
-    (on PATH or in the kit's .tools/bin); rendered manifests are never written to disk.
+    Refs are read from the git database: nothing is checked out.
+    --render needs helm (on PATH or in the kit's .tools/bin); rendered manifests
+    are never written to disk.
 
     Examples:
       releaser diff release/2024.2 release/2024.3
