@@ -18,6 +18,8 @@ import yaml
 from typer.testing import CliRunner
 
 from releaser.cli.main import app
+from releaser.domain.manifest_diff import MASK_CHANGED, chart_apps, mask_secrets
+from releaser.domain.values_diff import ChartKeys, find_renames
 from tests.compat_support import ROOT, chart_archive, write_chart_repo
 from tests.helm_support import helm_or_skip
 from tests.kitrepo import commit_all, git, init_repo, make_bare_remote, write_kit
@@ -321,3 +323,90 @@ def test_preflight_keeps_a_key_the_chart_still_accepts(bed: Path) -> None:
     assert "components.web.values.persistence.storageClass" in notes  # in values.yaml
     assert "components.web.values.tuning.level" in notes  # declared by values.schema.json
     assert "the kit no longer sets it, but web 1.1.0 still takes it" in notes
+
+
+def test_rollout_pull_request_carries_the_rendered_diff(bed: Path) -> None:
+    """GitHub's pulls API is emulated by tests/review_server.py (see tests/test_rollout_pr.py)."""
+    from tests.review_server import running
+
+    fleet = yaml.safe_load((bed / "fleet.yaml").read_text())
+    with running("github", bed / "acme.git", "rvw-token", "example/acme") as github:
+        fleet["customers"][0]["review"] = {"provider": "github", "url": github.url,
+                                           "tokenEnv": "ACME_REVIEW_TOKEN",
+                                           "repository": "example/acme"}  # fmt: skip
+        (bed / "fleet.yaml").write_text(yaml.safe_dump(fleet, sort_keys=False))
+        argv = ["--fleet", str(bed / "fleet.yaml"), "--json", "rollout", "--customer", "acme",
+                "--to", "2024.2", "--pr", "--accept-dropped-keys"]  # fmt: skip
+        result = runner.invoke(app, argv, env={"ACME_REVIEW_TOKEN": "rvw-token"})
+        assert result.exit_code == 0, result.stdout + result.stderr
+        body = github.pulls[1].body
+    assert "### Rendered manifests" in body
+    assert "<summary>web</summary>" in body and "<summary>acme-base</summary>" in body
+    assert "+        image: example/web:1.1" in body
+    assert "-kind: Service" in body  # web-old is removed
+    assert CUSTOMER_SECRET not in body.split("<summary>web</summary>")[1]
+    assert "hunter2" not in body
+
+
+
+# --------------------------------------------------------------------------- pure rules
+
+
+def test_renames_need_the_same_value_and_a_similar_path() -> None:
+    gone = {"server.httpListenAddr": ":8428", "metrics.enabled": False, "a.b": "x"}
+    came = {"server.http.listenAddr": ":8428", "tracing.enabled": False, "zzz": "x"}
+    assert [(r.old, r.new) for r in find_renames(gone, came)] == [
+        ("server.httpListenAddr", "server.http.listenAddr")
+    ]  # `false` is shared by too many keys to pair metrics.enabled with tracing.enabled
+    assert find_renames({"a.replicas": 1}, {"a.replicas": "1"}) == ()  # 1 is not "1"
+
+
+def test_chart_keys_accept_defaults_free_form_maps_and_schema_declarations() -> None:
+    schema = {"properties": {"pods": {"patternProperties": {"^label-": {"type": "string"}}},
+                             "extra": {"additionalProperties": {"type": "string"}},
+                             "both": {"allOf": [{"properties": {"x": {}}}]}}}  # fmt: skip
+    keys = ChartKeys("c", "1.0.0", {"podAnnotations": {}, "a": {"b": 1}}, schema)
+    for path in (["a", "b"], ["podAnnotations", "any"], ["pods", "label-x"], ["extra", "k"],
+                 ["both", "x"]):  # fmt: skip
+        assert keys.accepts(path), path
+    for path in (["a", "c"], ["pods", "other"], ["nothing"], ["both", "y"]):
+        assert not keys.accepts(path), path
+
+
+def test_a_secret_added_whole_is_masked_and_a_non_map_data_too() -> None:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+              "data": {"k": "c2VjcmV0"}, "stringData": "raw"}  # fmt: skip
+    before, after = mask_secrets(None, secret)
+    assert before is None and after == {**secret, "data": {"k": MASK_CHANGED},
+                                         "stringData": MASK_CHANGED}  # fmt: skip
+    plain = {"kind": "ConfigMap", "data": {"k": "v"}}
+    assert mask_secrets(plain, plain) == (plain, plain)
+
+
+def test_chart_apps_are_the_rendered_single_source_chart_applications() -> None:
+    docs = [
+        {"kind": "Application", "metadata": {"name": "web"}, "spec": {
+            "source": {"repoURL": "https://r", "chart": "web", "targetRevision": "1.0.0",
+                       "helm": {"valuesObject": {"a": 1}}},
+            "destination": {"namespace": "web"}}},
+        {"kind": "Application", "metadata": {"name": "git"}, "spec": {"source": {"path": "x"}}},
+        {"kind": "ConfigMap", "metadata": {"name": "c"}},
+        "not a mapping",
+    ]  # fmt: skip
+    [web] = chart_apps(docs)
+    assert (web.name, web.chart, web.version, web.namespace, web.release, dict(web.values)) == (
+        "web", "web", "1.0.0", "web", "web", {"a": 1})
+
+
+def test_a_section_chart_helm_refuses_is_reported_for_its_application(bed: Path) -> None:
+    kit = bed / "kit"
+    git(kit, "checkout", "-q", "release/2024.2")
+    (kit / "core/base/templates/broken.yaml").write_text("{{ fail \"kit template broken\" }}\n")
+    commit_all(kit, "broken")
+    git(kit, "checkout", "-q", "main")
+    argv = ["--kit", str(kit), "--json", "diff", "release/2024.1", "release/2024.2", "--render"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 4, result.stdout + result.stderr
+    [base] = [a for a in json.loads(result.stdout)["rendered"]["apps"] if a["name"] == "core-base"]
+    assert "kit template broken" in base["errors"][0]["reason"]
+    assert "core-base (core/base at release/2024.2" in result.stderr

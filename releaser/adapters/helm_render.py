@@ -172,7 +172,8 @@ class HelmRenderer:
             out = self._run(args + (["--values", file] if file else []))
         if out.returncode != 0:
             lines = (out.stderr or out.stdout).strip().splitlines()
-            last = lines[-1][:_MAX_ERROR] if lines else f"helm exited with {out.returncode}"
+            errors = [line for line in lines if line.startswith("Error:")]  # not its --debug hint
+            last = (errors or lines or [f"helm exited with {out.returncode}"])[-1][:_MAX_ERROR]
             raise RenderError(last)
         return out.stdout
 

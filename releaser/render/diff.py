@@ -55,6 +55,8 @@ def render_manifests(diff: ManifestDiff) -> str:
              f"({diff.helm}, Kubernetes {diff.kube_version}{who})"]  # fmt: skip
     lines += [f"note: {strip_controls(n)}" for n in diff.notes]
     for app in diff.apps:
+        if not (app.changes or app.unchanged or app.errors):
+            continue  # a section without components renders nothing at either ref
         lines.append(_app_heading(app))
         lines += [f"  not rendered: {strip_controls(e.reason)}" for e in app.errors]
         for change in app.changes:
@@ -107,9 +109,18 @@ def chart_values_markdown(diffs: Sequence[ChartValuesDiff]) -> str:
     for item in diffs:
         title = (f"{md_inline(item.component)}: {md_inline(item.chart)} "
                  f"{md_code(item.from_version)} → {md_code(item.to_version)}")  # fmt: skip
-        rows = [f"- {mark} {md_inline(text)}" for mark, text in _value_lines(item)]
+        rows = [f"- {_VALUE_WORDS[mark]}: {md_inline(_arrows(text))}"
+                for mark, text in _value_lines(item)]  # fmt: skip
         blocks.append(title + "\n\n" + ("\n".join(rows) or "No default changed."))
     return "\n\n".join(blocks)
+
+
+_VALUE_WORDS = {"+": "added", "-": "removed", "→": "renamed", "~": "changed", "!": "not compared"}
+
+
+def _arrows(text: str) -> str:
+    """Markdown escapes `>`: an arrow reads better than `-&gt;`."""
+    return text.replace(" -> ", " → ")
 
 
 def _value_lines(item: ChartValuesDiff) -> list[tuple[str, str]]:
@@ -130,8 +141,8 @@ def diff_markdown(diff: KitDiff) -> str:
     """The kit diff as a Markdown list."""
     text = plain(render_diff(diff))
     head, *rest = text.splitlines()
-    items = [f"- {md_inline(line.strip())}" for line in rest]
-    return "\n".join([f"## {md_inline(head)}", "", *items])
+    items = [f"- {md_inline(_arrows(line.strip()))}" for line in rest]
+    return "\n".join([f"## {md_inline(_arrows(head))}", "", *items])
 
 
 def render_all(
