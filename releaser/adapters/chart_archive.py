@@ -77,7 +77,8 @@ def _member_path(chart: str, name: str) -> str | None:
 
 
 def read_archive(data: bytes, chart: str, limits: ArchiveLimits | None = None) -> dict[str, str]:
-    """Chart.yaml, values.yaml, templates/ and crds/ (subcharts' too), as text."""
+    """Chart.yaml, values.yaml, values.schema.json, templates/ and crds/ (subcharts' too),
+    as text."""
     limits = limits or ArchiveLimits()
     if len(data) > limits.compressed:
         raise ArchiveError(f"{chart}: archive of {len(data)} bytes exceeds {limits.compressed}")
@@ -132,7 +133,9 @@ def _wanted(path: str) -> bool:
     parts = path.split("/")
     if parts[0] == "charts" and len(parts) > 3:  # charts/<sub>/templates/…: a subchart
         parts = parts[2:]
-    return path in ("Chart.yaml", "values.yaml") or parts[0] in ("templates", "crds")
+    return path in ("Chart.yaml", "values.yaml", "values.schema.json") or parts[0] in (
+        "templates", "crds"
+    )
 
 
 def scan_files(

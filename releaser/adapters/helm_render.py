@@ -148,17 +148,34 @@ class HelmRenderer:
         cached = self.work_dir / "rendered" / f"{key}.yaml"
         if cached.is_file():
             return cached.read_text()
-        args = ["template", "release", scan.archive, "--kube-version", kube_version,
-                "--include-crds", "--namespace", "default"]
-        with _values_file(self.work_dir / "values", given if values else None) as file:
+        found = outline(self._template(scan.archive, kube_version, values, "release", "default"))
+        _write(cached, found)
+        return found
+
+    def manifests(
+        self, chart: str, kube_version: str, values: Mapping[str, Any] | None = None,
+        *, release: str, namespace: str,
+    ) -> str:
+        """The whole rendered manifests of a chart (an archive or a directory), as Argo CD
+        renders an application: never cached, since they may hold Secrets and a customer's
+        values; the values exist on disk only in helm's private file, during the call."""
+        return self._template(chart, kube_version, values, release, namespace)
+
+    def _template(
+        self, chart: str, kube_version: str, values: Mapping[str, Any] | None,
+        release: str, namespace: str,
+    ) -> str:
+        args = ["template", release, chart, "--kube-version", kube_version,
+                "--include-crds", "--namespace", namespace]
+        given = json.dumps(values, sort_keys=True, default=str) if values else None
+        with _values_file(self.work_dir / "values", given) as file:
             out = self._run(args + (["--values", file] if file else []))
         if out.returncode != 0:
             lines = (out.stderr or out.stdout).strip().splitlines()
-            last = lines[-1][:_MAX_ERROR] if lines else f"helm exited with {out.returncode}"
+            errors = [line for line in lines if line.startswith("Error:")]  # not its --debug hint
+            last = (errors or lines or [f"helm exited with {out.returncode}"])[-1][:_MAX_ERROR]
             raise RenderError(last)
-        found = outline(out.stdout)
-        _write(cached, found)
-        return found
+        return out.stdout
 
     def _run(self, args: list[str]) -> _Run:
         env = {k: v for k, v in self.base_env.items() if not k.startswith("HELM_")}

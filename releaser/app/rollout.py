@@ -7,8 +7,9 @@ tip) is reused, so a re-run never makes a second commit.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -45,6 +46,7 @@ from releaser.app.rollout_watch import WatchSettings, token_problem, watch
 from releaser.domain.customer import CustomerState, rewrite_problems
 from releaser.domain.errors import ReleaserError, UsageError
 from releaser.domain.fleet import Customer
+from releaser.domain.kit import Component, Kit
 from releaser.domain.progress import NoProgress, Progress, batch
 from releaser.domain.review import ReviewLink
 from releaser.domain.rollout import (
@@ -52,6 +54,8 @@ from releaser.domain.rollout import (
     Outcome,
     PreflightInput,
     blocking,
+    chart_kept_notes,
+    dropped_charts,
     enabled_components,
     hold_blocks,
     preflight,
@@ -59,6 +63,7 @@ from releaser.domain.rollout import (
 from releaser.domain.rollout_history import Operator, revert_target, waivers_of
 from releaser.domain.splice import splice
 from releaser.domain.unverified import Unverified, judged_names
+from releaser.domain.values_diff import ChartKeys
 from releaser.domain.versions import KitVersion
 
 
@@ -80,6 +85,7 @@ class RolloutPorts:
     progress: Callable[[str], None] = lambda _: None  # the gate's waiting lines
     meter: Progress = field(default_factory=NoProgress)  # the preflight's steps
     review: ReviewPorts | None = None  # pull/merge requests (`rollout --pr`)
+    chart_keys: Callable[[Component], ChartKeys] | None = None  # a chart's values and schema
 
 
 @dataclass(frozen=True)
@@ -383,7 +389,25 @@ def check(
         judged.unverified,
         req.revert,
     )
+    if target_kit is not None and ports.chart_keys is not None:
+        given = replace(given, charts=_target_charts(ports.chart_keys, given, target_kit))
+        result.notes += chart_kept_notes(given, target_kit)
     return preflight(given)
+
+
+def _target_charts(
+    read: Callable[[Component], ChartKeys], given: PreflightInput, target: Kit
+) -> dict[str, ChartKeys]:
+    """The target's charts of the components with a dropped key: one that still takes the
+    key does not block. A chart that cannot be read leaves its keys blocked, as the kit's
+    defaults alone judge them (fail closed: the block already says what to check)."""
+    found = {}
+    for name in dropped_charts(given, target):
+        component = target.component(name)
+        assert component is not None  # dropped_charts names the target's components
+        with contextlib.suppress(ReleaserError):
+            found[name] = read(component)
+    return found
 
 
 def rewritten(view: CustomerView, target: KitVersion, parse: ManifestParser) -> dict[str, bytes]:

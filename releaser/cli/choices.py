@@ -16,6 +16,9 @@ ReportFormat = Literal["md", "html", "json"]
 # campaign plan: a terminal table, Markdown or JSON.
 PlanFormat = Literal["text", "md", "json"]
 
+# diff: terminal text, Markdown (for a pull request) or JSON (as `--json`).
+DiffFormat = Literal["text", "md", "json"]
+
 # campaign emit: the CI engine, and how each job lands its rollout.
 Engine = Literal["github", "gitlab", "argo-workflows"]
 LandingMode = Literal["branch", "direct", "pr"]

@@ -27,6 +27,7 @@ from releaser.settings import Settings
 
 if TYPE_CHECKING:
     from releaser.adapters.chart_archive import ChartArchiveStore
+    from releaser.adapters.chart_files import ChartFiles
     from releaser.adapters.datasets import DataStore
     from releaser.adapters.git_repo import GitRepo
     from releaser.adapters.helm_render import HelmRenderer
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from releaser.adapters.stale import StaleStandIns
     from releaser.app.bump import BumpPorts
     from releaser.app.compat import CompatService
+    from releaser.app.diff_render import CustomerInputs, RenderPorts
     from releaser.app.plan import Planner
     from releaser.app.ports import KitFiles, YamlParser
     from releaser.app.ports_git import ChangesLookup, CompatGate, CustomerVersions
@@ -45,10 +47,10 @@ if TYPE_CHECKING:
     from releaser.app.release_context import ReleaseDeps
     from releaser.app.report import ReportPorts
     from releaser.app.rollout import RolloutPorts
-    from releaser.app.rollout_review import ReviewApi, ReviewPorts
+    from releaser.app.rollout_review import RenderedDiff, ReviewApi, ReviewPorts
     from releaser.cli.bridges import KitReleaseBranches
     from releaser.domain.compat import CompatData
-    from releaser.domain.fleet import Fleet
+    from releaser.domain.fleet import Customer, Fleet
     from releaser.domain.kit import Kit
     from releaser.domain.progress import Progress
     from releaser.domain.report import CustomerRow
@@ -242,6 +244,41 @@ class Container:
         helm = find_helm(self.kit_root, env)
         return HelmRenderer(helm, self.settings.cache.helm, env=env) if helm else None
 
+    @cached_property
+    def upstream_charts(self) -> ChartFiles:
+        """Upstream chart archives by repository, chart and version (digest-checked, cached)."""
+        from releaser.adapters.chart_files import ChartFiles
+
+        return ChartFiles(self.chart_source(), self.chart_archives())
+
+    def render_ports(self) -> RenderPorts | None:
+        """What `diff --render` and a rollout's rendered diff need; None without helm."""
+        from functools import partial
+
+        from releaser.adapters.chart_files import manifest_text, rendered_documents, section_chart
+        from releaser.app.diff_render import RenderPorts
+
+        renderer = self.helm_renderer
+        if renderer is None:
+            return None
+        return RenderPorts(
+            renderer=renderer,
+            charts=self.upstream_charts,
+            section_chart=partial(section_chart, work_dir=self.settings.cache.helm / "sections"),
+            documents=rendered_documents,
+            dump=manifest_text,
+            progress=self.progress,
+        )
+
+    def customer_inputs(self, name: str) -> CustomerInputs:
+        """A fleet customer's sections, applications and overrides, read from its repository."""
+        from releaser.app.diff_render import read_inputs
+
+        ports = self.rollout_ports()
+        customer = self.fleet.customer(name)
+        return read_inputs(customer, self.fleet.kit_repo_url, ports.repos,
+                           ports.parse_manifests, ports.parse_values)  # fmt: skip
+
     def compat_service(
         self, ref: str | None = None, offline: bool = False, render: bool = True
     ) -> CompatService:
@@ -374,6 +411,7 @@ class Container:
             today=self.today,
             progress=info,
             review=self._review_ports(kit),
+            chart_keys=lambda c: self.upstream_charts.keys(c.repo_url, c.chart, c.version),
         )
 
     def _kit_remote_url(self) -> str:
@@ -420,7 +458,34 @@ class Container:
             api=self._review_api,
             describe=lambda context: (title(context), description(context)),
             kit_file=kit_file,
+            rendered_diff=self._rendered_for_review(kit),
         )
+
+    def _rendered_for_review(self, kit: KitReleaseBranches) -> RenderedDiff:
+        """The customer's rendered diff from the release it runs to the target; without
+        helm nothing is rendered (the description says so)."""
+        from releaser.app.diff_render import KitSide, review_diff
+        from releaser.domain.errors import ReleaserError
+
+        def side(version: KitVersion) -> KitSide | None:
+            files, loaded = kit.remote.files(version.release), kit.load(version)
+            if files is None or loaded is None:
+                return None
+            return KitSide(str(version.release.branch), files, loaded)
+
+        def inputs(customer: Customer) -> CustomerInputs:
+            return self.customer_inputs(customer.name)
+
+        def rendered(customer: Customer, from_version: str, target: KitVersion) -> Any:
+            try:  # a run outside any kit checkout cannot look for helm there: not rendered
+                ports = self.render_ports()
+            except ReleaserError:
+                return None
+            if ports is None:
+                return None
+            return review_diff(customer, from_version, target, side, inputs, ports)
+
+        return rendered
 
     def _review_api(self, settings: ReviewSettings, repository: str, token: str) -> ReviewApi:
         from releaser.adapters.review_api import GitHubReviews, GitLabReviews

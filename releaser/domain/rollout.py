@@ -16,6 +16,7 @@ from releaser.domain.errors import UpstreamError
 from releaser.domain.fleet import Hold
 from releaser.domain.kit import ADDONS, Kit
 from releaser.domain.unverified import Unverified
+from releaser.domain.values_diff import ChartKeys
 from releaser.domain.versions import KitVersion, KubeVersion, parse_minor
 
 
@@ -75,6 +76,7 @@ class PreflightInput:
     accept_dropped_keys: bool = False
     unverified: Sequence[Unverified] = ()  # components no verdict could judge
     revert: bool = False  # back to the version the customer ran before: see `REVERT_WAIVES`
+    charts: Mapping[str, ChartKeys] = field(default_factory=dict)  # target's, by component
 
 
 # A revert goes back to a version the customer ran: moving down is the point, and what the
@@ -181,15 +183,53 @@ def enabled_components(state: CustomerState, overrides: Sequence[Overrides], kit
     return [c.name for c in kit if c.section in used and (c.section != ADDONS or c.name in addons)]
 
 
-def dropped_key_blocks(given: PreflightInput, target: Kit) -> list[Block]:
-    blocks: list[Block] = []
+def _dropped(given: PreflightInput, target: Kit) -> list[tuple[Overrides, KeyPath, str]]:
+    found = []
     for item in given.overrides:
         after = target.section(item.section)
         if after is None:
             continue
         befores = [k.section(item.section) for k in given.before.values()]
         before = [s.values for s in befores if s is not None] or None
-        for path, hint in dropped_keys(item.values, before, after.values):
+        found += [(item, p, hint) for p, hint in dropped_keys(item.values, before, after.values)]
+    return found
+
+
+def _chart_path(path: KeyPath) -> tuple[str, tuple[str, ...]] | None:
+    """`components.<name>.values.<rest>` -> (name, rest): a key of that component's chart."""
+    if len(path) > 3 and path[0] == "components" and path[2] == "values":
+        return str(path[1]), tuple(str(p) for p in path[3:])
+    return None
+
+
+def dropped_charts(given: PreflightInput, target: Kit) -> list[str]:
+    """Components whose chart could still take a key the target's kit defaults dropped."""
+    names = [c[0] for _, path, _ in _dropped(given, target) if (c := _chart_path(path))]
+    return [n for n in dict.fromkeys(names) if target.component(n) is not None]
+
+
+def _chart_takes(given: PreflightInput, path: KeyPath) -> ChartKeys | None:
+    split = _chart_path(path)
+    keys = given.charts.get(split[0]) if split else None
+    return keys if keys is not None and split and keys.accepts(split[1]) else None
+
+
+def chart_kept_notes(given: PreflightInput, target: Kit) -> list[str]:
+    """A dropped key the component's chart still takes is not blocked: it is said here."""
+    notes = []
+    for item, path, _ in _dropped(given, target):
+        if (keys := _chart_takes(given, path)) is not None:
+            notes.append(
+                f"{item.section}: {dotted(path)} (set in {item.origin}): the kit no longer "
+                f"sets it, but {keys.chart} {keys.version} still takes it; kept"
+            )
+    return notes
+
+
+def dropped_key_blocks(given: PreflightInput, target: Kit) -> list[Block]:
+    blocks: list[Block] = []
+    for item, path, hint in _dropped(given, target):
+        if _chart_takes(given, path) is None:
             blocks.append(
                 Block(
                     "dropped-key",

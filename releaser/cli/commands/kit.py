@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import typer
 
+from releaser.app.diff_render import KitSide, rendered_diff
+from releaser.app.diff_render import chart_values as chart_values_of
 from releaser.app.kit import check_kit
 from releaser.cli import completion
-from releaser.cli.choices import SectionName
-from releaser.cli.container import container
+from releaser.cli.choices import DiffFormat, SectionName
+from releaser.cli.container import Container, container
 from releaser.cli.output import emit, emit_json, info, terminal_width
+from releaser.cli.partial import fail_if_partial
 from releaser.domain.diff import diff_kits
 from releaser.domain.errors import ExitCode, UsageError
+from releaser.domain.manifest_diff import ManifestDiff
 from releaser.domain.redaction import redact
-from releaser.render.diff import render_diff, render_diff_json
+from releaser.render.diff import render_all
 from releaser.render.style import paint
 from releaser.render.text import Column, table
 
@@ -94,19 +98,57 @@ def diff(
     ref_b: str = typer.Argument(
         ..., metavar="REF_B", autocompletion=completion.release_refs, help="The newer kit ref."
     ),
-) -> None:
+    render: bool = typer.Option(
+        False, "--render", help="Also render every section and component chart with helm at "
+        "both refs and diff the manifests per resource (Secret values masked).",
+    ),
+    customer: str | None = typer.Option(
+        None, "--customer", metavar="NAME", autocompletion=completion.customers,
+        help="With --render: that fleet customer's overrides, sections and cluster version.",
+    ),
+    chart_values: bool = typer.Option(
+        False, "--chart-values",
+        help="Also diff each bumped chart's upstream default values (added, removed, renamed).",
+    ),
+    form: DiffFormat = typer.Option(
+        "text", "--format", help="text for a terminal, md for a pull request, or json."
+    ),
+) -> None:  # fmt: skip
     """What changed between two kit refs.
 
     Components added and removed, versions, defaults and the Kubernetes range.
     Refs are read from the git database: nothing is checked out.
+    --render needs helm (on PATH or in the kit's .tools/bin); rendered manifests
+    are never written to disk.
 
     Examples:
       releaser diff release/2024.2 release/2024.3
       releaser diff release/2024.3 main --json
+      releaser diff release/2024.2 release/2024.3 --render --customer kuvaq
+      releaser diff release/2024.2 release/2024.3 --chart-values --format md
     """
     parts = container(ctx)
-    changes = diff_kits(parts.read_kit(ref_a), parts.read_kit(ref_b), ref_a, ref_b)
-    emit(render_diff_json(changes) if parts.options.json else render_diff(changes))
+    if customer and not render:
+        raise UsageError("--customer needs --render", hint="add --render")
+    before, after = parts.read_kit(ref_a), parts.read_kit(ref_b)
+    changes = diff_kits(before, after, ref_a, ref_b)
+    rendered = _rendered(parts, ref_a, ref_b, customer) if render else None
+    values, unread = (
+        chart_values_of(changes, before, after, parts.upstream_charts, parts.progress)
+        if chart_values else (None, ())
+    )  # fmt: skip
+    emit(render_all(changes, rendered, values, "json" if parts.options.json else form))
+    fail_if_partial([*(rendered.unverified if rendered else ()), *unread], "the diff")
+
+
+def _rendered(parts: Container, ref_a: str, ref_b: str, customer: str | None) -> ManifestDiff:
+    ports = parts.render_ports()
+    if ports is None:
+        raise UsageError("--render needs helm: none on PATH nor in the kit's .tools/bin",
+                         hint="install helm 3 (.ci/install-helm.sh)")  # fmt: skip
+    sides = [KitSide(ref, parts.kit_files(ref), parts.read_kit(ref)) for ref in (ref_a, ref_b)]
+    inputs = parts.customer_inputs(customer) if customer else None
+    return rendered_diff(sides[0], sides[1], ports, inputs)
 
 
 def register(app: typer.Typer) -> None:
