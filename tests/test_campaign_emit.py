@@ -1,11 +1,12 @@
 """`campaign emit`: GitHub Actions and GitLab CI definitions validated against the JSON
-schemas check-jsonschema vendors (offline), the Argo Workflows one against Hera's models
-(Argo's own schema; no pip package ships the Workflow CRD's openAPIV3Schema, so that one is
-not checked here), the matrix splits, and one run of the emitted per-customer commands
-against real customer remotes and an emulated Argo CD."""
+schemas check-jsonschema vendors (offline), the Argo Workflows one against Hera's models and
+the Workflow CRD's openAPIV3Schema (tests/data/argo-workflows, from argoproj/argo-workflows),
+the matrix splits, and one run of the emitted per-customer commands against real customer
+remotes and an emulated Argo CD."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shlex
 import subprocess
@@ -75,8 +76,17 @@ def vendored_schema(name: str) -> dict[str, Any]:
     return dict(json.loads(vendor.joinpath(name).read_text(encoding="utf-8")))
 
 
+ARGO_CRD_SCHEMA = Path(__file__).parent / "data/argo-workflows/workflow-crd-schema.json.gz"
+
+
+def argo_crd_schema() -> dict[str, Any]:
+    """The Workflow CRD's openAPIV3Schema, validated as JSON Schema (the keywords a CRD schema
+    may use are JSON Schema's; `x-kubernetes-*` extensions are ignored by the validator)."""
+    return dict(json.loads(gzip.decompress(ARGO_CRD_SCHEMA.read_bytes())))
+
+
 def assert_valid(document: dict[str, Any], schema_file: str) -> None:
-    schema = vendored_schema(schema_file)
+    schema = argo_crd_schema() if schema_file == "argo" else vendored_schema(schema_file)
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
@@ -163,6 +173,9 @@ def test_gitlab_pipeline_validates_and_maps_waves(tmp_path: Path) -> None:
 
 def test_schema_validation_is_not_vacuous() -> None:
     with pytest.raises(AssertionError):
+        assert_valid({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                      "spec": {"parallelism": "many", "templates": [{"steps": "x"}]}}, "argo")
+    with pytest.raises(AssertionError):
         assert_valid({"stages": ["a"], "job": {"stage": "a", "parallel": 201}}, "gitlab-ci.json")
     with pytest.raises(AssertionError):
         assert_valid({"on": "push", "jobs": {"x": {"runs-on": "a", "needz": ["y"],
@@ -181,6 +194,7 @@ def test_argo_workflow_round_trips_through_heras_models(tmp_path: Path) -> None:
     document = emitted(fleet, "argo-workflows", "--image", "registry.example.com/releaser:1")
     text = yaml.safe_dump(document)
     assert Workflow.from_yaml(text).to_dict() == document
+    assert_valid(document, "argo")
     model = WorkflowModel.model_validate(document)
     assert model.kind == "Workflow" and model.api_version == "argoproj.io/v1alpha1"
     templates = {t["name"]: t for t in document["spec"]["templates"]}
