@@ -1,14 +1,16 @@
 """`releaser report` end to end on the demo's kit history, against golden files.
 
 The kit, customers and Helm indexes are the demo's (real index files served on 127.0.0.1);
-the report is then rendered --offline from the cache so the text is the same on every
-machine. Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change.
+the report is then rendered --offline from the cache, with no helm on PATH (the API source
+scans templates whatever helm a machine has), so the text is the same on every machine. Set
+UPDATE_GOLDEN=1 to rewrite the golden files after an intended change.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,7 @@ from releaser.cli.main import app
 from releaser.domain.demo import Sandbox
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
+GIT_ONLY = str(Path(shutil.which("git") or "/usr/bin/git").parent)  # git, and no helm
 TODAY = "2026-11-22"
 
 
@@ -35,7 +38,8 @@ def invoke(sandbox: Sandbox, *args: str) -> Result:
         "--mirrors",
         str(sandbox.mirrors),
     ]
-    env = {"RELEASER_TODAY": TODAY, "XDG_CACHE_HOME": str(sandbox.root / ".cache")}
+    env = {"RELEASER_TODAY": TODAY, "XDG_CACHE_HOME": str(sandbox.root / ".cache"),
+           "PATH": GIT_ONLY}  # fmt: skip
     return CliRunner().invoke(app, [*argv, *args], env=env)
 
 
