@@ -30,15 +30,7 @@ class GitCustomerRepo:
         self.work_branch = work_branch
 
     def _resolve(self, ref: str) -> str | None:
-        loose = self.root / ref
-        if loose.is_file():  # what fetch just wrote; saves a git process per customer
-            text = loose.read_text(encoding="ascii", errors="replace").strip()
-            if len(text) in (40, 64):
-                return text
-        try:
-            return run_git(self.root, "rev-parse", "--verify", "-q", ref).decode().strip()
-        except GitError:
-            return None
+        return CacheRepo(self.root).refs().get(ref)  # read from the files: no git process
 
     def base(self) -> GitSnapshot:
         commit = self._resolve(f"refs/heads/{self.customer.branch}")
