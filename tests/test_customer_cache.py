@@ -141,6 +141,30 @@ def test_an_unreachable_remote_fails_the_check_not_the_clone(tmp_path: Path, bar
     assert clone.refs()["refs/heads/main"] == head and clone.intact()
 
 
+def test_a_commit_keeps_each_files_mode_in_one_index_update(
+    tmp_path: Path, bare: Path, wrap: GitWrap
+) -> None:
+    src = tmp_path / "kuvaq-src"
+    (src / "argocd/hook.sh").write_text("#!/bin/sh\n")
+    (src / "argocd/hook.sh").chmod(0o755)
+    commit_all(src, "a hook")
+    git(src, "push", "-q", bare.as_uri(), "main")
+    repo = GitCustomerRepos(tmp_path / "customers").open(_customer(bare), WORK)
+    base = repo.base().commit
+    seen = len(wrap.calls())
+    files = {"argocd/hook.sh": b"#!/bin/sh\nexit 0\n", "argocd/new.yaml": b"a: 1\n",
+             "README.md": b"# kuvaq\n"}  # fmt: skip
+    commit = repo.commit(base, files, "edit")
+    assert _subcommands(wrap, seen).count("update-index") == 1
+    assert "ls-tree" not in _subcommands(wrap, seen)  # modes read in-process
+    listing = git(repo.root, "ls-tree", "-r", commit).splitlines()
+    modes = {line.split("\t")[1]: line.split()[0] for line in listing}
+    assert modes["argocd/hook.sh"] == "100755"
+    assert modes["argocd/new.yaml"] == modes["README.md"] == "100644"
+    assert git(repo.root, "show", f"{commit}:argocd/hook.sh") == "#!/bin/sh\nexit 0"
+    assert git(repo.root, "rev-parse", f"refs/releaser/{WORK}") == commit
+
+
 # --------------------------------------------------------------------------- refspecs
 
 REMOTE = {
