@@ -1,7 +1,7 @@
-"""The clone cache at fleet scale: a warm clone already at the remote's head is not fetched
-again, yet every read still sees the remote as it is now (moved branches, new and deleted
-rollout branches, packed refs). Real bare remotes over file://; git's own calls are counted
-through the recording wrapper (tests/gitwrap.py)."""
+"""Reads at fleet scale: a warm clone already at the remote's head is not fetched again, yet
+every read still sees the remote as it is now (moved branches, new and deleted rollout
+branches, packed refs); a manifest many customers share is parsed once. Real bare remotes
+over file://; git's own calls are counted through the recording wrapper (tests/gitwrap.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from releaser.adapters.customer_repo import GitCustomerRepos
 from releaser.adapters.git import GitRemote
 from releaser.adapters.git_cache import CacheRepo, RefSpec, fetched_refs
 from releaser.adapters.kit_remote import KitRemote
-from releaser.domain.errors import GitError
+from releaser.adapters.yaml import parse_manifests
+from releaser.app.rollout_read import parsed_once
+from releaser.domain.document import ManifestDoc
+from releaser.domain.errors import GitError, InvalidFileError
 from releaser.domain.fleet import Customer
 from releaser.domain.versions import KitVersion, KubeVersion
 from tests.customerrepo import make_customer_remote, make_kit_remote, remote_head
@@ -194,3 +197,36 @@ def test_a_missing_exact_branch_means_the_fetch_must_run() -> None:
     assert fetched_refs([RefSpec.parse("+refs/heads/trunk:refs/heads/trunk")], REMOTE) is None
     glob = RefSpec.parse("+refs/heads/none*:refs/heads/none*")
     assert fetched_refs([glob], REMOTE) == {}
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_a_fleet_read_parses_each_shared_manifest_once() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def parse(text: str, file: str) -> list[ManifestDoc]:
+        seen.append((text, file))
+        return [ManifestDoc(file, 0, {"text": text})]
+
+    once = parsed_once(parse)
+    first = once("a: 1\n", "argocd/apps.yaml")
+    assert once("a: 1\n", "argocd/apps.yaml") is first  # a second customer's identical file
+    assert once("a: 1\n", "other/apps.yaml")[0].file == "other/apps.yaml"
+    assert once("a: 2\n", "argocd/apps.yaml")[0].data == {"text": "a: 2\n"}
+    assert seen == [("a: 1\n", "argocd/apps.yaml"), ("a: 1\n", "other/apps.yaml"),
+                    ("a: 2\n", "argocd/apps.yaml")]  # fmt: skip
+
+
+def test_a_manifest_that_does_not_parse_fails_for_every_customer() -> None:
+    calls = []
+
+    def parse(text: str, file: str) -> list[ManifestDoc]:
+        calls.append(file)
+        return parse_manifests(text, file)
+
+    once = parsed_once(parse)
+    for _ in range(2):
+        with pytest.raises(InvalidFileError, match=r"argocd/apps\.yaml:2: YAML syntax error"):
+            once("a: [\n", "argocd/apps.yaml")
+    assert calls == ["argocd/apps.yaml", "argocd/apps.yaml"]  # errors are not remembered
