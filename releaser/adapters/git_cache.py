@@ -93,24 +93,25 @@ class CacheRepo:
         return not (prune and pruned) and self._objects_whole()
 
     def refs(self) -> dict[str, str]:
-        """Every ref of the clone and its object name, read from its files (`packed-refs`,
-        then the loose refs over it); git answers for a clone that keeps refs otherwise."""
-        if (self.root / "reftable").exists():
-            out = run_git(self.root, "for-each-ref", "--format=%(objectname)%09%(refname)")
-            return _ref_lines(out.decode())
+        """Every ref of the clone and its object name, read from its files (the loose refs,
+        then `packed-refs` for the others): no git process per customer."""
         found: dict[str, str] = {}
-        packed = self.root / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
-                sha, _, ref = line.partition(" ")
-                if _OBJECT_NAME.fullmatch(sha):
-                    found[ref] = sha
         for path in (self.root / "refs").rglob("*"):
-            if not path.is_file():
+            try:
+                text = path.read_text(encoding="ascii", errors="replace").strip()
+            except OSError:  # a folder, or a ref packed meanwhile (read from packed-refs)
                 continue
-            text = path.read_text(encoding="ascii", errors="replace").strip()
             if _OBJECT_NAME.fullmatch(text):  # not a symbolic ref
                 found[path.relative_to(self.root).as_posix()] = text
+        # Read second: `git pack-refs` writes packed-refs before it deletes the loose refs.
+        try:
+            packed = (self.root / "packed-refs").read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            packed = ""
+        for line in packed.splitlines():
+            sha, _, ref = line.partition(" ")
+            if _OBJECT_NAME.fullmatch(sha):
+                found.setdefault(ref, sha)
         return found
 
     def _prepare(self) -> bool:
@@ -118,13 +119,16 @@ class CacheRepo:
         if self.usable():
             return False
         self.wipe()
-        run_git(self.root, "init", "--quiet", "--bare")
+        # The files ref format, whatever the user's git defaults to: `refs` reads it.
+        run_git(self.root, "-c", "init.defaultRefFormat=files", "init", "--quiet", "--bare")
         return True
 
     def usable(self) -> bool:
-        """A bare repository with no trace of a killed git."""
+        """A bare repository keeping its refs in files, with no trace of a killed git."""
         if not (self.root / "HEAD").is_file() or not (self.root / "objects").is_dir():
             return False
+        if (self.root / "reftable").exists():
+            return False  # made by another git's defaults: rebuilt in the files format
         return not any(_is_leftover(name) for _, _, names in os.walk(self.root) for name in names)
 
     def intact(self) -> bool:
