@@ -1,6 +1,7 @@
 """Benchmark: `releaser rollout --status` over a fleet of 200 customers whose repositories
 are local bare git remotes (file://). Prints the wall time of a cold run (empty clone cache)
-and of warm runs (every clone refreshed by a fetch), each in a fresh `releaser` process.
+and of warm runs (every clone checked against its unchanged remote), each in a fresh
+`releaser` process.
 
     python bench/rollout.py [--customers 200] [--runs 3]
 

@@ -279,6 +279,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "half clone": _half_clone,
     "empty dir": lambda root: _replace(root, lambda: root.mkdir()),
     "a file instead": lambda root: _replace(root, lambda: root.write_text("not a repo")),
+    "refs in a reftable": lambda root: (root / "reftable").mkdir(),  # read only from files
 }
 
 

@@ -30,15 +30,7 @@ class GitCustomerRepo:
         self.work_branch = work_branch
 
     def _resolve(self, ref: str) -> str | None:
-        loose = self.root / ref
-        if loose.is_file():  # what fetch just wrote; saves a git process per customer
-            text = loose.read_text(encoding="ascii", errors="replace").strip()
-            if len(text) in (40, 64):
-                return text
-        try:
-            return run_git(self.root, "rev-parse", "--verify", "-q", ref).decode().strip()
-        except GitError:
-            return None
+        return CacheRepo(self.root).refs().get(ref)  # read from the files: no git process
 
     def base(self) -> GitSnapshot:
         commit = self._resolve(f"refs/heads/{self.customer.branch}")
@@ -64,13 +56,15 @@ class GitCustomerRepo:
 
     def commit(self, base: str, files: Mapping[str, bytes], message: str) -> str:
         snapshot = GitSnapshot(self.root, base)
+        entries = []
+        for path, data in files.items():
+            blob = run_git(self.root, "hash-object", "-w", "--stdin", stdin=data).decode().strip()
+            entries.append(f"{snapshot.mode(path)} {blob}\t{path}\n")
         with tempfile.TemporaryDirectory(prefix="releaser-index-") as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
             run_git(self.root, "read-tree", base, env=env)
-            for path, data in files.items():
-                blob = run_git(self.root, "hash-object", "-w", "--stdin", stdin=data)
-                info = f"{snapshot.mode(path)},{blob.decode().strip()},{path}"
-                run_git(self.root, "update-index", "--cacheinfo", info, env=env)
+            run_git(self.root, "update-index", "--index-info", env=env,
+                    stdin="".join(entries).encode())  # fmt: skip
             tree = run_git(self.root, "write-tree", env=env).decode().strip()
         commit = run_git(self.root, "commit-tree", tree, "-p", base, "-m", message)
         sha = commit.decode().strip()

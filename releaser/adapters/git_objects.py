@@ -154,8 +154,15 @@ class GitSnapshot:
         return found
 
     def mode(self, path: str) -> str:
-        out = run_git(self.root, "ls-tree", "--full-tree", self._commit, "--", path).decode()
-        return out.split(" ", 1)[0] if out else "100644"
+        """The file mode of `path` (`100755` for an executable), `100644` for a new file."""
+        folder, _, name = path.rpartition("/")
+        try:
+            tree = self._subtree(folder)
+            found = [e[0] for e in self._tree_entries(tree) if e[1] == name] if tree else []
+        except _DB_ERRORS:  # the object database could not say: ask git
+            out = run_git(self.root, "ls-tree", "--full-tree", self._commit, "--", path).decode()
+            found = [out.split(" ", 1)[0]] if out else []
+        return found[0] if found else "100644"
 
 
 def _parse_batch(out: bytes, paths: list[str]) -> dict[str, bytes]:

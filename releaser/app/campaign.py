@@ -19,6 +19,7 @@ from typing import Any
 from releaser.app.ports_rollout import ClusterJudgement, ComponentVerdicts, KitReleases
 from releaser.app.report_customers import customer_row
 from releaser.app.rollout import RolloutPorts, newest_release
+from releaser.app.rollout_read import parsed_once
 from releaser.domain.errors import UsageError
 from releaser.domain.fleet import Customer, Fleet
 from releaser.domain.kit import Kit
@@ -162,6 +163,7 @@ def preflight_all(
 ) -> dict[str, CustomerRow]:
     """Each customer's dry-run preflight, `workers` at a time, by customer name."""
     customers = fleet.customers
+    ports = replace(ports, parse_manifests=parsed_once(ports.parse_manifests))
     with batch(progress, len(customers), "preflight") as bar:
 
         def one(customer: Customer) -> CustomerRow:

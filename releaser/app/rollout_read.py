@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from releaser.app.ports_rollout import (
@@ -58,6 +59,13 @@ def read_customer(
         docs[path] = parse(texts[path], path)
     all_docs = [d for path in sorted(docs) for d in docs[path]]
     return CustomerView(snapshot, texts, docs, find_kit_sources(all_docs, kit_url))
+
+
+def parsed_once(parse: ManifestParser, size: int = 256) -> ManifestParser:
+    """`parse` keeping its last `size` answers, for a read across the fleet: customers
+    stamped from one template share files byte for byte, and each such file is parsed once.
+    The documents are only ever read, so customers can share them."""
+    return lru_cache(maxsize=size)(parse)
 
 
 @dataclass
@@ -238,6 +246,7 @@ def fleet_status(
     """Every customer's kit reference read from its repository, with the last attempt.
     A customer that cannot be read gets an error in its row; the others still report."""
     latest = last_attempts(log)
+    parse = parsed_once(parse)
 
     def one(customer: Customer) -> StatusRow:
         return _repo_row(customer, fleet, repos, parse, latest)
@@ -257,9 +266,10 @@ def read_status(
     `on_read(name)` is called as each customer is done."""
     latest = last_attempts(sources.log)
     tokens = {c.name: _token(c, sources.secret) for c in fleet.customers} if live else {}
+    parse = parsed_once(sources.parse_manifests)
 
     def one(customer: Customer) -> StatusRow:
-        row = _repo_row(customer, fleet, sources.repos, sources.parse_manifests, latest)
+        row = _repo_row(customer, fleet, sources.repos, parse, latest)
         if live and customer.argocd is not None:
             row = _with_live(row, customer.argocd, sources.argocd, tokens[customer.name])
         if on_read is not None:
